@@ -1,0 +1,205 @@
+"""Exiftool extractor: one persistent pyexiftool process per worker, pipelined batches, a deadline on every file."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import select
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import exiftool
+
+from ..model import ToolError
+
+# -n: raw values (DigitalSourceType and DataMining stay URIs); -G1: family-1 groups (XMP-iptcExt, PNG, ID3v2_3, ...).
+READ_ARGS = ("-j", "-n", "-G1", "-a", "-struct", "-api", "LargeFileSupport=1", "-charset", "filename=utf8",
+             "-x", "Composite:all", "-x", "ICC_Profile:all", "-x", "ICC-header:all")
+MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
+MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
+MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
+
+
+class ExifToolTimeout(Exception):
+    pass
+
+
+class ExifToolMissing(Exception):
+    pass
+
+
+class _Channel:
+    """Reads one of the process's pipes up to a sentinel, within a deadline, never blocking past it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = bytearray()
+
+    def read_until(self, token: bytes, deadline: float) -> bytes:
+        while True:
+            idx = self.buf.find(token)
+            if idx >= 0:
+                out = bytes(self.buf[:idx])
+                del self.buf[: idx + len(token)]
+                return out
+            if len(self.buf) > MAX_OUTPUT:
+                raise ExifToolTimeout(f"output larger than {MAX_OUTPUT >> 20} MiB")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ExifToolTimeout("deadline passed")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    raise ExifToolTimeout("exiftool exited")
+                self.buf.extend(chunk)
+
+
+class BoundedExifTool(exiftool.ExifTool):
+    """pyexiftool's process, with a bounded reader: a stalled or dead exiftool raises instead of hanging."""
+
+    def run(self) -> None:
+        super().run()
+        try:
+            resource.prlimit(self._process.pid, resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+        except (OSError, ValueError):  # pragma: no cover - platform without prlimit
+            pass
+        self._out = _Channel(self._process.stdout.fileno())
+        self._err = _Channel(self._process.stderr.fileno())
+
+    def kill(self) -> None:
+        proc = self._process
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+        self._flag_running_false()
+
+    def pipeline(self, commands: list[list[bytes]], timeout: float) -> list[tuple[bytes, bytes] | Exception]:
+        """Send several commands at once, then read each answer with its own deadline.
+
+        After a timeout the process is killed; the commands not yet answered are returned as None-free
+        ExifToolTimeout markers only for the stalled one, the rest are resent by the caller.
+        """
+        tags = [random.randint(100000, 999999) for _ in commands]
+        payload = bytearray()
+        for cmd, tag in zip(commands, tags):
+            for p in cmd:
+                payload += p + b"\n"
+            payload += b"-echo4\n=${status}=post%d\n-execute%d\n" % (tag, tag)
+        self._process.stdin.write(bytes(payload))
+        self._process.stdin.flush()
+        results: list[tuple[bytes, bytes] | Exception] = []
+        for tag in tags:
+            deadline = time.monotonic() + timeout
+            try:
+                out = self._out.read_until(b"{ready%d}" % tag, deadline)
+                err = self._err.read_until(b"post%d" % tag, deadline)
+            except ExifToolTimeout as exc:
+                self.kill()
+                results.append(exc)
+                return results
+            results.append((out, err))
+        return results
+
+
+def _safe_name(path: Path, tmp: list[str]) -> bytes:
+    """exiftool reads one argument per line: a name with a newline is read through a temporary symlink."""
+    raw = os.fsencode(path)
+    if b"\n" not in raw and b"\r" not in raw:
+        return raw
+    d = tempfile.mkdtemp(prefix="labelcheck-")
+    tmp.append(d)
+    link = os.path.join(d, "item" + path.suffix.replace("\n", ""))
+    os.symlink(os.path.abspath(path), link)
+    return os.fsencode(link)
+
+
+class ExifToolSession:
+    """One stay-open exiftool process, restarted after a timeout; reads files in pipelined batches."""
+
+    def __init__(self, executable: str = "exiftool", timeout: float = 5.0) -> None:
+        self.executable = executable
+        self.timeout = timeout
+        self.restarts = 0
+        self._tool: BoundedExifTool | None = None
+
+    @property
+    def version(self) -> str | None:
+        return self._ensure().version if self.available() else None
+
+    def available(self) -> bool:
+        return shutil.which(self.executable) is not None
+
+    def _ensure(self) -> BoundedExifTool:
+        if self._tool is None or not self._tool.running:
+            if not self.available():
+                raise ExifToolMissing(f"{self.executable} not found on PATH")
+            self._tool = BoundedExifTool(executable=self.executable, common_args=[])
+            self._tool.run()
+        return self._tool
+
+    def close(self) -> None:
+        if self._tool is not None and self._tool.running:
+            self._tool.terminate()
+        self._tool = None
+
+    def __enter__(self) -> ExifToolSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(self, paths: list[Path]) -> list[dict[str, Any] | ToolError]:
+        """Tags of each file, or a ToolError naming what went wrong; one answer per path, in order."""
+        answers: list[dict[str, Any] | ToolError] = []
+        pending = list(paths)
+        while pending:
+            batch, size = [], 0
+            while pending and (not batch or size < MAX_PIPELINE_BYTES):
+                batch.append(pending.pop(0))
+                size += len(os.fsencode(batch[-1])) + 200
+            answers.extend(self._read_batch(batch, pending))
+        return answers
+
+    def _read_batch(self, batch: list[Path], pending: list[Path]) -> list[dict[str, Any] | ToolError]:
+        tmp: list[str] = []
+        try:
+            tool = self._ensure()
+            commands = [[*(a.encode() for a in READ_ARGS), _safe_name(p, tmp)] for p in batch]
+            raw = tool.pipeline(commands, self.timeout)
+        finally:
+            for d in tmp:
+                shutil.rmtree(d, ignore_errors=True)
+        out: list[dict[str, Any] | ToolError] = []
+        for path, answer in zip(batch, raw):
+            if isinstance(answer, Exception):
+                self.restarts += 1
+                out.append(ToolError("exiftool", f"exiftool gave no answer within {self.timeout:g}s ({answer}); "
+                                                 "process restarted"))
+            else:
+                out.append(_parse(answer[0], answer[1]))
+        pending[:0] = batch[len(raw):]  # unanswered after a timeout: read again by a fresh process
+        return out
+
+
+def _parse(stdout: bytes, stderr: bytes) -> dict[str, Any] | ToolError:
+    text = stdout.decode("utf-8", "replace").strip()
+    err = stderr.decode("utf-8", "replace")
+    err = err[: err.rfind("=", 0, err.rfind("="))].strip() if "=" in err else err.strip()
+    if not text:
+        return ToolError("exiftool", err or "exiftool returned nothing")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return ToolError("exiftool", f"unreadable exiftool output: {exc}")
+    tags = data[0] if isinstance(data, list) and data else {}
+    if not isinstance(tags, dict):
+        return ToolError("exiftool", "unexpected exiftool output")
+    if "ExifTool:Error" in tags:
+        return ToolError("exiftool", str(tags["ExifTool:Error"]))
+    return tags

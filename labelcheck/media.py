@@ -1,0 +1,92 @@
+"""Media type of a file from its first bytes (extension only as a fallback): what it is, not what it is called."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+
+HEAD_BYTES = 4096
+
+# ISO BMFF major/compatible brands -> mime.
+_BMFF_BRANDS = {
+    b"heic": "image/heic", b"heix": "image/heic", b"mif1": "image/heif", b"msf1": "image/heif",
+    b"avif": "image/avif", b"avis": "image/avif",
+    b"M4A ": "audio/mp4", b"M4B ": "audio/mp4", b"qt  ": "video/quicktime",
+    b"crx ": "image/x-canon-cr3",
+}
+
+
+@dataclass(frozen=True)
+class MediaType:
+    mime: str
+    kind: str  # image | audio | video | document | font | other
+
+    @property
+    def is_av(self) -> bool:
+        return self.kind in ("audio", "video")
+
+
+def _kind(mime: str) -> str:
+    top = mime.split("/")[0]
+    if top in ("image", "audio", "video", "font"):
+        return top
+    if mime in ("application/pdf", "image/svg+xml"):
+        return "document"
+    if mime in ("application/mp4", "video/mp2t", "application/x-mpegurl"):
+        return "video"
+    return "other"
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        return {b"WEBP": "image/webp", b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo"}.get(head[8:12])
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff"
+    if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
+        return "image/jxl"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06):
+        return "audio/mpeg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
+    if head[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2"):
+        return "font/ttf" if head[:4] != b"OTTO" else "font/otf"
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        major = head[8:12]
+        if major in _BMFF_BRANDS:
+            return _BMFF_BRANDS[major]
+        return "video/mp4"
+    if len(head) >= 8 and head[4:8] in (b"styp", b"moof", b"sidx"):
+        return "video/iso.segment"
+    if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
+        return "video/quicktime"
+    if len(head) > 376 and head[0] == 0x47 and head[188] == 0x47 and head[376] == 0x47:
+        return "video/mp2t"
+    text = head.lstrip()[:512].lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head.lower()):
+        return "image/svg+xml"
+    if text.startswith(b"#extm3u"):
+        return "application/x-mpegurl"
+    return None
+
+
+def detect(path: str, head: bytes) -> MediaType:
+    """Media type from the magic bytes; the extension is used only when the bytes say nothing."""
+    mime = _sniff(head)
+    if mime is None:
+        guessed, _ = mimetypes.guess_type(path)
+        mime = guessed or "application/octet-stream"
+        if not head:
+            mime = guessed or "application/octet-stream"
+    return MediaType(mime, _kind(mime))

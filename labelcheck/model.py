@@ -1,0 +1,210 @@
+"""Typed, frozen records that flow from extractors to classification to reports; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class AiStatus(str, Enum):
+    FULLY_AI = "fully_ai"
+    MADE_WITH_AI = "made_with_ai"
+    POSSIBLY_AI = "possibly_ai"
+    NOT_AI = "not_ai"
+    UNKNOWN = "unknown"
+
+
+class Basis(str, Enum):
+    STANDARD = "standard"
+    NON_STANDARD = "non_standard"
+    NONE = "none"
+
+
+class Training(str, Enum):
+    NOT_ALLOWED = "not_allowed"
+    CONSTRAINED = "constrained"
+    ALLOWED = "allowed"
+    UNSPECIFIED = "unspecified"
+
+
+class ItemStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class FindingStatus(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL_REVIEW = "manual_review"
+    ERROR = "error"
+
+
+class Kind(str, Enum):
+    """What a signal is about; extractors name the kind, classification judges it."""
+
+    SOURCE_TYPE = "source_type"  # a DigitalSourceType term from any carrier
+    AI_SYSTEM = "ai_system"  # IPTC 2025.1 AISystemUsed / version / prompt
+    AIGC = "aigc"  # China TC260 AIGC implicit label (JSON)
+    GENERATOR = "generator"  # generator parameters/prompt chunks (non-standard)
+    AI_TEXT = "ai_text"  # free text such as "AI generated image" or "Made with Google AI"
+    SOFTWARE = "software"  # software / creator tool names
+    DATA_MINING = "data_mining"  # plus:DataMining
+    TDM = "tdm"  # TDMRep reservation / policy
+    PROVENANCE_REF = "provenance_ref"  # dcterms:provenance or another remote manifest reference
+    CONTAINER = "container"  # codec / container facts
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One labelling-relevant fact as found: where it came from and what it says."""
+
+    source: str  # xmp | exif | png | id3 | quicktime | riff | ffprobe | c2pa
+    kind: Kind
+    key: str  # the field name as the tool reported it
+    value: str
+    location: str = ""  # group / box / stream, when known
+
+
+@dataclass(frozen=True)
+class ToolError:
+    source: str  # c2pa | exiftool | ffprobe | input
+    message: str
+
+
+@dataclass(frozen=True)
+class C2paAction:
+    action: str
+    source_type: str | None = None  # digitalSourceType as written
+    vendor_source_type: str | None = None  # parameters."com.adobe.digitalSourceType" and the like
+    software_agent: str | None = None
+    description: str | None = None
+    when: str | None = None
+    assertion: str = ""  # assertion label, e.g. c2pa.actions.v2__1
+
+
+@dataclass(frozen=True)
+class C2paIngredient:
+    relationship: str  # parentOf | componentOf | inputTo
+    title: str | None
+    active_manifest: str | None
+    source_type: str | None = None  # ingredient.v3 digitalSourceType (C2PA 2.4)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TrainingEntry:
+    source: str  # c2pa | xmp
+    vocabulary: str  # cawg.training-mining | c2pa.training-mining | plus:DataMining | tdm:reservation
+    key: str
+    use: str
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class C2paManifest:
+    label: str
+    claim_generator: str | None
+    generator_info: tuple[str, ...]
+    signer: str | None
+    signed_at: str | None
+    title: str | None
+    actions: tuple[C2paAction, ...]
+    ingredients: tuple[C2paIngredient, ...]
+    training: tuple[TrainingEntry, ...]
+    metadata_source_types: tuple[str, ...] = ()  # DST found in c2pa.metadata / schema.org assertions
+    assertions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class C2paStore:
+    """What c2pa-python reported for one item; absent when no manifest was found."""
+
+    present: bool
+    active: str | None = None
+    manifests: tuple[C2paManifest, ...] = ()
+    validation_state: str | None = None  # Trusted | Valid | Invalid | None
+    failures: tuple[str, ...] = ()
+    informational: tuple[str, ...] = ()
+    remote_url: str | None = None
+    embedded: bool | None = None
+    sidecar: str | None = None
+
+    def manifest(self, label: str | None) -> C2paManifest | None:
+        for m in self.manifests:
+            if m.label == label:
+                return m
+        return None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the extractors found about one item, unjudged."""
+
+    target: str
+    media_type: str
+    kind: str  # image | audio | video | document | font | other
+    size: int
+    sha256: str | None
+    c2pa: C2paStore
+    signals: tuple[Signal, ...]
+    errors: tuple[ToolError, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reason for the AI status: a source's verdict and the signal behind it."""
+
+    source: str
+    status: AiStatus
+    basis: Basis
+    reason: str
+    location: str = ""
+    strength: int = 0  # 4 signed+trusted, 3 signed+valid, 2 signed+invalid or standard metadata, 1 heuristic
+
+
+@dataclass(frozen=True)
+class Conflict:
+    winner: Decision
+    other: Decision
+    message: str
+
+
+@dataclass(frozen=True)
+class Classification:
+    status: AiStatus
+    basis: Basis
+    specific: bool  # the winning label says fully vs partly AI, not only "AI"
+    evidence: tuple[Decision, ...]
+    conflicts: tuple[Conflict, ...]
+    training: Training
+    training_evidence: tuple[TrainingEntry, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    status: FindingStatus
+    level: str  # error | warning | info
+    message: str
+    policy: str = "builtin"
+    reference: str = ""
+    remediation: str = ""
+
+
+@dataclass(frozen=True)
+class Result:
+    evidence: Evidence
+    classification: Classification
+    findings: tuple[Finding, ...]
+    status: ItemStatus
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    c2pa_sdk: str
+    exiftool_version: str | None
+    generated_at: str
+    results: tuple[Result, ...] = field(default_factory=tuple)

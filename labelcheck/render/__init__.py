@@ -1,0 +1,1 @@
+"""Renderers: each module turns a Report into a string."""

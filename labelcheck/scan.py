@@ -1,0 +1,187 @@
+"""The library entry point: targets -> evidence (extractors) -> classification -> findings -> Report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import c2pa as c2pa_sdk
+
+from . import __version__, media, rules
+from .classify import classify
+from .extract import c2pa as c2pa_x
+from .extract import ffprobe as ffprobe_x
+from .extract.exiftool import ExifToolMissing, ExifToolSession
+from .extract.tags import signals_from_exiftool, signals_from_ffprobe
+from .inputs import expand
+from .model import C2paStore, Evidence, ItemStatus, Report, Result, ToolError
+
+HASH_CHUNK = 1 << 20
+
+
+class ToolMissing(Exception):
+    """A required external tool (exiftool, ffprobe) is not installed."""
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    c2pa: c2pa_x.C2paSettings = field(default_factory=c2pa_x.C2paSettings)
+    exiftool: str = "exiftool"
+    ffprobe: str = "ffprobe"
+    exiftool_timeout: float = 5.0
+    ffprobe_timeout: float = 20.0
+    batch_size: int = 16
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class _Item:
+    path: Path
+    media: media.MediaType
+    size: int
+    sha256: str | None
+    errors: list[ToolError]
+    readable: bool
+
+
+def _open_item(path: Path) -> _Item:
+    """Stat, sniff and hash one target; any failure is recorded as an input error, never raised."""
+    name = os.fsdecode(path)
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            return _Item(path, media.MediaType("inode/directory", "other"), 0, None,
+                         [ToolError("input", f"{name}: directory could not be read")], False)
+        if not stat.S_ISREG(st.st_mode):
+            return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
+                         [ToolError("input", f"{name}: not a regular file")], False)
+        with open(path, "rb") as fh:
+            head = fh.read(media.HEAD_BYTES)
+        mt = media.detect(name, head)
+        if st.st_size == 0:
+            return _Item(path, mt, 0, _sha256(path), [ToolError("input", f"{name}: file is empty")], False)
+        return _Item(path, mt, st.st_size, _sha256(path), [], True)
+    except FileNotFoundError:
+        return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
+                     [ToolError("input", f"{name}: no such file (deleted or a broken link?)")], False)
+    except OSError as exc:
+        return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
+                     [ToolError("input", f"{name}: {exc.strerror or exc}")], False)
+
+
+class Scanner:
+    """Per-worker resources: one C2PA reader context and one persistent exiftool process."""
+
+    def __init__(self, options: ScanOptions | None = None) -> None:
+        self.options = options or ScanOptions()
+        self._ctx = c2pa_x.make_context(self.options.c2pa)
+        self._supported = c2pa_x.supported_mime_types()
+        self._exiftool = ExifToolSession(self.options.exiftool, self.options.exiftool_timeout)
+        self._ffprobe_ok = ffprobe_x.available(self.options.ffprobe)
+
+    def check_tools(self) -> None:
+        missing = [t for t, ok in ((self.options.exiftool, self._exiftool.available()),
+                                   (self.options.ffprobe, self._ffprobe_ok)) if not ok]
+        if missing:
+            raise ToolMissing(", ".join(missing) + " not found on PATH (run `make run` or install them)")
+
+    @property
+    def exiftool_version(self) -> str | None:
+        try:
+            return self._exiftool.version
+        except ExifToolMissing:
+            return None
+
+    def close(self) -> None:
+        self._exiftool.close()
+
+    def __enter__(self) -> Scanner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def evidence(self, paths: list[Path]) -> list[Evidence]:
+        """Evidence for a batch of files: exiftool reads the batch in one pipelined call."""
+        items = [_open_item(p) for p in paths]
+        readable = [it for it in items if it.readable]
+        try:
+            tag_answers = self._exiftool.read([it.path for it in readable])
+        except ExifToolMissing as exc:
+            raise ToolMissing(str(exc)) from exc
+        tags_by_path = {id(it): ans for it, ans in zip(readable, tag_answers)}
+        out = []
+        for it in items:
+            store = C2paStore(present=False)
+            signals = []
+            errors = list(it.errors)
+            if it.readable:
+                store, c2pa_errors = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
+                errors += c2pa_errors
+                tags = tags_by_path[id(it)]
+                if isinstance(tags, ToolError):
+                    errors.append(tags)
+                else:
+                    signals += signals_from_exiftool(tags)
+                if it.media.is_av:
+                    probe = ffprobe_x.probe(it.path, self.options.ffprobe_timeout, self.options.ffprobe)
+                    if isinstance(probe, ToolError):
+                        errors.append(probe)
+                    else:
+                        signals += signals_from_ffprobe(probe)
+            out.append(Evidence(
+                target=os.fsdecode(it.path), media_type=it.media.mime, kind=it.media.kind, size=it.size,
+                sha256=it.sha256, c2pa=store, signals=tuple(signals), errors=tuple(errors),
+            ))
+        return out
+
+    def results(self, paths: Iterable[Path]) -> Iterator[Result]:
+        batch: list[Path] = []
+        for p in paths:
+            batch.append(p)
+            if len(batch) >= self.options.batch_size:
+                yield from map(judge, self.evidence(batch))
+                batch = []
+        if batch:
+            yield from map(judge, self.evidence(batch))
+
+
+def judge(ev: Evidence) -> Result:
+    """Classification and the built-in rule applied to one item's evidence (pure)."""
+    cls = classify(ev)
+    findings = rules.evaluate(ev, cls)
+    return Result(ev, cls, findings, item_status(findings, ev))
+
+
+def item_status(findings: tuple, ev: Evidence) -> ItemStatus:
+    if any(f.status.value == "fail" and f.level == "error" for f in findings):
+        return ItemStatus.FAIL
+    if ev.errors or any(f.status.value == "error" for f in findings):
+        return ItemStatus.ERROR
+    return ItemStatus.PASS
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def scan(paths: Iterable[str | os.PathLike[str]], options: ScanOptions | None = None,
+         clock: Callable[[], str] = _now) -> Report:
+    """Check every file under `paths` and return the Report (the CLI is a thin layer over this)."""
+    with Scanner(options) as scanner:
+        scanner.check_tools()
+        results = tuple(scanner.results(expand(paths)))
+        return Report(tool_version=__version__, c2pa_sdk=c2pa_sdk.sdk_version(),
+                      exiftool_version=scanner.exiftool_version, generated_at=clock(), results=results)

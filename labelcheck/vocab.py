@@ -1,0 +1,135 @@
+"""The labelling vocabularies as literal tables: IPTC/C2PA source types, C2PA actions, consent values."""
+
+from __future__ import annotations
+
+import re
+
+from .model import AiStatus, Training
+
+IPTC_DST_PREFIXES = (
+    "http://cv.iptc.org/newscodes/digitalsourcetype/",
+    "https://cv.iptc.org/newscodes/digitalsourcetype/",
+    "http://c2pa.org/digitalsourcetype/",
+    "https://c2pa.org/digitalsourcetype/",
+    "https://schema.org/",
+    "http://schema.org/",
+    "digsrctype:",
+    "c2pa.",
+)
+
+# term -> AI status. Retired terms keep their mapping; `algorithmicMedia` is procedural (no training data).
+SOURCE_TYPES: dict[str, AiStatus] = {
+    "trainedAlgorithmicMedia": AiStatus.FULLY_AI,
+    "trainedAlgorithmicData": AiStatus.FULLY_AI,
+    "compositeWithTrainedAlgorithmicMedia": AiStatus.MADE_WITH_AI,
+    "compositeSynthetic": AiStatus.MADE_WITH_AI,
+    "composite": AiStatus.POSSIBLY_AI,
+    "screenCapture": AiStatus.POSSIBLY_AI,
+    "virtualRecording": AiStatus.POSSIBLY_AI,
+    "digitalArt": AiStatus.POSSIBLY_AI,
+    "digitalCapture": AiStatus.NOT_AI,
+    "computationalCapture": AiStatus.NOT_AI,
+    "negativeFilm": AiStatus.NOT_AI,
+    "positiveFilm": AiStatus.NOT_AI,
+    "print": AiStatus.NOT_AI,
+    "humanEdits": AiStatus.NOT_AI,
+    "minorHumanEdits": AiStatus.NOT_AI,
+    "digitalCreation": AiStatus.NOT_AI,
+    "softwareImage": AiStatus.NOT_AI,
+    "algorithmicallyEnhanced": AiStatus.NOT_AI,
+    "dataDrivenMedia": AiStatus.NOT_AI,
+    "compositeCapture": AiStatus.NOT_AI,
+    "algorithmicMedia": AiStatus.NOT_AI,
+    "empty": AiStatus.NOT_AI,
+}
+
+# schema.org spells the same terms as e.g. TrainedAlgorithmicMediaDigitalSource.
+_SCHEMA_ORG = {t[0].upper() + t[1:] + "DigitalSource": t for t in SOURCE_TYPES}
+
+GENAI_SOURCE_TYPES = frozenset(t for t, s in SOURCE_TYPES.items() if s in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI))
+
+# Actions that do not change what the content shows (C2PA conformance "non-editorial" list plus legacy names).
+NON_EDITORIAL_ACTIONS = frozenset({
+    "c2pa.opened", "c2pa.converted", "c2pa.published", "c2pa.repackaged", "c2pa.transcoded",
+    "c2pa.resized", "c2pa.resized.proportional", "c2pa.edited.metadata", "c2pa.watermarked",
+    "c2pa.watermarked.bound", "c2pa.watermarked.unbound", "c2pa.redacted", "c2pa.saved",
+    "c2pa.managed", "c2pa.version_updated", "c2pa.copied", "c2pa.formatted", "c2pa.printed",
+})
+INCEPTION_ACTIONS = frozenset({"c2pa.created", "c2pa.opened"})
+TRANSLATION_ACTIONS = frozenset({"c2pa.dubbed", "c2pa.translated"})
+
+ACTIONS_ASSERTIONS = ("c2pa.actions", "c2pa.actions.v2")
+TRAINING_ASSERTIONS = ("cawg.training-mining", "c2pa.training-mining")
+VENDOR_SOURCE_TYPE_PARAMS = ("com.adobe.digitalSourceType", "digitalSourceType")
+
+TRAINING_USE: dict[str, Training] = {
+    "notAllowed": Training.NOT_ALLOWED,
+    "constrained": Training.CONSTRAINED,
+    "allowed": Training.ALLOWED,
+}
+
+PLUS_DATA_MINING_PREFIX = "http://ns.useplus.org/ldf/vocab/"
+PLUS_DATA_MINING: dict[str, Training] = {
+    "DMI-UNSPECIFIED": Training.UNSPECIFIED,
+    "DMI-ALLOWED": Training.ALLOWED,
+    "DMI-PROHIBITED-AIMLTRAINING": Training.NOT_ALLOWED,
+    "DMI-PROHIBITED-GENAIMLTRAINING": Training.NOT_ALLOWED,
+    "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING": Training.NOT_ALLOWED,
+    "DMI-PROHIBITED": Training.NOT_ALLOWED,
+    "DMI-PROHIBITED-SEECONSTRAINT": Training.CONSTRAINED,
+    "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR": Training.CONSTRAINED,
+    "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR": Training.CONSTRAINED,
+}
+
+# Most restrictive first.
+TRAINING_ORDER = (Training.NOT_ALLOWED, Training.CONSTRAINED, Training.ALLOWED, Training.UNSPECIFIED)
+
+# China TC260 AIGC Label codes.
+AIGC_LABELS: dict[str, AiStatus] = {
+    "1": AiStatus.FULLY_AI,
+    "2": AiStatus.POSSIBLY_AI,
+    "3": AiStatus.POSSIBLY_AI,
+}
+
+
+def source_type_term(value: str | None) -> str | None:
+    """The bare term of a digital source type in any of its spellings (http, https, QCode, bare, schema.org)."""
+    if not value:
+        return None
+    v = value.strip()
+    for prefix in IPTC_DST_PREFIXES:
+        if v.startswith(prefix):
+            v = v[len(prefix):]
+            break
+    v = v.rstrip("/")
+    return _SCHEMA_ORG.get(v, v)
+
+
+def source_type_status(value: str | None) -> AiStatus | None:
+    """The AI status a source type declares; None when the value is not a known term."""
+    term = source_type_term(value)
+    return SOURCE_TYPES.get(term) if term else None
+
+
+def plus_data_mining(value: str) -> Training | None:
+    code = value.strip()
+    if code.startswith(PLUS_DATA_MINING_PREFIX):
+        code = code[len(PLUS_DATA_MINING_PREFIX):]
+    return PLUS_DATA_MINING.get(code)
+
+
+def most_restrictive(values: list[Training]) -> Training:
+    for t in TRAINING_ORDER:
+        if t in values:
+            return t
+    return Training.UNSPECIFIED
+
+# Names of generative systems as they appear in Software / CreatorTool / encoder fields (non-standard evidence).
+GENERATOR_NAMES = re.compile(
+    r"\b(midjourney|dall[-·. ]?e|stable[ -]?diffusion|sdxl|novelai|comfyui|invokeai|automatic1111|fooocus|"
+    r"adobe firefly|firefly|imagen|gemini|chatgpt|gpt-4o|gpt-image|sora|veo|flux\.?1|leonardo\.ai|ideogram|"
+    r"runway(ml)?|kling|pika|elevenlabs|suno|udio|bing image creator|dreamstudio|nano banana)\b",
+    re.IGNORECASE,
+)
+# Disclosure sentences that say the work was edited (not wholly generated) with AI.
+EDITED_PHRASES = re.compile(r"\b(edited|modified|enhanced|altered) (with|by|using)\b", re.IGNORECASE)
