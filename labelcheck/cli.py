@@ -1,0 +1,110 @@
+"""Command line: a thin click layer over `scan()`; each command parses options, calls the library, renders, exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from . import __version__, report as report_mod, resources
+from .extract.c2pa import C2paSettings
+from .model import Report
+from .render import explain as explain_r
+from .render import json as json_r
+from .render import table as table_r
+from .scan import ScanOptions, ToolMissing, scan
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "table": table_r.render,
+    "json": json_r.render,
+}
+
+
+def _options(trust_anchors: tuple[str, ...], trust_list: str | None, no_trust_list: bool, allow_network: bool,
+             exiftool_timeout: float) -> ScanOptions:
+    for pem in trust_anchors + ((trust_list,) if trust_list else ()):
+        if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
+            raise click.BadParameter(f"{pem} holds no PEM certificate", param_hint="--trust-anchors/--trust-list")
+    c2pa = C2paSettings(allow_network=allow_network, trust_anchors=trust_anchors,
+                        trust_list="" if no_trust_list else trust_list)
+    return ScanOptions(c2pa=c2pa, exiftool_timeout=exiftool_timeout)
+
+
+def _scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
+    try:
+        return scan(paths, options)
+    except ToolMissing as exc:
+        click.echo(f"labelcheck: {exc}", err=True)
+        sys.exit(report_mod.EXIT_TOOL_MISSING)
+
+
+def scan_options(f: Callable) -> Callable:
+    f = click.option("--exiftool-timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
+                     help="Seconds exiftool may spend on one file before it is restarted and the file reported.")(f)
+    f = click.option("--allow-network", is_flag=True,
+                     help="Allow fetching remote C2PA manifests and OCSP responses (off by default).")(f)
+    f = click.option("--no-trust-list", is_flag=True, help="Do not use the bundled official C2PA trust list.")(f)
+    f = click.option("--trust-list", type=click.Path(exists=True, dir_okay=False),
+                     help="A PEM file that replaces the bundled C2PA trust list (e.g. a newer download).")(f)
+    f = click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                     help="Extra trust anchors (PEM), added to the official C2PA trust list. Repeatable.")(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="labelcheck")
+def main() -> None:
+    """Check that media carries the AI label that applies to it, and that the label is intact.
+
+    Exit codes: 0 all items pass; 1 an item is non-compliant; 2 usage error; 3 policy error;
+    4 a required tool (exiftool, ffprobe) is missing; 5 an item could not be checked.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default=None,
+              help="Output format (default: table on a terminal, json otherwise).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
+@scan_options
+def check(paths: tuple[str, ...], fmt: str | None, output: str | None, trust_anchors: tuple[str, ...],
+          trust_list: str | None, no_trust_list: bool, allow_network: bool, exiftool_timeout: float) -> None:
+    """Check files and directories (recursively) and report what each declares about AI."""
+    options = _options(trust_anchors, trust_list, no_trust_list, allow_network, exiftool_timeout)
+    rep = _scan_or_exit(paths, options)
+    if fmt is None:
+        fmt = "table" if output is None and sys.stdout.isatty() else "json"
+    text = RENDERERS[fmt](rep)
+    if output:
+        tmp = f"{output}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report_mod.exit_code(rep))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@scan_options
+def explain(paths: tuple[str, ...], trust_anchors: tuple[str, ...], trust_list: str | None, no_trust_list: bool,
+            allow_network: bool, exiftool_timeout: float) -> None:
+    """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""
+    options = _options(trust_anchors, trust_list, no_trust_list, allow_network, exiftool_timeout)
+    click.echo(explain_r.render(_scan_or_exit(paths, options)), nl=False)
+
+
+@main.command()
+@click.argument("name", type=click.Choice(resources.schema_names()))
+def schema(name: str) -> None:
+    """Print a JSON Schema (report, ...)."""
+    click.echo(json.dumps(resources.schema(name), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,57 @@
+"""Explain renderer: the evidence tree of each item (manifests, ingredients, actions, fields) and what decided it."""
+
+from __future__ import annotations
+
+from ..model import C2paStore, Report, Result
+
+
+def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[str]) -> list[str]:
+    m = store.manifest(label)
+    pad = "  " * depth
+    if m is None:
+        return [f"{pad}manifest {label}: not in the store"] if label else []
+    if m.label in seen:
+        return [f"{pad}manifest {m.label}: (already shown)"]
+    seen.add(m.label)
+    lines = [f"{pad}manifest {m.label}",
+             f"{pad}  generator: {m.claim_generator or ', '.join(m.generator_info) or '-'}",
+             f"{pad}  signer: {m.signer or '-'}  signed: {m.signed_at or '-'}"]
+    for a in m.actions:
+        extra = "".join(f" {k}={v}" for k, v in (("dst", a.source_type), ("vendor_dst", a.vendor_source_type),
+                                                  ("agent", a.software_agent)) if v)
+        lines.append(f"{pad}  action {a.action}{extra}  [{a.assertion}]")
+    for t in m.training:
+        lines.append(f"{pad}  training {t.key}: {t.use}  [{t.vocabulary}]")
+    for i in m.ingredients:
+        lines.append(f"{pad}  ingredient {i.relationship} '{i.title or i.label}'"
+                     + (f" dst={i.source_type}" if i.source_type else ""))
+        if i.active_manifest:
+            lines += _manifest_lines(store, i.active_manifest, depth + 2, seen)
+    return lines
+
+
+def explain_result(r: Result) -> str:
+    ev, c = r.evidence, r.classification
+    lines = [f"{ev.target}", f"  media type: {ev.media_type} ({ev.kind}), {ev.size} bytes, sha256 {ev.sha256}",
+             f"  verdict: {r.status.value}; AI status {c.status.value} (basis {c.basis.value}"
+             f"{', specific' if c.specific else ''}); training {c.training.value}"]
+    s = ev.c2pa
+    lines.append(f"  C2PA: {'present' if s.present else 'none'}; state {s.validation_state or '-'}"
+                 + (f"; failures {', '.join(s.failures)}" if s.failures else "")
+                 + (f"; remote {s.remote_url}" if s.remote_url else "")
+                 + (f"; sidecar {s.sidecar}" if s.sidecar else ""))
+    lines += ["  " + x for x in _manifest_lines(s, s.active, 1, set())]
+    lines.append("  metadata signals:")
+    lines += [f"    {sig.source} {sig.kind.value} {sig.key} = {sig.value[:120]}" for sig in ev.signals] or ["    none"]
+    lines.append("  decisions (strongest first; the first informative one decides):")
+    lines += [f"    [{d.strength}] {d.source}: {d.status.value} ({d.basis.value}) - {d.reason}" for d in c.evidence] \
+        or ["    none: no AI declaration found (absence does not prove human origin)"]
+    lines += [f"  conflict: {x.message}" for x in c.conflicts]
+    lines += [f"  training: {t.vocabulary} {t.key} = {t.use}" for t in c.training_evidence]
+    lines += [f"  finding {f.rule}: {f.status.value} - {f.message}" for f in r.findings]
+    lines += [f"  error ({e.source}): {e.message}" for e in ev.errors]
+    return "\n".join(lines) + "\n"
+
+
+def render(report: Report) -> str:
+    return "\n".join(explain_result(r) for r in report.results)

@@ -1,0 +1,34 @@
+"""Table renderer: one row per item for a terminal, with a summary line."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from ..model import Report
+from ..report import summary
+
+_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow"}
+
+
+def render(report: Report, width: int = 160, color: bool = False) -> str:
+    table = Table(show_lines=False, expand=False)
+    for col in ("status", "item", "AI status", "basis", "C2PA", "training", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in report.results:
+        c = r.classification
+        fails = [f.message for f in r.findings if f.status.value == "fail"]
+        detail = "; ".join(fails + [f"{e.source}: {e.message}" for e in r.evidence.errors]
+                           + [x.message for x in c.conflicts])
+        c2 = r.evidence.c2pa
+        state = c2.validation_state or ("present" if c2.present else "-")
+        table.add_row(f"[{_STYLE[r.status.value]}]{r.status.value}[/]", r.evidence.target, c.status.value,
+                      c.basis.value, state, c.training.value, detail or "")
+    s = summary(report.results)
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color, highlight=False)
+    console.print(table)
+    console.print(f"{s['total']} items: {s['pass']} pass, {s['fail']} fail, {s['error']} error")
+    return buf.getvalue()

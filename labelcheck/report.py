@@ -1,0 +1,124 @@
+"""Report <-> JSON document: the one serialisation every renderer and test uses, validated against the schema."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import jsonschema
+
+from . import resources
+from .model import Classification, Decision, Evidence, Report, Result
+
+SCHEMA_VERSION = "1.0"
+
+# Named exit codes (a pure function of the report decides which).
+EXIT_OK = 0
+EXIT_NONCOMPLIANT = 1
+EXIT_USAGE = 2
+EXIT_POLICY = 3
+EXIT_TOOL_MISSING = 4
+EXIT_ITEM_ERROR = 5
+
+
+def _decision(d: Decision) -> dict[str, Any]:
+    return {"source": d.source, "status": d.status.value, "basis": d.basis.value, "reason": d.reason,
+            "location": d.location, "strength": d.strength}
+
+
+def _c2pa(ev: Evidence) -> dict[str, Any]:
+    s = ev.c2pa
+    active = s.manifest(s.active)
+    return {
+        "present": s.present,
+        "validation_state": s.validation_state,
+        "failures": list(s.failures),
+        "informational": list(s.informational),
+        "signer": active.signer if active else None,
+        "signed_at": active.signed_at if active else None,
+        "generator": (active.claim_generator or (active.generator_info[0] if active.generator_info else None))
+        if active else None,
+        "remote_url": s.remote_url,
+        "sidecar": s.sidecar,
+        "active_manifest": s.active,
+        "manifests": [
+            {
+                "label": m.label,
+                "claim_generator": m.claim_generator,
+                "generator_info": list(m.generator_info),
+                "signer": m.signer,
+                "signed_at": m.signed_at,
+                "title": m.title,
+                "actions": [{k: v for k, v in a.__dict__.items() if v is not None} for a in m.actions],
+                "ingredients": [{k: v for k, v in i.__dict__.items() if v is not None} for i in m.ingredients],
+                "training": [t.__dict__ for t in m.training],
+            }
+            for m in s.manifests
+        ],
+    }
+
+
+def _ai(c: Classification) -> dict[str, Any]:
+    return {"status": c.status.value, "basis": c.basis.value, "specific": c.specific,
+            "evidence": [_decision(d) for d in c.evidence]}
+
+
+def result_dict(r: Result) -> dict[str, Any]:
+    ev, c = r.evidence, r.classification
+    return {
+        "target": ev.target,
+        "media_type": ev.media_type,
+        "kind": ev.kind,
+        "size": ev.size,
+        "sha256": ev.sha256,
+        "status": r.status.value,
+        "ai": _ai(c),
+        "c2pa": _c2pa(ev),
+        "training": {"status": c.training.value, "evidence": [t.__dict__ for t in c.training_evidence]},
+        "conflicts": [{"winner": _decision(x.winner), "other": _decision(x.other), "message": x.message}
+                      for x in c.conflicts],
+        "findings": [{"policy": f.policy, "rule": f.rule, "status": f.status.value, "level": f.level,
+                      "message": f.message, "reference": f.reference, "remediation": f.remediation}
+                     for f in r.findings],
+        "signals": [{"source": s.source, "kind": s.kind.value, "key": s.key, "value": s.value,
+                     "location": s.location} for s in ev.signals],
+        "errors": [{"source": e.source, "message": e.message} for e in ev.errors],
+    }
+
+
+def summary(results: tuple[Result, ...]) -> dict[str, Any]:
+    status = Counter(r.status.value for r in results)
+    ai = Counter(r.classification.status.value for r in results)
+    return {
+        "total": len(results),
+        "pass": status.get("pass", 0),
+        "fail": status.get("fail", 0),
+        "error": status.get("error", 0),
+        "ai_status": {k: ai.get(k, 0) for k in ("fully_ai", "made_with_ai", "possibly_ai", "not_ai", "unknown")},
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "labelcheck", "version": report.tool_version, "c2pa_sdk": report.c2pa_sdk,
+                 "exiftool": report.exiftool_version},
+        "generated_at": report.generated_at,
+        "summary": summary(report.results),
+        "results": [result_dict(r) for r in report.results],
+    }
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when `doc` is not a valid report."""
+    jsonschema.validate(doc, resources.schema("report"), cls=jsonschema.Draft202012Validator)
+
+
+def exit_code(report: Report) -> int:
+    """1 when any item fails, else 5 when any item could not be checked, else 0."""
+    statuses = {r.status.value for r in report.results}
+    if "fail" in statuses:
+        return EXIT_NONCOMPLIANT
+    if "error" in statuses:
+        return EXIT_ITEM_ERROR
+    return EXIT_OK
