@@ -127,7 +127,7 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
 
 
 def _c2pa_decisions(store: C2paStore) -> list[Decision]:
-    if not store.present:
+    if not store.present and not store.remote_url:
         return []
     strength = STRENGTH_BY_STATE.get(store.validation_state, 2)
     if not store.manifests:
@@ -178,6 +178,10 @@ def _metadata_decision(s: Signal) -> Decision | None:
                         f"AIGC field present but not a conformant TC260 label ({s.value[:80]})", s.key, HEURISTIC)
     if s.kind is Kind.AI_SYSTEM and s.key.lower().endswith("aisystemused"):
         return Decision(s.source, AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", s.key,
+                        STANDARD_METADATA)
+    if s.kind is Kind.PROVENANCE_REF:
+        return Decision(s.source, AiStatus.UNKNOWN, Basis.STANDARD,
+                        f"manifest reference {s.key}={s.value[:120]} (declaration held elsewhere)", s.key,
                         STANDARD_METADATA)
     if s.kind is Kind.GENERATOR:
         return Decision(s.source, AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator metadata {s.key}", s.key,

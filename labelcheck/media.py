@@ -81,6 +81,21 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
+# Types whose name and content are compared to flag mislabelled files.
+_NAMED = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff", "video/mp4", "audio/wav", "audio/mpeg",
+          "application/pdf", "video/quicktime", "audio/flac"}
+_ALIASES = {"audio/x-wav": "audio/wav", "audio/mp3": "audio/mpeg"}
+
+
+def name_mismatch(path: str, mt: MediaType) -> str | None:
+    """A note when the file name promises another type than the content is (the content wins)."""
+    guessed, _ = mimetypes.guess_type(path)
+    guessed = _ALIASES.get(guessed or "", guessed)
+    if guessed in _NAMED and mt.mime in _NAMED and guessed != mt.mime:
+        return f"the name suggests {guessed} but the content is {mt.mime}; checked as {mt.mime}"
+    return None
+
+
 def detect(path: str, head: bytes) -> MediaType:
     """Media type from the magic bytes; the extension is used only when the bytes say nothing."""
     mime = _sniff(head)

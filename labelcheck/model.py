@@ -150,6 +150,7 @@ class Evidence:
     c2pa: C2paStore
     signals: tuple[Signal, ...]
     errors: tuple[ToolError, ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

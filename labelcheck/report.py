@@ -83,6 +83,7 @@ def result_dict(r: Result) -> dict[str, Any]:
         "signals": [{"source": s.source, "kind": s.kind.value, "key": s.key, "value": s.value,
                      "location": s.location} for s in ev.signals],
         "errors": [{"source": e.source, "message": e.message} for e in ev.errors],
+        "notes": list(ev.notes),
     }
 
 

@@ -54,6 +54,7 @@ class _Item:
     sha256: str | None
     errors: list[ToolError]
     readable: bool
+    notes: tuple[str, ...] = ()
 
 
 def _open_item(path: Path) -> _Item:
@@ -72,7 +73,8 @@ def _open_item(path: Path) -> _Item:
         mt = media.detect(name, head)
         if st.st_size == 0:
             return _Item(path, mt, 0, _sha256(path), [ToolError("input", f"{name}: file is empty")], False)
-        return _Item(path, mt, st.st_size, _sha256(path), [], True)
+        note = media.name_mismatch(name, mt)
+        return _Item(path, mt, st.st_size, _sha256(path), [], True, (note,) if note else ())
     except FileNotFoundError:
         return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
                      [ToolError("input", f"{name}: no such file (deleted or a broken link?)")], False)
@@ -143,7 +145,7 @@ class Scanner:
                         signals += signals_from_ffprobe(probe)
             out.append(Evidence(
                 target=os.fsdecode(it.path), media_type=it.media.mime, kind=it.media.kind, size=it.size,
-                sha256=it.sha256, c2pa=store, signals=tuple(signals), errors=tuple(errors),
+                sha256=it.sha256, c2pa=store, signals=tuple(signals), errors=tuple(errors), notes=it.notes,
             ))
         return out
 

@@ -227,7 +227,7 @@ def read(path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[s
         m = _REMOTE_URL.search(msg) if msg.startswith("Remote") else None
         if m:
             note = f"manifest is remote-only ({m.group(1)}); network use is off (use --allow-network)"
-            return C2paStore(present=True, remote_url=m.group(1), embedded=False), [ToolError("c2pa", note)]
+            return C2paStore(present=False, remote_url=m.group(1), embedded=False), [ToolError("c2pa", note)]
         if "NotSupported" in type(exc).__name__ or msg.startswith("NotSupported"):
             return C2paStore(present=False), [ToolError("c2pa", f"C2PA reader does not support this file: {msg}")]
         # An I/O or container failure says nothing about a manifest; any other failure is a store that is there but broken.

@@ -50,6 +50,7 @@ def explain_result(r: Result) -> str:
     lines += [f"  training: {t.vocabulary} {t.key} = {t.use}" for t in c.training_evidence]
     lines += [f"  finding {f.rule}: {f.status.value} - {f.message}" for f in r.findings]
     lines += [f"  error ({e.source}): {e.message}" for e in ev.errors]
+    lines += [f"  note: {n}" for n in ev.notes]
     return "\n".join(lines) + "\n"
 
 

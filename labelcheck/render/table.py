@@ -20,7 +20,7 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
     for r in report.results:
         c = r.classification
         fails = [f.message for f in r.findings if f.status.value == "fail"]
-        detail = "; ".join(fails + [f"{e.source}: {e.message}" for e in r.evidence.errors]
+        detail = "; ".join(fails + [f"{e.source}: {e.message}" for e in r.evidence.errors] + list(r.evidence.notes)
                            + [x.message for x in c.conflicts])
         c2 = r.evidence.c2pa
         state = c2.validation_state or ("present" if c2.present else "-")
