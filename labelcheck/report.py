@@ -63,10 +63,15 @@ def _ai(c: Classification) -> dict[str, Any]:
             "evidence": [_decision(d) for d in c.evidence]}
 
 
+def display_path(path: str) -> str:
+    """A path as valid Unicode: bytes that are not UTF-8 (surrogate-escaped) are shown as \\xNN."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def result_dict(r: Result) -> dict[str, Any]:
     ev, c = r.evidence, r.classification
     return {
-        "target": ev.target,
+        "target": display_path(ev.target),
         "media_type": ev.media_type,
         "kind": ev.kind,
         "size": ev.size,
@@ -82,7 +87,7 @@ def result_dict(r: Result) -> dict[str, Any]:
                      for f in r.findings],
         "signals": [{"source": s.source, "kind": s.kind.value, "key": s.key, "value": s.value,
                      "location": s.location} for s in ev.signals],
-        "errors": [{"source": e.source, "message": e.message} for e in ev.errors],
+        "errors": [{"source": e.source, "message": display_path(e.message)} for e in ev.errors],
         "notes": list(ev.notes),
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..model import C2paStore, Report, Result
+from ..report import display_path
 
 
 def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[str]) -> list[str]:
@@ -32,7 +33,7 @@ def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[s
 
 def explain_result(r: Result) -> str:
     ev, c = r.evidence, r.classification
-    lines = [f"{ev.target}", f"  media type: {ev.media_type} ({ev.kind}), {ev.size} bytes, sha256 {ev.sha256}",
+    lines = [display_path(ev.target), f"  media type: {ev.media_type} ({ev.kind}), {ev.size} bytes, sha256 {ev.sha256}",
              f"  verdict: {r.status.value}; AI status {c.status.value} (basis {c.basis.value}"
              f"{', specific' if c.specific else ''}); training {c.training.value}"]
     s = ev.c2pa
@@ -49,7 +50,7 @@ def explain_result(r: Result) -> str:
     lines += [f"  conflict: {x.message}" for x in c.conflicts]
     lines += [f"  training: {t.vocabulary} {t.key} = {t.use}" for t in c.training_evidence]
     lines += [f"  finding {f.rule}: {f.status.value} - {f.message}" for f in r.findings]
-    lines += [f"  error ({e.source}): {e.message}" for e in ev.errors]
+    lines += [f"  error ({e.source}): {display_path(e.message)}" for e in ev.errors]
     lines += [f"  note: {n}" for n in ev.notes]
     return "\n".join(lines) + "\n"
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..model import Report
-from ..report import summary
+from ..report import display_path, summary
 
 _STYLE = {"pass": "green", "fail": "bold red", "error": "yellow"}
 
@@ -20,11 +21,11 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
     for r in report.results:
         c = r.classification
         fails = [f.message for f in r.findings if f.status.value == "fail"]
-        detail = "; ".join(fails + [f"{e.source}: {e.message}" for e in r.evidence.errors] + list(r.evidence.notes)
-                           + [x.message for x in c.conflicts])
+        parts = fails + [f"{e.source}: {e.message}" for e in r.evidence.errors] + list(r.evidence.notes)
+        detail = escape(display_path("; ".join(parts + [x.message for x in c.conflicts])))
         c2 = r.evidence.c2pa
         state = c2.validation_state or ("present" if c2.present else "-")
-        table.add_row(f"[{_STYLE[r.status.value]}]{r.status.value}[/]", r.evidence.target, c.status.value,
+        table.add_row(f"[{_STYLE[r.status.value]}]{r.status.value}[/]", escape(display_path(r.evidence.target)), c.status.value,
                       c.basis.value, state, c.training.value, detail or "")
     s = summary(report.results)
     buf = io.StringIO()

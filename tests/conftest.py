@@ -1,0 +1,49 @@
+"""Shared test helpers: paths, a scan that always validates its report against the schema, corpus location."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labelcheck import report as report_mod
+from labelcheck.extract.c2pa import C2paSettings
+from labelcheck.scan import ScanOptions, scan
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+MEDIA = FIXTURES / "media"
+TEST_CA = FIXTURES / "certs" / "test-ca.pem"
+CORPUS = Path(os.environ.get("LABELCHECK_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def fixture_manifest() -> dict[str, Any]:
+    return json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))["fixtures"]
+
+
+def options(**kw: Any) -> ScanOptions:
+    anchors = kw.pop("anchors", (str(TEST_CA),))
+    c2 = C2paSettings(trust_anchors=tuple(anchors), **kw.pop("c2pa", {}))
+    return ScanOptions(c2pa=c2, **kw)
+
+
+def checked_scan(paths: list[Any], **kw: Any) -> tuple[Any, dict[str, Any]]:
+    """scan() plus its JSON document, validated against schemas/report.schema.json (every report the suite makes)."""
+    rep = scan(paths, options(**kw), clock=lambda: "2026-11-22T00:00:00+00:00")
+    doc = report_mod.to_dict(rep)
+    report_mod.validate(doc)
+    json.dumps(doc)  # serialisable as it is
+    return rep, doc
+
+
+@pytest.fixture(scope="session")
+def fixture_report() -> tuple[Any, dict[str, Any]]:
+    return checked_scan([MEDIA])
+
+
+@pytest.fixture(scope="session")
+def fixture_results(fixture_report: Any) -> dict[str, dict[str, Any]]:
+    return {Path(r["target"]).name: r for r in fixture_report[1]["results"]}

@@ -1,0 +1,111 @@
+"""Extractors on real files: bounded exiftool, ffprobe, and input handling."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, MEDIA, checked_scan
+from labelcheck.extract import ffprobe
+from labelcheck.extract.exiftool import ExifToolSession
+from labelcheck.extract.tags import signals_from_exiftool
+from labelcheck.model import Kind, ToolError
+
+
+def test_one_exiftool_process_reads_a_batch_in_order():
+    files = sorted(MEDIA.glob("xmp_*"))
+    with ExifToolSession() as et:
+        answers = et.read(files)
+        pid = et._tool._process.pid
+        again = et.read(files[:1])
+        assert et._tool._process.pid == pid  # the same stay-open process
+    assert len(answers) == len(files)
+    for path, tags in zip(files, answers):
+        assert isinstance(tags, dict) and tags["SourceFile"].endswith(path.name)
+    assert again[0]["SourceFile"] == answers[0]["SourceFile"]
+
+
+def test_a_stalled_call_is_cut_off_the_process_restarted_and_the_batch_goes_on():
+    files = sorted(MEDIA.glob("xmp_*"))[:3]
+    with ExifToolSession(timeout=0.0005) as et:
+        t = time.monotonic()
+        answers = et.read(files)
+        assert time.monotonic() - t < 10
+        assert all(isinstance(a, ToolError) and "restarted" in a.message for a in answers)
+        assert et.restarts == len(files)
+        et.timeout = 5.0
+        assert isinstance(et.read(files[:1])[0], dict)  # a fresh process answers again
+
+
+@pytest.mark.skipif(not (CORPUS / "c2pa-rs/sdk/tests/fixtures/tiff_poc.tiff").exists(), reason="corpus absent")
+def test_a_pathological_file_costs_at_most_its_deadline():
+    slow = CORPUS / "c2pa-rs/sdk/tests/fixtures/tiff_poc.tiff"
+    with ExifToolSession(timeout=1.0) as et:
+        t = time.monotonic()
+        answers = et.read([slow, MEDIA / "xmp_fully_ai.jpg"])
+        assert time.monotonic() - t < 3.5
+    assert isinstance(answers[0], ToolError) and isinstance(answers[1], dict)
+
+
+def test_names_with_newlines_and_non_utf8_bytes(tmp_path):
+    odd = tmp_path / "line\nbreak.jpg"
+    shutil.copy(MEDIA / "xmp_fully_ai.jpg", odd)
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.jpg")
+    shutil.copy(MEDIA / "xmp_fully_ai.jpg", raw)
+    _, doc = checked_scan([tmp_path])
+    assert len(doc["results"]) == 2
+    assert all(r["ai"]["status"] == "fully_ai" and not r["errors"] for r in doc["results"])
+    assert any("\\xe9" in r["target"] for r in doc["results"])
+
+
+def test_missing_and_deleted_paths_are_items_with_errors(tmp_path):
+    gone = tmp_path / "gone.jpg"
+    _, doc = checked_scan([gone, MEDIA / "plain_camera.jpg"])
+    assert doc["results"][0]["status"] == "error" and "no such file" in doc["results"][0]["errors"][0]["message"]
+    assert doc["results"][1]["status"] == "pass"
+
+
+def test_directory_walk_skips_non_media_and_survives_symlink_loops(tmp_path):
+    (tmp_path / "sub").mkdir()
+    shutil.copy(MEDIA / "plain_camera.jpg", tmp_path / "sub" / "a.jpg")
+    (tmp_path / "README.txt").write_text("not media")
+    (tmp_path / "sub" / "loop").symlink_to(tmp_path)
+    _, doc = checked_scan([tmp_path])
+    assert [Path(r["target"]).name for r in doc["results"]] == ["a.jpg"]
+
+
+def test_tag_mapping_is_by_field_not_by_file():
+    tags = {
+        "XMP-iptcExt:DigitalSourceType": "trainedAlgorithmicMedia",
+        "ID3v2_4:UserDefinedText": ["(AIGC) {\"Label\": \"1\"}", "(mood) calm"],
+        "PNG:Parameters": "x",
+        "IFD0:Software": "Midjourney",
+        "XMP-dc:Description": "An AI-generated portrait",
+        "XMP-tdm:Reservation": 1,
+        "XMP-plus:DataMining": "http://ns.useplus.org/ldf/vocab/DMI-ALLOWED",
+        "XMP-dcterms:Provenance": "https://example.org/m.c2pa",
+        "File:FileName": "AI-generated.png",
+    }
+    kinds = {(s.kind, s.key) for s in signals_from_exiftool(tags)}
+    assert kinds == {
+        (Kind.SOURCE_TYPE, "XMP-iptcExt:DigitalSourceType"), (Kind.AIGC, "ID3v2_4:AIGC"),
+        (Kind.GENERATOR, "PNG:Parameters"), (Kind.SOFTWARE, "IFD0:Software"), (Kind.AI_TEXT, "XMP-dc:Description"),
+        (Kind.TDM, "XMP-tdm:Reservation"), (Kind.DATA_MINING, "XMP-plus:DataMining"),
+        (Kind.PROVENANCE_REF, "XMP-dcterms:Provenance"),
+    }
+
+
+def test_ffprobe_reads_container_tags_and_fails_cleanly():
+    probe = ffprobe.probe(MEDIA / "mp4_aigc.mp4")
+    assert isinstance(probe, dict) and "AIGC" in probe["format"]["tags"]
+    bad = ffprobe.probe(MEDIA / "bad_garbage.mp4")
+    assert isinstance(bad, ToolError) and bad.source == "ffprobe"
+    slow = ffprobe.probe(MEDIA / "plain_video.mp4", timeout=0.0001)
+    assert isinstance(slow, ToolError) and "no answer" in slow.message
+
+
+def test_stills_never_spawn_ffprobe(fixture_results):
+    assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_camera.jpg"]["signals"])
+    assert any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])

@@ -1,0 +1,77 @@
+"""The checker over fixtures/media (made by fixtures/make_fixtures.py) against fixtures/manifest.json."""
+
+import pytest
+
+from conftest import MEDIA, checked_scan, fixture_manifest
+
+EXPECTED = fixture_manifest()
+
+
+def test_every_fixture_has_an_expectation_and_a_result(fixture_results):
+    assert set(fixture_results) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture(name, fixture_results):
+    exp, got = EXPECTED[name], fixture_results[name]
+    assert got["ai"]["status"] == exp["ai_status"]
+    assert got["ai"]["basis"] == exp["basis"]
+    assert got["c2pa"]["validation_state"] == exp["validation_state"]
+    assert got["training"]["status"] == exp["training"]
+    signals = {f"{s['kind']}:{s['key']}" for s in got["signals"]}
+    assert set(exp["signals"]) <= signals
+    assert sorted({e["source"] for e in got["errors"]}) == exp["error_sources"]
+    assert len(got["conflicts"]) == exp["conflicts"]
+    assert len(got["notes"]) == exp["notes"]
+    assert got["status"] == ("error" if exp["error_sources"] else got["status"])
+
+
+def test_without_the_test_ca_our_signatures_are_valid_but_not_trusted():
+    _, doc = checked_scan([MEDIA / "c2pa_fully_ai.jpg", MEDIA / "c2pa_tampered.jpg"], anchors=())
+    fully, tampered = doc["results"]
+    assert fully["c2pa"]["validation_state"] == "Valid"
+    assert "signingCredential.untrusted" in fully["c2pa"]["failures"]
+    assert tampered["c2pa"]["validation_state"] == "Invalid"
+    assert "assertion.dataHash.mismatch" in tampered["c2pa"]["failures"]
+
+
+def test_manifest_details_are_captured(fixture_results):
+    c = fixture_results["c2pa_ai_parent_resigned.jpg"]["c2pa"]
+    assert c["signer"] == "labelcheck tests / labelcheck Test Signer"
+    assert c["generator"].startswith("labelcheck-fixtures")
+    assert len(c["manifests"]) == 2
+    active = next(m for m in c["manifests"] if m["label"] == c["active_manifest"])
+    assert active["ingredients"][0]["relationship"] == "parentOf"
+    assert [a["action"] for a in active["actions"]] == ["c2pa.opened", "c2pa.transcoded"]
+    dub = fixture_results["c2pa_ai_dubbed.wav"]["c2pa"]["manifests"][0]["actions"]
+    assert dub[1]["action"] == "c2pa.dubbed" and dub[1]["software_agent"] == "Dubbing Model 2"
+
+
+def test_sidecar_is_read_when_the_file_has_no_manifest(fixture_results):
+    r = fixture_results["sidecar_fully_ai.jpg"]
+    assert r["c2pa"]["sidecar"].endswith("sidecar_fully_ai.c2pa")
+    assert r["ai"]["status"] == "fully_ai"
+
+
+def test_training_entries_name_their_vocabulary(fixture_results):
+    ev = fixture_results["c2pa_training_notallowed.jpg"]["training"]["evidence"]
+    uses = {e["key"]: e["use"] for e in ev}
+    assert uses["cawg.ai_training"] == "notAllowed" and uses["cawg.data_mining"] == "constrained"
+    assert {e["vocabulary"] for e in ev} == {"cawg.training-mining"}
+
+
+def test_builtin_rule_fails_only_non_standard_ai(fixture_results):
+    for name, r in fixture_results.items():
+        ai = r["ai"]["status"] in ("fully_ai", "made_with_ai")
+        failed = any(f["status"] == "fail" for f in r["findings"])
+        assert failed == (ai and r["ai"]["basis"] != "standard"), name
+        if failed:
+            assert r["status"] == "fail" and "DigitalSourceType" in r["findings"][0]["remediation"]
+
+
+def test_bad_inputs_have_clear_messages(fixture_results):
+    assert "file is empty" in fixture_results["bad_empty.png"]["errors"][0]["message"]
+    truncated = fixture_results["bad_truncated.jpg"]["errors"][0]
+    assert truncated["source"] == "c2pa" and "parse" in truncated["message"]
+    assert "image/png" in fixture_results["bad_mislabelled_png.jpg"]["notes"][0]
+    assert fixture_results["bad_mislabelled_png.jpg"]["media_type"] == "image/png"
