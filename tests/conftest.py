@@ -47,3 +47,7 @@ def fixture_report() -> tuple[Any, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def fixture_results(fixture_report: Any) -> dict[str, dict[str, Any]]:
     return {Path(r["target"]).name: r for r in fixture_report[1]["results"]}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False, help="rewrite tests/golden/*")

@@ -31,6 +31,11 @@ def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[s
     return lines
 
 
+def _one_line(value: str, limit: int = 120) -> str:
+    flat = value.replace("\r", "\\r").replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 def explain_result(r: Result) -> str:
     ev, c = r.evidence, r.classification
     lines = [display_path(ev.target), f"  media type: {ev.media_type} ({ev.kind}), {ev.size} bytes, sha256 {ev.sha256}",
@@ -43,13 +48,17 @@ def explain_result(r: Result) -> str:
                  + (f"; sidecar {s.sidecar}" if s.sidecar else ""))
     lines += ["  " + x for x in _manifest_lines(s, s.active, 1, set())]
     lines.append("  metadata signals:")
-    lines += [f"    {sig.source} {sig.kind.value} {sig.key} = {sig.value[:120]}" for sig in ev.signals] or ["    none"]
+    lines += [f"    {sig.source} {sig.kind.value} {sig.key} = {_one_line(sig.value)}" for sig in ev.signals] \
+        or ["    none"]
     lines.append("  decisions (strongest first; the first informative one decides):")
     lines += [f"    [{d.strength}] {d.source}: {d.status.value} ({d.basis.value}) - {d.reason}" for d in c.evidence] \
         or ["    none: no AI declaration found (absence does not prove human origin)"]
     lines += [f"  conflict: {x.message}" for x in c.conflicts]
     lines += [f"  training: {t.vocabulary} {t.key} = {t.use}" for t in c.training_evidence]
-    lines += [f"  finding {f.rule}: {f.status.value} - {f.message}" for f in r.findings]
+    for f in r.findings:
+        lines.append(f"  finding {f.rule}: {f.status.value} - {f.message}")
+        if f.remediation and f.status.value == "fail":
+            lines.append(f"    fix: {f.remediation}")
     lines += [f"  error ({e.source}): {display_path(e.message)}" for e in ev.errors]
     lines += [f"  note: {n}" for n in ev.notes]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,46 @@
+# labelcheck: `make run` sets everything up and checks the bundled sample media; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+.PHONY: run test fixtures tools venv lint clean
+
+# Debian packages for the external tools, installed only when missing.
+tools:
+	@if ! command -v exiftool >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then \
+	  echo "installing exiftool and ffmpeg from Debian packages"; \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends libimage-exiftool-perl ffmpeg >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(APT) update -qq && $(APT) install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Check the bundled sample media (fixtures/media, signed by the test CA in fixtures/certs).
+# The samples include non-compliant and broken files on purpose: exit codes 1 and 5 are expected here.
+run: tools venv
+	@$(BIN)/labelcheck check --format table --trust-anchors fixtures/certs/test-ca.pem fixtures/media; \
+	code=$$?; echo "labelcheck exit code: $$code (0 pass, 1 non-compliant item, 5 item could not be checked)"; \
+	[ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 5 ]
+
+test: tools venv
+	@$(BIN)/python -m pytest -q; code=$$?; \
+	if [ $$code -eq 5 ]; then echo "pytest ran no tests: that is a failure" >&2; exit 1; fi; exit $$code
+
+# Regenerate fixtures/media with real tools (new keys and UUIDs; commit the result with fixtures/manifest.json).
+fixtures: tools venv
+	$(BIN)/python fixtures/make_fixtures.py
+
+lint: venv
+	$(BIN)/pip install -q ruff mypy
+	$(BIN)/ruff check labelcheck tests
+	$(BIN)/mypy labelcheck
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,67 @@
+"""The installed command line, run as a real process: output, named exit codes, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import MEDIA, TEST_CA
+from labelcheck import report as report_mod
+
+
+def run(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "labelcheck.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+def test_check_passes_with_exit_0_and_valid_json():
+    p = run("check", "--trust-anchors", TEST_CA, MEDIA / "c2pa_fully_ai.jpg", MEDIA / "xmp_capture.jpg")
+    assert p.returncode == report_mod.EXIT_OK, p.stderr
+    doc = json.loads(p.stdout)  # not a terminal: JSON by default
+    report_mod.validate(doc)
+    assert [r["c2pa"]["validation_state"] for r in doc["results"]] == ["Trusted", None]
+
+
+def test_non_compliant_item_exits_1_and_table_lists_it(tmp_path):
+    out = tmp_path / "r.txt"
+    p = run("check", "--format", "table", "--output", out, MEDIA / "png_comfyui.png")
+    assert p.returncode == report_mod.EXIT_NONCOMPLIANT and p.stdout == ""
+    text = out.read_text()
+    assert "png_comfyui.png" in text and "non-standard" in text and "1 fail" in text
+
+
+def test_unreadable_item_exits_5_and_names_the_file():
+    p = run("check", MEDIA / "bad_empty.png")
+    assert p.returncode == report_mod.EXIT_ITEM_ERROR
+    assert "bad_empty.png: file is empty" in p.stdout and "Traceback" not in p.stderr
+
+
+def test_usage_errors_exit_2():
+    assert run("check").returncode == report_mod.EXIT_USAGE
+    assert run("check", "--format", "pdf", MEDIA).returncode == report_mod.EXIT_USAGE
+    p = run("check", "--trust-anchors", MEDIA / "plain_camera.jpg", MEDIA / "plain_camera.jpg")
+    assert p.returncode == report_mod.EXIT_USAGE and "no PEM certificate" in p.stderr
+
+
+def test_missing_tool_exits_4(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))  # neither exiftool nor ffprobe can be found
+    p = run("check", MEDIA / "plain_camera.jpg", env=env)
+    assert p.returncode == report_mod.EXIT_TOOL_MISSING
+    assert "not found" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_explain_shows_the_evidence_tree():
+    p = run("explain", "--trust-anchors", TEST_CA, MEDIA / "c2pa_ai_parent_edited.jpg")
+    assert p.returncode == 0
+    assert "ingredient parentOf" in p.stdout and "c2pa.cropped" in p.stdout
+    assert "made_with_ai" in p.stdout and "state Trusted" in p.stdout
+
+
+def test_schema_command_prints_the_report_schema():
+    p = run("schema", "report")
+    assert p.returncode == 0 and json.loads(p.stdout)["title"] == "labelcheck report"
+
+
+def test_version():
+    p = run("--version")
+    assert p.returncode == 0 and "labelcheck" in p.stdout
