@@ -116,33 +116,35 @@ class Scanner:
         self.close()
 
     def evidence(self, paths: list[Path]) -> list[Evidence]:
-        """Evidence for a batch of files: exiftool reads the batch in one pipelined call."""
+        """Evidence for a batch of files. The tools overlap: ffprobe processes are started first, C2PA is read
+        while the one exiftool process works through the batch, then their answers are collected."""
         items = [_open_item(p) for p in paths]
         readable = [it for it in items if it.readable]
+        probes = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in readable if it.media.is_av}
+        stores: dict[int, tuple[C2paStore, list[ToolError]]] = {}
+
+        def read_c2pa() -> None:
+            for it in readable:
+                stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
+
         try:
-            tag_answers = self._exiftool.read([it.path for it in readable])
+            tag_answers = self._exiftool.read([it.path for it in readable], during=read_c2pa)
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
-        tags_by_path = {id(it): ans for it, ans in zip(readable, tag_answers)}
+        tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers)}
         out = []
         for it in items:
-            store = C2paStore(present=False)
-            signals = []
-            errors = list(it.errors)
+            store, errors, signals = C2paStore(present=False), list(it.errors), []
             if it.readable:
-                store, c2pa_errors = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
+                store, c2pa_errors = stores[id(it)]
                 errors += c2pa_errors
-                tags = tags_by_path[id(it)]
-                if isinstance(tags, ToolError):
-                    errors.append(tags)
-                else:
-                    signals += signals_from_exiftool(tags)
-                if it.media.is_av:
-                    probe = ffprobe_x.probe(it.path, self.options.ffprobe_timeout, self.options.ffprobe)
-                    if isinstance(probe, ToolError):
-                        errors.append(probe)
-                    else:
-                        signals += signals_from_ffprobe(probe)
+                for answer, to_signals in ((tags_by_item[id(it)], signals_from_exiftool),
+                                           (ffprobe_x.finish(probes[id(it)], self.options.ffprobe_timeout)
+                                            if id(it) in probes else None, signals_from_ffprobe)):
+                    if isinstance(answer, ToolError):
+                        errors.append(answer)
+                    elif answer is not None:
+                        signals += to_signals(answer)
             out.append(Evidence(
                 target=os.fsdecode(it.path), media_type=it.media.mime, kind=it.media.kind, size=it.size,
                 sha256=it.sha256, c2pa=store, signals=tuple(signals), errors=tuple(errors), notes=it.notes,

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import exiftool
 
@@ -79,11 +79,11 @@ class BoundedExifTool(exiftool.ExifTool):
             proc.communicate()
         self._flag_running_false()
 
-    def pipeline(self, commands: list[list[bytes]], timeout: float) -> list[tuple[bytes, bytes] | Exception]:
-        """Send several commands at once, then read each answer with its own deadline.
-
-        After a timeout the process is killed; the commands not yet answered are returned as None-free
-        ExifToolTimeout markers only for the stalled one, the rest are resent by the caller.
+    def pipeline(self, commands: list[list[bytes]], timeout: float,
+                 during: Callable[[], None] | None = None) -> list[tuple[bytes, bytes] | Exception]:
+        """Send several commands at once, run `during()` while exiftool works, then read each answer with its own
+        deadline. After a timeout the process is killed and the answers stop there: the stalled command ends the
+        list as an ExifToolTimeout, and the caller resends the commands after it.
         """
         tags = [random.randint(100000, 999999) for _ in commands]
         payload = bytearray()
@@ -93,6 +93,8 @@ class BoundedExifTool(exiftool.ExifTool):
             payload += b"-echo4\n=${status}=post%d\n-execute%d\n" % (tag, tag)
         self._process.stdin.write(bytes(payload))
         self._process.stdin.flush()
+        if during is not None:
+            during()
         results: list[tuple[bytes, bytes] | Exception] = []
         for tag in tags:
             deadline = time.monotonic() + timeout
@@ -154,8 +156,11 @@ class ExifToolSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def read(self, paths: list[Path]) -> list[dict[str, Any] | ToolError]:
-        """Tags of each file, or a ToolError naming what went wrong; one answer per path, in order."""
+    def read(self, paths: list[Path], during: Callable[[], None] | None = None) -> list[dict[str, Any] | ToolError]:
+        """Tags of each file, or a ToolError naming what went wrong; one answer per path, in order.
+
+        `during` runs once while exiftool works on the first commands (other extractors overlap with it).
+        """
         answers: list[dict[str, Any] | ToolError] = []
         pending = list(paths)
         while pending:
@@ -163,15 +168,19 @@ class ExifToolSession:
             while pending and (not batch or size < MAX_PIPELINE_BYTES):
                 batch.append(pending.pop(0))
                 size += len(os.fsencode(batch[-1])) + 200
-            answers.extend(self._read_batch(batch, pending))
+            answers.extend(self._read_batch(batch, pending, during))
+            during = None
+        if during is not None:
+            during()
         return answers
 
-    def _read_batch(self, batch: list[Path], pending: list[Path]) -> list[dict[str, Any] | ToolError]:
+    def _read_batch(self, batch: list[Path], pending: list[Path],
+                    during: Callable[[], None] | None) -> list[dict[str, Any] | ToolError]:
         tmp: list[str] = []
         try:
             tool = self._ensure()
             commands = [[*(a.encode() for a in READ_ARGS), _safe_name(p, tmp)] for p in batch]
-            raw = tool.pipeline(commands, self.timeout)
+            raw = tool.pipeline(commands, self.timeout, during)
         finally:
             for d in tmp:
                 shutil.rmtree(d, ignore_errors=True)

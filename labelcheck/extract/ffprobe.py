@@ -26,25 +26,41 @@ def available(cmd: str = "ffprobe") -> bool:
     return shutil.which(cmd) is not None
 
 
-def probe(path: Path, timeout: float = 10.0, cmd: str = "ffprobe") -> dict[str, Any] | ToolError:
-    """`ffprobe -show_format -show_streams` as JSON, or a ToolError; never hangs past `timeout`."""
+def start(path: Path, cmd: str = "ffprobe") -> subprocess.Popen[bytes] | ToolError:
+    """Launch `ffprobe -show_format -show_streams` (JSON) on one file; `finish()` collects it."""
     args = [cmd, "-hide_banner", "-show_format", "-show_streams", "-of", "json"]
     args += convert_kwargs_to_cmd_line_args({"v": "error", "probesize": "20M", "analyzeduration": "10M"})
     args.append(f"file:{path}" if str(path).startswith("-") else str(path))
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=timeout, preexec_fn=_limit_memory, check=False)
-    except subprocess.TimeoutExpired:
-        return ToolError("ffprobe", f"ffprobe gave no answer within {timeout:g}s")
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                preexec_fn=_limit_memory)
     except OSError as exc:
         return ToolError("ffprobe", f"ffprobe could not run: {exc}")
+
+
+def finish(proc: subprocess.Popen[bytes] | ToolError, timeout: float = 10.0) -> dict[str, Any] | ToolError:
+    """The parsed answer of a started ffprobe, or a ToolError; never waits past `timeout`."""
+    if isinstance(proc, ToolError):
+        return proc
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return ToolError("ffprobe", f"ffprobe gave no answer within {timeout:g}s")
     if proc.returncode != 0:
-        err = ffmpeg.Error("ffprobe", proc.stdout, proc.stderr)
+        err = ffmpeg.Error("ffprobe", stdout, stderr)
         detail = err.stderr.decode("utf-8", "replace").strip().splitlines()
         return ToolError("ffprobe", f"ffprobe failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}")
-    if len(proc.stdout) > MAX_OUTPUT:
+    if len(stdout) > MAX_OUTPUT:
         return ToolError("ffprobe", "ffprobe output too large")
     try:
-        data = json.loads(proc.stdout.decode("utf-8", "replace"))
+        data = json.loads(stdout.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:
         return ToolError("ffprobe", f"unreadable ffprobe output: {exc}")
     return data if isinstance(data, dict) else ToolError("ffprobe", "unexpected ffprobe output")
+
+
+def probe(path: Path, timeout: float = 10.0, cmd: str = "ffprobe") -> dict[str, Any] | ToolError:
+    """start() and finish() in one call."""
+    return finish(start(path, cmd), timeout)
