@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -72,15 +73,23 @@ def _open_item(path: Path) -> _Item:
             head = fh.read(media.HEAD_BYTES)
         mt = media.detect(name, head)
         if st.st_size == 0:
-            return _Item(path, mt, 0, _sha256(path), [ToolError("input", f"{name}: file is empty")], False)
+            return _Item(path, mt, 0, hashlib.sha256().hexdigest(), [ToolError("input", f"{name}: file is empty")],
+                         False)
         note = media.name_mismatch(name, mt)
-        return _Item(path, mt, st.st_size, _sha256(path), [], True, (note,) if note else ())
+        return _Item(path, mt, st.st_size, None, [], True, (note,) if note else ())
     except FileNotFoundError:
         return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
                      [ToolError("input", f"{name}: no such file (deleted or a broken link?)")], False)
     except OSError as exc:
         return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
                      [ToolError("input", f"{name}: {exc.strerror or exc}")], False)
+
+
+def _hash_or_error(item: _Item) -> str | ToolError:
+    try:
+        return _sha256(item.path)
+    except OSError as exc:  # deleted or made unreadable after it was opened
+        return ToolError("input", f"{os.fsdecode(item.path)}: {exc.strerror or exc}")
 
 
 class Scanner:
@@ -92,6 +101,7 @@ class Scanner:
         self._supported = c2pa_x.supported_mime_types()
         self._exiftool = ExifToolSession(self.options.exiftool, self.options.exiftool_timeout)
         self._ffprobe_ok = ffprobe_x.available(self.options.ffprobe)
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
 
     def check_tools(self) -> None:
         missing = [t for t, ok in ((self.options.exiftool, self._exiftool.available()),
@@ -108,6 +118,7 @@ class Scanner:
 
     def close(self) -> None:
         self._exiftool.close()
+        self._hasher.shutdown()
 
     def __enter__(self) -> Scanner:
         return self
@@ -120,6 +131,7 @@ class Scanner:
         while the one exiftool process works through the batch, then their answers are collected."""
         items = [_open_item(p) for p in paths]
         readable = [it for it in items if it.readable]
+        hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
         probes = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in readable if it.media.is_av}
         stores: dict[int, tuple[C2paStore, list[ToolError]]] = {}
 
@@ -132,6 +144,11 @@ class Scanner:
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
         tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers)}
+        for it, digest in zip(readable, hashes.result()):
+            if isinstance(digest, ToolError):
+                it.errors.append(digest)
+            else:
+                it.sha256 = digest
         out = []
         for it in items:
             store, errors, signals = C2paStore(present=False), list(it.errors), []
