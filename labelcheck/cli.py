@@ -81,9 +81,12 @@ def check(paths: tuple[str, ...], fmt: str | None, output: str | None, trust_anc
     text = RENDERERS[fmt](rep)
     if output:
         tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, output)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, output)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     else:
         click.echo(text, nl=False)
     sys.exit(report_mod.exit_code(rep))
@@ -106,5 +109,19 @@ def schema(name: str) -> None:
     click.echo(json.dumps(resources.schema(name), indent=2))
 
 
+def entry() -> None:
+    """Console-script entry: no Python traceback reaches the user, whatever happens."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("labelcheck: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001
+        click.echo(f"labelcheck: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(report_mod.EXIT_INTERNAL)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

@@ -19,6 +19,7 @@ EXIT_USAGE = 2
 EXIT_POLICY = 3
 EXIT_TOOL_MISSING = 4
 EXIT_ITEM_ERROR = 5
+EXIT_INTERNAL = 70  # a defect in labelcheck itself (EX_SOFTWARE)
 
 
 def _decision(d: Decision) -> dict[str, Any]:

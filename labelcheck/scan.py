@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import os
 import stat
+import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -20,7 +21,7 @@ from .extract import ffprobe as ffprobe_x
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
 from .inputs import expand
-from .model import C2paStore, Evidence, ItemStatus, Report, Result, ToolError
+from .model import AiStatus, Basis, C2paStore, Classification, Evidence, ItemStatus, Report, Result, ToolError, Training
 
 HASH_CHUNK = 1 << 20
 
@@ -169,21 +170,44 @@ class Scanner:
         return out
 
     def results(self, paths: Iterable[Path]) -> Iterator[Result]:
+        """Results in input order, a batch at a time (memory does not grow with the number of paths)."""
         batch: list[Path] = []
         for p in paths:
             batch.append(p)
             if len(batch) >= self.options.batch_size:
-                yield from map(judge, self.evidence(batch))
+                yield from map(judge, self._contained(batch))
                 batch = []
         if batch:
-            yield from map(judge, self.evidence(batch))
+            yield from map(judge, self._contained(batch))
+
+    def _contained(self, batch: list[Path]) -> list[Evidence]:
+        """A fault in one item never takes its batch down: retry one by one, then report the item itself."""
+        try:
+            return self.evidence(batch)
+        except ToolMissing:
+            raise
+        except Exception:  # noqa: BLE001 - an unforeseen fault; isolated below
+            if len(batch) > 1:
+                return [ev for p in batch for ev in self._contained([p])]
+            return [_failed_evidence(batch[0], "labelcheck could not extract evidence", sys.exc_info()[1])]
+
+
+def _failed_evidence(path: Path, what: str, exc: BaseException | None) -> Evidence:
+    return Evidence(os.fsdecode(path), "application/octet-stream", "other", 0, None, C2paStore(present=False), (),
+                    (ToolError("internal", f"{what}: {type(exc).__name__}: {exc}"),))
 
 
 def judge(ev: Evidence) -> Result:
-    """Classification and the built-in rule applied to one item's evidence (pure)."""
-    cls = classify(ev)
-    findings = rules.evaluate(ev, cls)
-    return Result(ev, cls, findings, item_status(findings, ev))
+    """Classification and the built-in rule applied to one item's evidence (pure; a fault becomes an item error)."""
+    try:
+        cls = classify(ev)
+        findings = rules.evaluate(ev, cls)
+        return Result(ev, cls, findings, item_status(findings, ev))
+    except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
+        failed = _failed_evidence(Path(ev.target), "labelcheck could not classify", exc)
+        ev = replace(ev, errors=ev.errors + failed.errors)
+        cls = Classification(AiStatus.UNKNOWN, Basis.NONE, False, (), (), Training.UNSPECIFIED, ())
+        return Result(ev, cls, (), ItemStatus.ERROR)
 
 
 def item_status(findings: tuple, ev: Evidence) -> ItemStatus:

@@ -62,6 +62,11 @@ def test_schema_command_prints_the_report_schema():
     assert p.returncode == 0 and json.loads(p.stdout)["title"] == "labelcheck report"
 
 
+def test_unwritable_output_is_a_usage_error(tmp_path):
+    p = run("check", "-o", tmp_path / "missing-dir" / "r.json", MEDIA / "plain_camera.jpg")
+    assert p.returncode == report_mod.EXIT_USAGE and "cannot write" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_version():
     p = run("--version")
     assert p.returncode == 0 and "labelcheck" in p.stdout

@@ -109,3 +109,28 @@ def test_ffprobe_reads_container_tags_and_fails_cleanly():
 def test_stills_never_spawn_ffprobe(fixture_results):
     assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_camera.jpg"]["signals"])
     assert any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])
+
+
+def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
+    from labelcheck import scan as scan_mod
+    real = scan_mod.c2pa_x.read
+
+    def faulty(path, *args):
+        if path.name == "xmp_capture.jpg":
+            raise RuntimeError("simulated defect in labelcheck")
+        return real(path, *args)
+
+    monkeypatch.setattr(scan_mod.c2pa_x, "read", faulty)
+    _, doc = checked_scan([MEDIA / "xmp_fully_ai.jpg", MEDIA / "xmp_capture.jpg", MEDIA / "xmp_bare_term.webp"])
+    assert [r["status"] for r in doc["results"]] == ["pass", "error", "pass"]
+    assert doc["results"][1]["errors"][0]["source"] == "internal"
+    assert "simulated defect" in doc["results"][1]["errors"][0]["message"]
+
+
+def test_a_classification_fault_becomes_an_item_error():
+    from labelcheck.model import C2paStore, Evidence, Signal
+    from labelcheck.scan import judge
+    ev = Evidence("/x.jpg", "image/jpeg", "image", 1, None, C2paStore(False),
+                  (Signal("xmp", Kind.AI_TEXT, "k", None),), ())  # a malformed signal
+    r = judge(ev)
+    assert r.status.value == "error" and r.evidence.errors[-1].source == "internal"

@@ -94,7 +94,11 @@ class BoundedExifTool(exiftool.ExifTool):
         self._process.stdin.write(bytes(payload))
         self._process.stdin.flush()
         if during is not None:
-            during()
+            try:
+                during()
+            except BaseException:
+                self.kill()  # its answers would be read by the next caller: start afresh
+                raise
         results: list[tuple[bytes, bytes] | Exception] = []
         for tag in tags:
             deadline = time.monotonic() + timeout
