@@ -1,4 +1,4 @@
-"""Evidence -> Classification: what an item declares about AI and training, decided from the vocabulary tables (pure)."""
+"""Evidence -> Classification: what an item declares about AI and training, from the vocabulary tables (pure)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,13 @@ STANDARD_METADATA = 2
 HEURISTIC = 1
 SOURCE_ORDER = ("c2pa", "xmp", "aigc")
 MAX_DEPTH = 32
-AI_RANK = {AiStatus.FULLY_AI: 4, AiStatus.MADE_WITH_AI: 3, AiStatus.POSSIBLY_AI: 2, AiStatus.NOT_AI: 1,
-           AiStatus.UNKNOWN: 0}
+AI_RANK = {
+    AiStatus.FULLY_AI: 4,
+    AiStatus.MADE_WITH_AI: 3,
+    AiStatus.POSSIBLY_AI: 2,
+    AiStatus.NOT_AI: 1,
+    AiStatus.UNKNOWN: 0,
+}
 
 
 @dataclass(frozen=True)
@@ -55,20 +60,29 @@ def _action_verdicts(m: C2paManifest) -> tuple[_Verdict | None, list[_Verdict], 
             if status is not None:
                 inception = _Verdict(status, f"c2pa.created dst={term}", Basis.STANDARD)
             elif vendor is not None:
-                inception = _Verdict(vendor, f"c2pa.created vendor dst={vocab.source_type_term(a.vendor_source_type)}",
-                                     Basis.NON_STANDARD)
+                inception = _Verdict(
+                    vendor,
+                    f"c2pa.created vendor dst={vocab.source_type_term(a.vendor_source_type)}",
+                    Basis.NON_STANDARD,
+                )
             elif term:
                 inception = _Verdict(AiStatus.UNKNOWN, f"c2pa.created with unrecognised dst={term}", Basis.STANDARD)
             continue
         genai = status in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI)
         if genai and a.action in vocab.TRANSLATION_ACTIONS:
-            edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI {a.action.split('.')[-1]} ({a.action} dst={term})",
-                                  Basis.STANDARD))
+            edits.append(
+                _Verdict(AiStatus.MADE_WITH_AI, f"AI {a.action.split('.')[-1]} ({a.action} dst={term})", Basis.STANDARD)
+            )
         elif genai:
             edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI edit {a.action} dst={term}", Basis.STANDARD))
         elif vendor in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
-            edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI edit {a.action} vendor dst="
-                                  f"{vocab.source_type_term(a.vendor_source_type)}", Basis.NON_STANDARD))
+            edits.append(
+                _Verdict(
+                    AiStatus.MADE_WITH_AI,
+                    f"AI edit {a.action} vendor dst={vocab.source_type_term(a.vendor_source_type)}",
+                    Basis.NON_STANDARD,
+                )
+            )
         elif status is AiStatus.POSSIBLY_AI:
             edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{a.action} dst={term}", Basis.STANDARD))
         elif a.action not in vocab.NON_EDITORIAL_ACTIONS and a.action not in vocab.INCEPTION_ACTIONS:
@@ -131,12 +145,20 @@ def _c2pa_decisions(store: C2paStore) -> list[Decision]:
         return []
     strength = STRENGTH_BY_STATE.get(store.validation_state, 2)
     if not store.manifests:
-        reason = ("remote manifest not fetched" if store.remote_url else "manifest store present but unreadable")
+        reason = "remote manifest not fetched" if store.remote_url else "manifest store present but unreadable"
         return [Decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", strength)]
     verdict = classify_manifest(store, store.active)
     if verdict is None:
-        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.NONE, "manifest declares no digital source type",
-                         store.active or "", strength)]
+        return [
+            Decision(
+                "c2pa",
+                AiStatus.UNKNOWN,
+                Basis.NONE,
+                "manifest declares no digital source type",
+                store.active or "",
+                strength,
+            )
+        ]
     return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)]
 
 
@@ -165,33 +187,54 @@ def _metadata_decision(s: Signal) -> Decision | None:
         term = vocab.source_type_term(s.value)
         st = vocab.source_type_status(s.value)
         if st is None:
-            return Decision(s.source, AiStatus.UNKNOWN, Basis.STANDARD, f"unrecognised {s.key}={s.value}", s.key,
-                            STANDARD_METADATA)
+            return Decision(
+                s.source, AiStatus.UNKNOWN, Basis.STANDARD, f"unrecognised {s.key}={s.value}", s.key, STANDARD_METADATA
+            )
         return Decision(s.source, st, Basis.STANDARD, f"{s.key}={term}", s.key, STANDARD_METADATA)
     if s.kind is Kind.AIGC:
         data = parse_aigc(s.value)
         label = str(data.get("Label", "")).strip() if data else ""
         if label in vocab.AIGC_LABELS:
-            return Decision("aigc", vocab.AIGC_LABELS[label], Basis.STANDARD, f"TC260 AIGC Label={label}", s.key,
-                            STANDARD_METADATA)
-        return Decision("aigc", AiStatus.FULLY_AI, Basis.NON_STANDARD,
-                        f"AIGC field present but not a conformant TC260 label ({s.value[:80]})", s.key, HEURISTIC)
+            return Decision(
+                "aigc", vocab.AIGC_LABELS[label], Basis.STANDARD, f"TC260 AIGC Label={label}", s.key, STANDARD_METADATA
+            )
+        return Decision(
+            "aigc",
+            AiStatus.FULLY_AI,
+            Basis.NON_STANDARD,
+            f"AIGC field present but not a conformant TC260 label ({s.value[:80]})",
+            s.key,
+            HEURISTIC,
+        )
     if s.kind is Kind.AI_SYSTEM and s.key.lower().endswith("aisystemused"):
-        return Decision(s.source, AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", s.key,
-                        STANDARD_METADATA)
+        return Decision(
+            s.source, AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", s.key, STANDARD_METADATA
+        )
     if s.kind is Kind.PROVENANCE_REF:
-        return Decision(s.source, AiStatus.UNKNOWN, Basis.STANDARD,
-                        f"manifest reference {s.key}={s.value[:120]} (declaration held elsewhere)", s.key,
-                        STANDARD_METADATA)
+        return Decision(
+            s.source,
+            AiStatus.UNKNOWN,
+            Basis.STANDARD,
+            f"manifest reference {s.key}={s.value[:120]} (declaration held elsewhere)",
+            s.key,
+            STANDARD_METADATA,
+        )
     if s.kind is Kind.GENERATOR:
-        return Decision(s.source, AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator metadata {s.key}", s.key,
-                        HEURISTIC)
+        return Decision(
+            s.source, AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator metadata {s.key}", s.key, HEURISTIC
+        )
     if s.kind is Kind.AI_TEXT:
         st = AiStatus.MADE_WITH_AI if vocab.EDITED_PHRASES.search(s.value) else AiStatus.FULLY_AI
         return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)
     if s.kind is Kind.SOFTWARE and vocab.GENERATOR_NAMES.search(s.value):
-        return Decision(s.source, AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator software {s.key}={s.value[:80]}",
-                        s.key, HEURISTIC)
+        return Decision(
+            s.source,
+            AiStatus.FULLY_AI,
+            Basis.NON_STANDARD,
+            f"generator software {s.key}={s.value[:80]}",
+            s.key,
+            HEURISTIC,
+        )
     return None
 
 
@@ -246,11 +289,17 @@ def classify(ev: Evidence) -> Classification:
         return Classification(AiStatus.UNKNOWN, Basis.NONE, False, tuple(decisions), (), training, tuple(entries))
     winner = informative[0]
     conflicts = tuple(
-        Conflict(winner, d, f"{d.source} says {d.status.value} ({d.reason}) but {winner.source} says "
-                            f"{winner.status.value} ({winner.reason}); {winner.source} is stronger evidence")
+        Conflict(
+            winner,
+            d,
+            f"{d.source} says {d.status.value} ({d.reason}) but {winner.source} says "
+            f"{winner.status.value} ({winner.reason}); {winner.source} is stronger evidence",
+        )
         for d in informative[1:]
-        if d.status is not winner.status and d.source != winner.source
+        if d.status is not winner.status
+        and d.source != winner.source
         and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
     )
-    return Classification(winner.status, winner.basis, _specific(winner), tuple(decisions), conflicts, training,
-                          tuple(entries))
+    return Classification(
+        winner.status, winner.basis, _specific(winner), tuple(decisions), conflicts, training, tuple(entries)
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import click
 
-from . import __version__, report as report_mod, resources
+from . import __version__, resources
+from . import report as report_mod
 from .extract.c2pa import C2paSettings
 from .model import Report
 from .render import explain as explain_r
@@ -24,13 +25,19 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def _options(trust_anchors: tuple[str, ...], trust_list: str | None, no_trust_list: bool, allow_network: bool,
-             exiftool_timeout: float) -> ScanOptions:
+def _options(
+    trust_anchors: tuple[str, ...],
+    trust_list: str | None,
+    no_trust_list: bool,
+    allow_network: bool,
+    exiftool_timeout: float,
+) -> ScanOptions:
     for pem in trust_anchors + ((trust_list,) if trust_list else ()):
         if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
             raise click.BadParameter(f"{pem} holds no PEM certificate", param_hint="--trust-anchors/--trust-list")
-    c2pa = C2paSettings(allow_network=allow_network, trust_anchors=trust_anchors,
-                        trust_list="" if no_trust_list else trust_list)
+    c2pa = C2paSettings(
+        allow_network=allow_network, trust_anchors=trust_anchors, trust_list="" if no_trust_list else trust_list
+    )
     return ScanOptions(c2pa=c2pa, exiftool_timeout=exiftool_timeout)
 
 
@@ -43,15 +50,30 @@ def _scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
 
 
 def scan_options(f: Callable) -> Callable:
-    f = click.option("--exiftool-timeout", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
-                     help="Seconds exiftool may spend on one file before it is restarted and the file reported.")(f)
-    f = click.option("--allow-network", is_flag=True,
-                     help="Allow fetching remote C2PA manifests and OCSP responses (off by default).")(f)
+    f = click.option(
+        "--exiftool-timeout",
+        type=click.FloatRange(0.1, 600),
+        default=5.0,
+        show_default=True,
+        help="Seconds exiftool may spend on one file before it is restarted and the file reported.",
+    )(f)
+    f = click.option(
+        "--allow-network",
+        is_flag=True,
+        help="Allow fetching remote C2PA manifests and OCSP responses (off by default).",
+    )(f)
     f = click.option("--no-trust-list", is_flag=True, help="Do not use the bundled official C2PA trust list.")(f)
-    f = click.option("--trust-list", type=click.Path(exists=True, dir_okay=False),
-                     help="A PEM file that replaces the bundled C2PA trust list (e.g. a newer download).")(f)
-    f = click.option("--trust-anchors", multiple=True, type=click.Path(exists=True, dir_okay=False),
-                     help="Extra trust anchors (PEM), added to the official C2PA trust list. Repeatable.")(f)
+    f = click.option(
+        "--trust-list",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A PEM file that replaces the bundled C2PA trust list (e.g. a newer download).",
+    )(f)
+    f = click.option(
+        "--trust-anchors",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Extra trust anchors (PEM), added to the official C2PA trust list. Repeatable.",
+    )(f)
     return f
 
 
@@ -67,12 +89,25 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default=None,
-              help="Output format (default: table on a terminal, json otherwise).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default=None,
+    help="Output format (default: table on a terminal, json otherwise).",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 @scan_options
-def check(paths: tuple[str, ...], fmt: str | None, output: str | None, trust_anchors: tuple[str, ...],
-          trust_list: str | None, no_trust_list: bool, allow_network: bool, exiftool_timeout: float) -> None:
+def check(
+    paths: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
+    trust_anchors: tuple[str, ...],
+    trust_list: str | None,
+    no_trust_list: bool,
+    allow_network: bool,
+    exiftool_timeout: float,
+) -> None:
     """Check files and directories (recursively) and report what each declares about AI."""
     options = _options(trust_anchors, trust_list, no_trust_list, allow_network, exiftool_timeout)
     rep = _scan_or_exit(paths, options)
@@ -95,8 +130,14 @@ def check(paths: tuple[str, ...], fmt: str | None, output: str | None, trust_anc
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @scan_options
-def explain(paths: tuple[str, ...], trust_anchors: tuple[str, ...], trust_list: str | None, no_trust_list: bool,
-            allow_network: bool, exiftool_timeout: float) -> None:
+def explain(
+    paths: tuple[str, ...],
+    trust_anchors: tuple[str, ...],
+    trust_list: str | None,
+    no_trust_list: bool,
+    allow_network: bool,
+    exiftool_timeout: float,
+) -> None:
     """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""
     options = _options(trust_anchors, trust_list, no_trust_list, allow_network, exiftool_timeout)
     click.echo(explain_r.render(_scan_or_exit(paths, options)), nl=False)

@@ -9,9 +9,15 @@ HEAD_BYTES = 4096
 
 # ISO BMFF major/compatible brands -> mime.
 _BMFF_BRANDS = {
-    b"heic": "image/heic", b"heix": "image/heic", b"mif1": "image/heif", b"msf1": "image/heif",
-    b"avif": "image/avif", b"avis": "image/avif",
-    b"M4A ": "audio/mp4", b"M4B ": "audio/mp4", b"qt  ": "video/quicktime",
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"mif1": "image/heif",
+    b"msf1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+    b"M4A ": "audio/mp4",
+    b"M4B ": "audio/mp4",
+    b"qt  ": "video/quicktime",
     b"crx ": "image/x-canon-cr3",
 }
 
@@ -82,8 +88,19 @@ def _sniff(head: bytes) -> str | None:
 
 
 # Types whose name and content are compared to flag mislabelled files.
-_NAMED = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/tiff", "video/mp4", "audio/wav", "audio/mpeg",
-          "application/pdf", "video/quicktime", "audio/flac"}
+_NAMED = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "video/mp4",
+    "audio/wav",
+    "audio/mpeg",
+    "application/pdf",
+    "video/quicktime",
+    "audio/flac",
+}
 _ALIASES = {"audio/x-wav": "audio/wav", "audio/mp3": "audio/mpeg"}
 
 

@@ -23,8 +23,14 @@ EXIT_INTERNAL = 70  # a defect in labelcheck itself (EX_SOFTWARE)
 
 
 def _decision(d: Decision) -> dict[str, Any]:
-    return {"source": d.source, "status": d.status.value, "basis": d.basis.value, "reason": d.reason,
-            "location": d.location, "strength": d.strength}
+    return {
+        "source": d.source,
+        "status": d.status.value,
+        "basis": d.basis.value,
+        "reason": d.reason,
+        "location": d.location,
+        "strength": d.strength,
+    }
 
 
 def _c2pa(ev: Evidence) -> dict[str, Any]:
@@ -38,7 +44,8 @@ def _c2pa(ev: Evidence) -> dict[str, Any]:
         "signer": active.signer if active else None,
         "signed_at": active.signed_at if active else None,
         "generator": (active.claim_generator or (active.generator_info[0] if active.generator_info else None))
-        if active else None,
+        if active
+        else None,
         "remote_url": s.remote_url,
         "sidecar": s.sidecar,
         "active_manifest": s.active,
@@ -60,8 +67,12 @@ def _c2pa(ev: Evidence) -> dict[str, Any]:
 
 
 def _ai(c: Classification) -> dict[str, Any]:
-    return {"status": c.status.value, "basis": c.basis.value, "specific": c.specific,
-            "evidence": [_decision(d) for d in c.evidence]}
+    return {
+        "status": c.status.value,
+        "basis": c.basis.value,
+        "specific": c.specific,
+        "evidence": [_decision(d) for d in c.evidence],
+    }
 
 
 def display_path(path: str) -> str:
@@ -81,13 +92,25 @@ def result_dict(r: Result) -> dict[str, Any]:
         "ai": _ai(c),
         "c2pa": _c2pa(ev),
         "training": {"status": c.training.value, "evidence": [t.__dict__ for t in c.training_evidence]},
-        "conflicts": [{"winner": _decision(x.winner), "other": _decision(x.other), "message": x.message}
-                      for x in c.conflicts],
-        "findings": [{"policy": f.policy, "rule": f.rule, "status": f.status.value, "level": f.level,
-                      "message": f.message, "reference": f.reference, "remediation": f.remediation}
-                     for f in r.findings],
-        "signals": [{"source": s.source, "kind": s.kind.value, "key": s.key, "value": s.value,
-                     "location": s.location} for s in ev.signals],
+        "conflicts": [
+            {"winner": _decision(x.winner), "other": _decision(x.other), "message": x.message} for x in c.conflicts
+        ],
+        "findings": [
+            {
+                "policy": f.policy,
+                "rule": f.rule,
+                "status": f.status.value,
+                "level": f.level,
+                "message": f.message,
+                "reference": f.reference,
+                "remediation": f.remediation,
+            }
+            for f in r.findings
+        ],
+        "signals": [
+            {"source": s.source, "kind": s.kind.value, "key": s.key, "value": s.value, "location": s.location}
+            for s in ev.signals
+        ],
         "errors": [{"source": e.source, "message": display_path(e.message)} for e in ev.errors],
         "notes": list(ev.notes),
     }
@@ -108,8 +131,12 @@ def summary(results: tuple[Result, ...]) -> dict[str, Any]:
 def to_dict(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "labelcheck", "version": report.tool_version, "c2pa_sdk": report.c2pa_sdk,
-                 "exiftool": report.exiftool_version},
+        "tool": {
+            "name": "labelcheck",
+            "version": report.tool_version,
+            "c2pa_sdk": report.c2pa_sdk,
+            "exiftool": report.exiftool_version,
+        },
         "generated_at": report.generated_at,
         "summary": summary(report.results),
         "results": [result_dict(r) for r in report.results],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ def schemas_dir() -> Path:
     raise FileNotFoundError("labelcheck: the JSON Schemas are missing from this installation")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict[str, Any]:
     with open(schemas_dir() / f"{name}.schema.json", encoding="utf-8") as fh:
         return json.load(fh)

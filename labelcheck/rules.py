@@ -16,13 +16,30 @@ REMEDIATION = (
 
 def evaluate(ev: Evidence, cls: Classification) -> tuple[Finding, ...]:
     if cls.status not in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
-        msg = ("no AI declaration found" if cls.status is AiStatus.UNKNOWN
-               else f"item declares {cls.status.value}; no AI label is required")
+        msg = (
+            "no AI declaration found"
+            if cls.status is AiStatus.UNKNOWN
+            else f"item declares {cls.status.value}; no AI label is required"
+        )
         return (Finding(RULE_ID, FindingStatus.NOT_APPLICABLE, "error", msg, reference=REFERENCE),)
     if cls.basis is Basis.STANDARD:
-        return (Finding(RULE_ID, FindingStatus.PASS, "error", f"{cls.status.value} declared in a standard label",
-                        reference=REFERENCE),)
-    return (Finding(RULE_ID, FindingStatus.FAIL, "error",
-                    f"AI content ({cls.status.value}) is declared only by non-standard metadata "
-                    f"({cls.evidence[0].reason if cls.evidence else 'heuristic'})",
-                    reference=REFERENCE, remediation=REMEDIATION),)
+        return (
+            Finding(
+                RULE_ID,
+                FindingStatus.PASS,
+                "error",
+                f"{cls.status.value} declared in a standard label",
+                reference=REFERENCE,
+            ),
+        )
+    return (
+        Finding(
+            RULE_ID,
+            FindingStatus.FAIL,
+            "error",
+            f"AI content ({cls.status.value}) is declared only by non-standard metadata "
+            f"({cls.evidence[0].reason if cls.evidence else 'heuristic'})",
+            reference=REFERENCE,
+            remediation=REMEDIATION,
+        ),
+    )

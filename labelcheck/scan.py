@@ -7,10 +7,10 @@ import hashlib
 import os
 import stat
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import c2pa as c2pa_sdk
 
@@ -65,25 +65,50 @@ def _open_item(path: Path) -> _Item:
     try:
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):
-            return _Item(path, media.MediaType("inode/directory", "other"), 0, None,
-                         [ToolError("input", f"{name}: directory could not be read")], False)
+            return _Item(
+                path,
+                media.MediaType("inode/directory", "other"),
+                0,
+                None,
+                [ToolError("input", f"{name}: directory could not be read")],
+                False,
+            )
         if not stat.S_ISREG(st.st_mode):
-            return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
-                         [ToolError("input", f"{name}: not a regular file")], False)
+            return _Item(
+                path,
+                media.MediaType("application/octet-stream", "other"),
+                0,
+                None,
+                [ToolError("input", f"{name}: not a regular file")],
+                False,
+            )
         with open(path, "rb") as fh:
             head = fh.read(media.HEAD_BYTES)
         mt = media.detect(name, head)
         if st.st_size == 0:
-            return _Item(path, mt, 0, hashlib.sha256().hexdigest(), [ToolError("input", f"{name}: file is empty")],
-                         False)
+            return _Item(
+                path, mt, 0, hashlib.sha256().hexdigest(), [ToolError("input", f"{name}: file is empty")], False
+            )
         note = media.name_mismatch(name, mt)
         return _Item(path, mt, st.st_size, None, [], True, (note,) if note else ())
     except FileNotFoundError:
-        return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
-                     [ToolError("input", f"{name}: no such file (deleted or a broken link?)")], False)
+        return _Item(
+            path,
+            media.MediaType("application/octet-stream", "other"),
+            0,
+            None,
+            [ToolError("input", f"{name}: no such file (deleted or a broken link?)")],
+            False,
+        )
     except OSError as exc:
-        return _Item(path, media.MediaType("application/octet-stream", "other"), 0, None,
-                     [ToolError("input", f"{name}: {exc.strerror or exc}")], False)
+        return _Item(
+            path,
+            media.MediaType("application/octet-stream", "other"),
+            0,
+            None,
+            [ToolError("input", f"{name}: {exc.strerror or exc}")],
+            False,
+        )
 
 
 def _hash_or_error(item: _Item) -> str | ToolError:
@@ -105,8 +130,11 @@ class Scanner:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
 
     def check_tools(self) -> None:
-        missing = [t for t, ok in ((self.options.exiftool, self._exiftool.available()),
-                                   (self.options.ffprobe, self._ffprobe_ok)) if not ok]
+        missing = [
+            t
+            for t, ok in ((self.options.exiftool, self._exiftool.available()), (self.options.ffprobe, self._ffprobe_ok))
+            if not ok
+        ]
         if missing:
             raise ToolMissing(", ".join(missing) + " not found on PATH (run `make run` or install them)")
 
@@ -144,8 +172,8 @@ class Scanner:
             tag_answers = self._exiftool.read([it.path for it in readable], during=read_c2pa)
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
-        tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers)}
-        for it, digest in zip(readable, hashes.result()):
+        tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers, strict=True)}
+        for it, digest in zip(readable, hashes.result(), strict=True):
             if isinstance(digest, ToolError):
                 it.errors.append(digest)
             else:
@@ -156,17 +184,30 @@ class Scanner:
             if it.readable:
                 store, c2pa_errors = stores[id(it)]
                 errors += c2pa_errors
-                for answer, to_signals in ((tags_by_item[id(it)], signals_from_exiftool),
-                                           (ffprobe_x.finish(probes[id(it)], self.options.ffprobe_timeout)
-                                            if id(it) in probes else None, signals_from_ffprobe)):
+                for answer, to_signals in (
+                    (tags_by_item[id(it)], signals_from_exiftool),
+                    (
+                        ffprobe_x.finish(probes[id(it)], self.options.ffprobe_timeout) if id(it) in probes else None,
+                        signals_from_ffprobe,
+                    ),
+                ):
                     if isinstance(answer, ToolError):
                         errors.append(answer)
                     elif answer is not None:
                         signals += to_signals(answer)
-            out.append(Evidence(
-                target=os.fsdecode(it.path), media_type=it.media.mime, kind=it.media.kind, size=it.size,
-                sha256=it.sha256, c2pa=store, signals=tuple(signals), errors=tuple(errors), notes=it.notes,
-            ))
+            out.append(
+                Evidence(
+                    target=os.fsdecode(it.path),
+                    media_type=it.media.mime,
+                    kind=it.media.kind,
+                    size=it.size,
+                    sha256=it.sha256,
+                    c2pa=store,
+                    signals=tuple(signals),
+                    errors=tuple(errors),
+                    notes=it.notes,
+                )
+            )
         return out
 
     def results(self, paths: Iterable[Path]) -> Iterator[Result]:
@@ -193,8 +234,16 @@ class Scanner:
 
 
 def _failed_evidence(path: Path, what: str, exc: BaseException | None) -> Evidence:
-    return Evidence(os.fsdecode(path), "application/octet-stream", "other", 0, None, C2paStore(present=False), (),
-                    (ToolError("internal", f"{what}: {type(exc).__name__}: {exc}"),))
+    return Evidence(
+        os.fsdecode(path),
+        "application/octet-stream",
+        "other",
+        0,
+        None,
+        C2paStore(present=False),
+        (),
+        (ToolError("internal", f"{what}: {type(exc).__name__}: {exc}"),),
+    )
 
 
 def judge(ev: Evidence) -> Result:
@@ -219,14 +268,20 @@ def item_status(findings: tuple, ev: Evidence) -> ItemStatus:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def scan(paths: Iterable[str | os.PathLike[str]], options: ScanOptions | None = None,
-         clock: Callable[[], str] = _now) -> Report:
+def scan(
+    paths: Iterable[str | os.PathLike[str]], options: ScanOptions | None = None, clock: Callable[[], str] = _now
+) -> Report:
     """Check every file under `paths` and return the Report (the CLI is a thin layer over this)."""
     with Scanner(options) as scanner:
         scanner.check_tools()
         results = tuple(scanner.results(expand(paths)))
-        return Report(tool_version=__version__, c2pa_sdk=c2pa_sdk.sdk_version(),
-                      exiftool_version=scanner.exiftool_version, generated_at=clock(), results=results)
+        return Report(
+            tool_version=__version__,
+            c2pa_sdk=c2pa_sdk.sdk_version(),
+            exiftool_version=scanner.exiftool_version,
+            generated_at=clock(),
+            results=results,
+        )

@@ -49,12 +49,28 @@ _SCHEMA_ORG = {t[0].upper() + t[1:] + "DigitalSource": t for t in SOURCE_TYPES}
 GENAI_SOURCE_TYPES = frozenset(t for t, s in SOURCE_TYPES.items() if s in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI))
 
 # Actions that do not change what the content shows (C2PA conformance "non-editorial" list plus legacy names).
-NON_EDITORIAL_ACTIONS = frozenset({
-    "c2pa.opened", "c2pa.converted", "c2pa.published", "c2pa.repackaged", "c2pa.transcoded",
-    "c2pa.resized", "c2pa.resized.proportional", "c2pa.edited.metadata", "c2pa.watermarked",
-    "c2pa.watermarked.bound", "c2pa.watermarked.unbound", "c2pa.redacted", "c2pa.saved",
-    "c2pa.managed", "c2pa.version_updated", "c2pa.copied", "c2pa.formatted", "c2pa.printed",
-})
+NON_EDITORIAL_ACTIONS = frozenset(
+    {
+        "c2pa.opened",
+        "c2pa.converted",
+        "c2pa.published",
+        "c2pa.repackaged",
+        "c2pa.transcoded",
+        "c2pa.resized",
+        "c2pa.resized.proportional",
+        "c2pa.edited.metadata",
+        "c2pa.watermarked",
+        "c2pa.watermarked.bound",
+        "c2pa.watermarked.unbound",
+        "c2pa.redacted",
+        "c2pa.saved",
+        "c2pa.managed",
+        "c2pa.version_updated",
+        "c2pa.copied",
+        "c2pa.formatted",
+        "c2pa.printed",
+    }
+)
 INCEPTION_ACTIONS = frozenset({"c2pa.created", "c2pa.opened"})
 TRANSLATION_ACTIONS = frozenset({"c2pa.dubbed", "c2pa.translated"})
 
@@ -99,7 +115,7 @@ def source_type_term(value: str | None) -> str | None:
     v = value.strip()
     for prefix in IPTC_DST_PREFIXES:
         if v.startswith(prefix):
-            v = v[len(prefix):]
+            v = v[len(prefix) :]
             break
     v = v.rstrip("/")
     return _SCHEMA_ORG.get(v, v)
@@ -113,8 +129,7 @@ def source_type_status(value: str | None) -> AiStatus | None:
 
 def plus_data_mining(value: str) -> Training | None:
     code = value.strip()
-    if code.startswith(PLUS_DATA_MINING_PREFIX):
-        code = code[len(PLUS_DATA_MINING_PREFIX):]
+    code = code.removeprefix(PLUS_DATA_MINING_PREFIX)
     return PLUS_DATA_MINING.get(code)
 
 
@@ -124,12 +139,14 @@ def most_restrictive(values: list[Training]) -> Training:
             return t
     return Training.UNSPECIFIED
 
+
 # Names of generative systems as they appear in Software / CreatorTool / encoder fields (non-standard evidence).
 GENERATOR_NAMES = re.compile(
     r"\b(midjourney|dall[-·. ]?e|stable[ -]?diffusion|sdxl|novelai|comfyui|invokeai|automatic1111|fooocus|"
-    r"adobe firefly|firefly|imagen|gemini|chatgpt|gpt-4o|gpt-image|sora|veo|flux\.?1|leonardo\.ai|ideogram|"
-    r"runway(ml)?|kling|pika|elevenlabs|suno|udio|bing image creator|dreamstudio|nano banana)\b",
+    r"adobe firefly|imagen \d|google gemini|gemini \d|chatgpt|gpt-4o|gpt-image|openai sora|flux\.1|leonardo\.ai|"
+    r"ideogram|runway gen|kling ai|pika labs|elevenlabs|suno ai|bing image creator|dreamstudio|nano banana)\b",
     re.IGNORECASE,
 )
+
 # Disclosure sentences that say the work was edited (not wholly generated) with AI.
 EDITED_PHRASES = re.compile(r"\b(edited|modified|enhanced|altered) (with|by|using)\b", re.IGNORECASE)

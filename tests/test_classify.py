@@ -2,15 +2,27 @@
 
 from labelcheck.classify import classify, parse_aigc
 from labelcheck.extract.c2pa import store_from_json
-from labelcheck.model import (AiStatus, Basis, C2paAction, C2paIngredient, C2paManifest, C2paStore, Evidence, Kind,
-                              Signal, Training, TrainingEntry)
+from labelcheck.model import (
+    AiStatus,
+    Basis,
+    C2paAction,
+    C2paIngredient,
+    C2paManifest,
+    C2paStore,
+    Evidence,
+    Kind,
+    Signal,
+    Training,
+    TrainingEntry,
+)
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
 def man(label, actions=(), ingredients=(), training=(), meta=()):
-    return C2paManifest(label, "gen", (), "signer", None, label, tuple(actions), tuple(ingredients), tuple(training),
-                        tuple(meta))
+    return C2paManifest(
+        label, "gen", (), "signer", None, label, tuple(actions), tuple(ingredients), tuple(training), tuple(meta)
+    )
 
 
 def act(name, dst=None, vendor=None):
@@ -54,8 +66,9 @@ def test_ai_dubbing_and_translation_are_made_with_ai():
 def test_ai_component_or_input_ingredient_is_made_with_ai():
     ai = man("ai", [act("c2pa.created", "trainedAlgorithmicMedia")])
     for rel in ("componentOf", "inputTo"):
-        top = man("top", [act("c2pa.created", "digitalCapture"), act("c2pa.placed")],
-                  [C2paIngredient(rel, "gen.png", "ai")])
+        top = man(
+            "top", [act("c2pa.created", "digitalCapture"), act("c2pa.placed")], [C2paIngredient(rel, "gen.png", "ai")]
+        )
         assert status(ev(store("top", top, ai))) is AiStatus.MADE_WITH_AI, rel
 
 
@@ -99,8 +112,11 @@ def test_vendor_source_type_parameter_is_non_standard():
 
 
 def test_ingredient_v3_source_type_without_manifest():
-    top = man("top", [act("c2pa.created", "digitalCapture")],
-              [C2paIngredient("componentOf", "x", None, IPTC + "trainedAlgorithmicMedia")])
+    top = man(
+        "top",
+        [act("c2pa.created", "digitalCapture")],
+        [C2paIngredient("componentOf", "x", None, IPTC + "trainedAlgorithmicMedia")],
+    )
     assert status(ev(store("top", top))) is AiStatus.MADE_WITH_AI
 
 
@@ -141,9 +157,10 @@ def test_disclosure_text_and_generator_software():
 def test_tc260_labels():
     def aigc(value):
         return classify(ev(signals=[Signal("xmp", Kind.AIGC, "XMP-TC260:AIGC", value)]))
+
     c = aigc('{"Label": "1", "ContentProducer": "x"}')
     assert (c.status, c.basis, c.specific) == (AiStatus.FULLY_AI, Basis.STANDARD, False)
-    assert aigc('{&quot;Label&quot;: &quot;2&quot;}').status is AiStatus.POSSIBLY_AI
+    assert aigc("{&quot;Label&quot;: &quot;2&quot;}").status is AiStatus.POSSIBLY_AI
     bad = aigc('{"Label": "AIGC"}')
     assert (bad.status, bad.basis) == (AiStatus.FULLY_AI, Basis.NON_STANDARD)
     assert parse_aigc("not json") is None
@@ -169,18 +186,27 @@ def test_training_most_restrictive_across_vocabularies():
 def test_store_from_json_reads_templates_v1_actions_and_numbered_labels():
     doc = {
         "active_manifest": "m",
-        "manifests": {"m": {
-            "claim_generator": "tool/1",
-            "signature_info": {"issuer": "Org", "common_name": "Signer", "time": "2026-01-01T00:00:00Z"},
-            "assertions": [
-                {"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created", "softwareAgent": "Gen 1"}]}},
-                {"label": "c2pa.actions.v2__1", "data": {
-                    "templates": [{"action": "*", "digitalSourceType": IPTC + "trainedAlgorithmicMedia"}],
-                    "softwareAgents": [{"name": "Fill", "version": "2"}],
-                    "actions": [{"action": "c2pa.edited", "softwareAgentIndex": 0}]}},
-                {"label": "cawg.training-mining", "data": {"entries": {"cawg.ai_training": {"use": "notAllowed"}}}},
-            ],
-        }},
+        "manifests": {
+            "m": {
+                "claim_generator": "tool/1",
+                "signature_info": {"issuer": "Org", "common_name": "Signer", "time": "2026-01-01T00:00:00Z"},
+                "assertions": [
+                    {
+                        "label": "c2pa.actions",
+                        "data": {"actions": [{"action": "c2pa.created", "softwareAgent": "Gen 1"}]},
+                    },
+                    {
+                        "label": "c2pa.actions.v2__1",
+                        "data": {
+                            "templates": [{"action": "*", "digitalSourceType": IPTC + "trainedAlgorithmicMedia"}],
+                            "softwareAgents": [{"name": "Fill", "version": "2"}],
+                            "actions": [{"action": "c2pa.edited", "softwareAgentIndex": 0}],
+                        },
+                    },
+                    {"label": "cawg.training-mining", "data": {"entries": {"cawg.ai_training": {"use": "notAllowed"}}}},
+                ],
+            }
+        },
         "validation_results": {"activeManifest": {"failure": [{"code": "signingCredential.untrusted"}]}},
     }
     s = store_from_json(doc, "Valid", True, None)

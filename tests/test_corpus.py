@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import CORPUS, checked_scan
 
 pytestmark = pytest.mark.skipif(not (CORPUS / "expected.json").exists(), reason="../shared/corpus is absent")
@@ -16,7 +15,7 @@ ACCEPT = {"none": {"not_ai", "unknown"}, "unknown": {"unknown", "possibly_ai"}, 
 def corpus():
     expected = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
     _, doc = checked_scan([CORPUS], anchors=())
-    results = {r["target"][len(str(CORPUS)) + 1:]: r for r in doc["results"]}
+    results = {r["target"][len(str(CORPUS)) + 1 :]: r for r in doc["results"]}
     return expected, results
 
 
@@ -40,8 +39,11 @@ def test_ai_status_agrees_for_at_least_95_percent(corpus):
 
 def test_generator_only_declarations_are_non_standard(corpus):
     expected, results = corpus
-    gap = [k for k, e in expected.items()
-           if e["ai_label_strict"] == "none" and e["ai_label"] in ("fully_ai", "made_with_ai")]
+    gap = [
+        k
+        for k, e in expected.items()
+        if e["ai_label_strict"] == "none" and e["ai_label"] in ("fully_ai", "made_with_ai")
+    ]
     assert gap, "the corpus should hold generator-only items"
     for k in gap:
         assert results[k]["ai"]["basis"] == "non_standard", k
@@ -51,10 +53,12 @@ def test_generator_only_declarations_are_non_standard(corpus):
 def test_validation_state_agrees_for_at_least_95_percent(corpus):
     expected, results = corpus
     keys = [k for k, e in expected.items() if e["validation_state"] in ("Valid", "Invalid")]
+
     def ok(k):
         got = results[k]["c2pa"]["validation_state"]
         want = expected[k]["validation_state"]
         return got == want or (want == "Valid" and got == "Trusted")
+
     agree = [k for k in keys if ok(k)]
     assert len(agree) / len(keys) >= 0.95, {k: results[k]["c2pa"]["validation_state"] for k in keys if not ok(k)}
 

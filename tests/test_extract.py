@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, MEDIA, checked_scan
+
 from labelcheck.extract import ffprobe
 from labelcheck.extract.exiftool import ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
@@ -22,7 +22,7 @@ def test_one_exiftool_process_reads_a_batch_in_order():
         again = et.read(files[:1])
         assert et._tool._process.pid == pid  # the same stay-open process
     assert len(answers) == len(files)
-    for path, tags in zip(files, answers):
+    for path, tags in zip(files, answers, strict=True):
         assert isinstance(tags, dict) and tags["SourceFile"].endswith(path.name)
     assert again[0]["SourceFile"] == answers[0]["SourceFile"]
 
@@ -79,7 +79,7 @@ def test_directory_walk_skips_non_media_and_survives_symlink_loops(tmp_path):
 def test_tag_mapping_is_by_field_not_by_file():
     tags = {
         "XMP-iptcExt:DigitalSourceType": "trainedAlgorithmicMedia",
-        "ID3v2_4:UserDefinedText": ["(AIGC) {\"Label\": \"1\"}", "(mood) calm"],
+        "ID3v2_4:UserDefinedText": ['(AIGC) {"Label": "1"}', "(mood) calm"],
         "PNG:Parameters": "x",
         "IFD0:Software": "Midjourney",
         "XMP-dc:Description": "An AI-generated portrait",
@@ -90,9 +90,13 @@ def test_tag_mapping_is_by_field_not_by_file():
     }
     kinds = {(s.kind, s.key) for s in signals_from_exiftool(tags)}
     assert kinds == {
-        (Kind.SOURCE_TYPE, "XMP-iptcExt:DigitalSourceType"), (Kind.AIGC, "ID3v2_4:AIGC"),
-        (Kind.GENERATOR, "PNG:Parameters"), (Kind.SOFTWARE, "IFD0:Software"), (Kind.AI_TEXT, "XMP-dc:Description"),
-        (Kind.TDM, "XMP-tdm:Reservation"), (Kind.DATA_MINING, "XMP-plus:DataMining"),
+        (Kind.SOURCE_TYPE, "XMP-iptcExt:DigitalSourceType"),
+        (Kind.AIGC, "ID3v2_4:AIGC"),
+        (Kind.GENERATOR, "PNG:Parameters"),
+        (Kind.SOFTWARE, "IFD0:Software"),
+        (Kind.AI_TEXT, "XMP-dc:Description"),
+        (Kind.TDM, "XMP-tdm:Reservation"),
+        (Kind.DATA_MINING, "XMP-plus:DataMining"),
         (Kind.PROVENANCE_REF, "XMP-dcterms:Provenance"),
     }
 
@@ -113,6 +117,7 @@ def test_stills_never_spawn_ffprobe(fixture_results):
 
 def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
     from labelcheck import scan as scan_mod
+
     real = scan_mod.c2pa_x.read
 
     def faulty(path, *args):
@@ -130,7 +135,9 @@ def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
 def test_a_classification_fault_becomes_an_item_error():
     from labelcheck.model import C2paStore, Evidence, Signal
     from labelcheck.scan import judge
-    ev = Evidence("/x.jpg", "image/jpeg", "image", 1, None, C2paStore(False),
-                  (Signal("xmp", Kind.AI_TEXT, "k", None),), ())  # a malformed signal
+
+    ev = Evidence(
+        "/x.jpg", "image/jpeg", "image", 1, None, C2paStore(False), (Signal("xmp", Kind.AI_TEXT, "k", None),), ()
+    )  # a malformed signal
     r = judge(ev)
     assert r.status.value == "error" and r.evidence.errors[-1].source == "internal"

@@ -1,7 +1,6 @@
 """The checker over fixtures/media (made by fixtures/make_fixtures.py) against fixtures/manifest.json."""
 
 import pytest
-
 from conftest import MEDIA, checked_scan, fixture_manifest
 
 EXPECTED = fixture_manifest()

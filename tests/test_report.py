@@ -7,49 +7,117 @@ import jsonschema
 import pytest
 
 from labelcheck import report as report_mod
-from labelcheck.model import (AiStatus, Basis, C2paAction, C2paManifest, C2paStore, Classification, Decision, Evidence,
-                              Finding, FindingStatus, ItemStatus, Kind, Report, Result, Signal, ToolError, Training)
-from labelcheck.render import explain, json as json_r, table
+from labelcheck.model import (
+    AiStatus,
+    Basis,
+    C2paAction,
+    C2paManifest,
+    C2paStore,
+    Classification,
+    Decision,
+    Evidence,
+    Finding,
+    FindingStatus,
+    ItemStatus,
+    Kind,
+    Report,
+    Result,
+    Signal,
+    ToolError,
+    Training,
+)
+from labelcheck.render import explain, table
+from labelcheck.render import json as json_r
 
 GOLDEN = Path(__file__).parent / "golden"
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
 def _result(target, status, ai, basis, findings=(), errors=(), store=None, signals=()):
-    ev = Evidence(target, "image/png", "image", 10, "0" * 64, store or C2paStore(present=False), tuple(signals),
-                  tuple(errors))
-    decisions = (Decision("png", ai, basis, "generator metadata PNG:Parameters", "PNG:Parameters", 1),) \
-        if ai is not AiStatus.UNKNOWN else ()
+    ev = Evidence(
+        target, "image/png", "image", 10, "0" * 64, store or C2paStore(present=False), tuple(signals), tuple(errors)
+    )
+    decisions = (
+        (Decision("png", ai, basis, "generator metadata PNG:Parameters", "PNG:Parameters", 1),)
+        if ai is not AiStatus.UNKNOWN
+        else ()
+    )
     cls = Classification(ai, basis, False, decisions, (), Training.UNSPECIFIED, ())
     return Result(ev, cls, tuple(findings), status)
 
 
 def sample_report() -> Report:
-    m = C2paManifest("urn:c2pa:1", "Gen/1", (), "Org / Signer", "2026-01-01T00:00:00+00:00", "a.jpg",
-                     (C2paAction("c2pa.created", IPTC + "trainedAlgorithmicMedia", assertion="c2pa.actions.v2"),), (), ())
+    m = C2paManifest(
+        "urn:c2pa:1",
+        "Gen/1",
+        (),
+        "Org / Signer",
+        "2026-01-01T00:00:00+00:00",
+        "a.jpg",
+        (C2paAction("c2pa.created", IPTC + "trainedAlgorithmicMedia", assertion="c2pa.actions.v2"),),
+        (),
+        (),
+    )
     store = C2paStore(True, "urn:c2pa:1", (m,), "Trusted")
-    ok = Result(Evidence("/media/a.jpg", "image/jpeg", "image", 5, "1" * 64, store, (), ()),
-                Classification(AiStatus.FULLY_AI, Basis.STANDARD, True,
-                               (Decision("c2pa", AiStatus.FULLY_AI, Basis.STANDARD,
-                                         "c2pa.created dst=trainedAlgorithmicMedia", "urn:c2pa:1", 4),),
-                               (), Training.UNSPECIFIED, ()),
-                (Finding("ai-label-standard", FindingStatus.PASS, "error", "fully_ai declared in a standard label"),),
-                ItemStatus.PASS)
-    bad = _result("/media/b.png", ItemStatus.FAIL, AiStatus.FULLY_AI, Basis.NON_STANDARD,
-                  (Finding("ai-label-standard", FindingStatus.FAIL, "error", "only non-standard metadata",
-                           remediation="add a standard label"),),
-                  signals=(Signal("png", Kind.GENERATOR, "PNG:Parameters", "a cat\nSteps: 20, Sampler: x"),))
-    err = _result("/media/[c].mp4", ItemStatus.ERROR, AiStatus.UNKNOWN, Basis.NONE,
-                  errors=(ToolError("exiftool", "exiftool gave no answer within 5s"),))
+    ok = Result(
+        Evidence("/media/a.jpg", "image/jpeg", "image", 5, "1" * 64, store, (), ()),
+        Classification(
+            AiStatus.FULLY_AI,
+            Basis.STANDARD,
+            True,
+            (
+                Decision(
+                    "c2pa",
+                    AiStatus.FULLY_AI,
+                    Basis.STANDARD,
+                    "c2pa.created dst=trainedAlgorithmicMedia",
+                    "urn:c2pa:1",
+                    4,
+                ),
+            ),
+            (),
+            Training.UNSPECIFIED,
+            (),
+        ),
+        (Finding("ai-label-standard", FindingStatus.PASS, "error", "fully_ai declared in a standard label"),),
+        ItemStatus.PASS,
+    )
+    bad = _result(
+        "/media/b.png",
+        ItemStatus.FAIL,
+        AiStatus.FULLY_AI,
+        Basis.NON_STANDARD,
+        (
+            Finding(
+                "ai-label-standard",
+                FindingStatus.FAIL,
+                "error",
+                "only non-standard metadata",
+                remediation="add a standard label",
+            ),
+        ),
+        signals=(Signal("png", Kind.GENERATOR, "PNG:Parameters", "a cat\nSteps: 20, Sampler: x"),),
+    )
+    err = _result(
+        "/media/[c].mp4",
+        ItemStatus.ERROR,
+        AiStatus.UNKNOWN,
+        Basis.NONE,
+        errors=(ToolError("exiftool", "exiftool gave no answer within 5s"),),
+    )
     return Report("0.1.0", "0.91.3", "12.57", "2026-11-22T00:00:00+00:00", (ok, bad, err))
 
 
 def test_document_is_schema_valid_and_summarised():
     doc = report_mod.to_dict(sample_report())
     report_mod.validate(doc)
-    assert doc["summary"] == {"total": 3, "pass": 1, "fail": 1, "error": 1,
-                              "ai_status": {"fully_ai": 2, "made_with_ai": 0, "possibly_ai": 0, "not_ai": 0,
-                                            "unknown": 1}}
+    assert doc["summary"] == {
+        "total": 3,
+        "pass": 1,
+        "fail": 1,
+        "error": 1,
+        "ai_status": {"fully_ai": 2, "made_with_ai": 0, "possibly_ai": 0, "not_ai": 0, "unknown": 1},
+    }
 
 
 def test_schema_rejects_what_it_should():
@@ -74,8 +142,10 @@ def test_exit_code_is_a_pure_function_of_the_report():
     assert report_mod.exit_code(empty) == report_mod.EXIT_OK
 
 
-@pytest.mark.parametrize("name,render", [("report.json", json_r.render), ("report.table.txt", table.render),
-                                         ("report.explain.txt", explain.render)])
+@pytest.mark.parametrize(
+    "name,render",
+    [("report.json", json_r.render), ("report.table.txt", table.render), ("report.explain.txt", explain.render)],
+)
 def test_renderers_match_golden_files(name, render, request):
     text = render(sample_report())
     path = GOLDEN / name

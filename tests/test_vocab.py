@@ -3,10 +3,13 @@ from labelcheck.model import AiStatus, Training
 
 
 def test_source_type_spellings_all_map_to_the_term():
-    for v in ("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
-              "https://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
-              "trainedAlgorithmicMedia", "digsrctype:trainedAlgorithmicMedia",
-              "https://schema.org/TrainedAlgorithmicMediaDigitalSource"):
+    for v in (
+        "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+        "https://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+        "trainedAlgorithmicMedia",
+        "digsrctype:trainedAlgorithmicMedia",
+        "https://schema.org/TrainedAlgorithmicMediaDigitalSource",
+    ):
         assert vocab.source_type_term(v) == "trainedAlgorithmicMedia"
         assert vocab.source_type_status(v) is AiStatus.FULLY_AI
 

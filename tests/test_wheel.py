@@ -9,20 +9,47 @@ from conftest import ROOT
 
 
 def test_wheel_contains_and_finds_the_schemas(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("labelcheck-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "labelcheck/schemas/report.schema.json" in names
     assert "labelcheck/data/c2pa-trust-list/C2PA-TRUST-LIST.pem" in names
     assert "labelcheck/data/c2pa-trust-list/LICENSE" in names
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
-    code = ("import labelcheck, labelcheck.resources as r; print(labelcheck.__file__); "
-            "print(r.schemas_dir()); print(r.schema('report')['title']); print(r.trust_list_pem().is_file())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path,
-                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}).stdout.splitlines()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    code = (
+        "import labelcheck, labelcheck.resources as r; print(labelcheck.__file__); "
+        "print(r.schemas_dir()); print(r.schema('report')['title']); print(r.trust_list_pem().is_file())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+    ).stdout.splitlines()
     assert out[0].startswith(str(site))  # the wheel's copy, not the checkout
     assert Path(out[1]) == site / "labelcheck" / "schemas"
     assert out[2:] == ["labelcheck report", "True"]

@@ -74,23 +74,25 @@ def _actions(label: str, data: dict[str, Any]) -> list[C2paAction]:
         if not isinstance(raw, dict):
             continue
         a = {**templates.get("*", {}), **templates.get(str(raw.get("action")), {}), **raw}
-        params = a.get("parameters") if isinstance(a.get("parameters"), dict) else {}
+        params: dict[str, Any] = a["parameters"] if isinstance(a.get("parameters"), dict) else {}
         vendor = next((str(params[k]) for k in VENDOR_SOURCE_TYPE_PARAMS if params.get(k)), None)
         desc = a.get("description") or params.get("description")
-        out.append(C2paAction(
-            action=str(a.get("action", "")),
-            source_type=str(a["digitalSourceType"]) if a.get("digitalSourceType") else None,
-            vendor_source_type=vendor,
-            software_agent=_agent(a.get("softwareAgent"), agents, a.get("softwareAgentIndex")),
-            description=str(desc) if desc else None,
-            when=str(a["when"]) if a.get("when") else None,
-            assertion=label,
-        ))
+        out.append(
+            C2paAction(
+                action=str(a.get("action", "")),
+                source_type=str(a["digitalSourceType"]) if a.get("digitalSourceType") else None,
+                vendor_source_type=vendor,
+                software_agent=_agent(a.get("softwareAgent"), agents, a.get("softwareAgentIndex")),
+                description=str(desc) if desc else None,
+                when=str(a["when"]) if a.get("when") else None,
+                assertion=label,
+            )
+        )
     return out
 
 
 def _training(label: str, data: dict[str, Any]) -> list[TrainingEntry]:
-    entries = data.get("entries") if isinstance(data.get("entries"), dict) else data
+    entries: dict[str, Any] = data["entries"] if isinstance(data.get("entries"), dict) else data
     vocab = _SUFFIX.sub("", label)
     return [
         TrainingEntry("c2pa", vocab, str(k), str(v.get("use")), label)
@@ -170,8 +172,9 @@ def _codes(results: dict[str, Any], kind: str) -> tuple[str, ...]:
     return tuple(sorted({str(s.get("code")) for s in active.get(kind) or [] if s.get("code")}))
 
 
-def store_from_json(doc: dict[str, Any], state: str | None, embedded: bool | None, remote: str | None,
-                    sidecar: str | None = None) -> C2paStore:
+def store_from_json(
+    doc: dict[str, Any], state: str | None, embedded: bool | None, remote: str | None, sidecar: str | None = None
+) -> C2paStore:
     manifests = tuple(_manifest(lbl, m) for lbl, m in sorted((doc.get("manifests") or {}).items()))
     results = doc.get("validation_results") or {}
     failures = _codes(results, "failure")
@@ -202,7 +205,9 @@ def _reader_mime(media: MediaType, supported: frozenset[str]) -> str | None:
     return mime if mime in supported else None
 
 
-def read(path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str]) -> tuple[C2paStore, list[ToolError]]:
+def read(
+    path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str]
+) -> tuple[C2paStore, list[ToolError]]:
     """Read the manifest store of one file (or its sidecar). Every failure becomes a ToolError."""
     mime = _reader_mime(media, supported)
     if mime is None:
@@ -220,8 +225,9 @@ def read(path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[s
                 sidecar = str(side)
             with reader:
                 doc = json.loads(reader.json())
-                return store_from_json(doc, reader.get_validation_state(), reader.is_embedded(),
-                                       reader.get_remote_url(), sidecar), []
+                return store_from_json(
+                    doc, reader.get_validation_state(), reader.is_embedded(), reader.get_remote_url(), sidecar
+                ), []
     except c2pa.C2paError as exc:
         msg = str(exc).strip() or type(exc).__name__
         m = _REMOTE_URL.search(msg) if msg.startswith("Remote") else None
@@ -230,7 +236,7 @@ def read(path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[s
             return C2paStore(present=False, remote_url=m.group(1), embedded=False), [ToolError("c2pa", note)]
         if "NotSupported" in type(exc).__name__ or msg.startswith("NotSupported"):
             return C2paStore(present=False), [ToolError("c2pa", f"C2PA reader does not support this file: {msg}")]
-        # An I/O or container failure says nothing about a manifest; any other failure is a store that is there but broken.
+        # An I/O or container failure says nothing about a manifest; any other failure is a broken store.
         unreadable_asset = "Io" in type(exc).__name__ or "asset could not be parsed" in msg
         what = "file could not be parsed for C2PA" if unreadable_asset else "manifest store could not be read"
         return C2paStore(present=not unreadable_asset), [ToolError("c2pa", f"{what}: {msg}")]

@@ -10,16 +10,32 @@ import select
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import exiftool
 
 from ..model import ToolError
 
 # -n: raw values (DigitalSourceType and DataMining stay URIs); -G1: family-1 groups (XMP-iptcExt, PNG, ID3v2_3, ...).
-READ_ARGS = ("-j", "-n", "-G1", "-a", "-struct", "-api", "LargeFileSupport=1", "-charset", "filename=utf8",
-             "-x", "Composite:all", "-x", "ICC_Profile:all", "-x", "ICC-header:all")
+READ_ARGS = (
+    "-j",
+    "-n",
+    "-G1",
+    "-a",
+    "-struct",
+    "-api",
+    "LargeFileSupport=1",
+    "-charset",
+    "filename=utf8",
+    "-x",
+    "Composite:all",
+    "-x",
+    "ICC_Profile:all",
+    "-x",
+    "ICC-header:all",
+)
 MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
 MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
 MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
@@ -79,15 +95,16 @@ class BoundedExifTool(exiftool.ExifTool):
             proc.communicate()
         self._flag_running_false()
 
-    def pipeline(self, commands: list[list[bytes]], timeout: float,
-                 during: Callable[[], None] | None = None) -> list[tuple[bytes, bytes] | Exception]:
+    def pipeline(
+        self, commands: list[list[bytes]], timeout: float, during: Callable[[], None] | None = None
+    ) -> list[tuple[bytes, bytes] | Exception]:
         """Send several commands at once, run `during()` while exiftool works, then read each answer with its own
         deadline. After a timeout the process is killed and the answers stop there: the stalled command ends the
         list as an ExifToolTimeout, and the caller resends the commands after it.
         """
         tags = [random.randint(100000, 999999) for _ in commands]
         payload = bytearray()
-        for cmd, tag in zip(commands, tags):
+        for cmd, tag in zip(commands, tags, strict=True):
             for p in cmd:
                 payload += p + b"\n"
             payload += b"-echo4\n=${status}=post%d\n-execute%d\n" % (tag, tag)
@@ -168,7 +185,8 @@ class ExifToolSession:
         answers: list[dict[str, Any] | ToolError] = []
         pending = list(paths)
         while pending:
-            batch, size = [], 0
+            batch: list[Path] = []
+            size = 0
             while pending and (not batch or size < MAX_PIPELINE_BYTES):
                 batch.append(pending.pop(0))
                 size += len(os.fsencode(batch[-1])) + 200
@@ -178,8 +196,9 @@ class ExifToolSession:
             during()
         return answers
 
-    def _read_batch(self, batch: list[Path], pending: list[Path],
-                    during: Callable[[], None] | None) -> list[dict[str, Any] | ToolError]:
+    def _read_batch(
+        self, batch: list[Path], pending: list[Path], during: Callable[[], None] | None
+    ) -> list[dict[str, Any] | ToolError]:
         tmp: list[str] = []
         try:
             tool = self._ensure()
@@ -189,14 +208,17 @@ class ExifToolSession:
             for d in tmp:
                 shutil.rmtree(d, ignore_errors=True)
         out: list[dict[str, Any] | ToolError] = []
-        for path, answer in zip(batch, raw):
+        for answer in raw:
             if isinstance(answer, Exception):
                 self.restarts += 1
-                out.append(ToolError("exiftool", f"exiftool gave no answer within {self.timeout:g}s ({answer}); "
-                                                 "process restarted"))
+                out.append(
+                    ToolError(
+                        "exiftool", f"exiftool gave no answer within {self.timeout:g}s ({answer}); process restarted"
+                    )
+                )
             else:
                 out.append(_parse(answer[0], answer[1]))
-        pending[:0] = batch[len(raw):]  # unanswered after a timeout: read again by a fresh process
+        pending[:0] = batch[len(raw) :]  # unanswered after a timeout: read again by a fresh process
         return out
 
 

@@ -1,4 +1,4 @@
-"""ffprobe extractor (ffmpeg-python's argument style): container and stream tags of audio/video, time- and memory-bounded."""
+"""ffprobe extractor (ffmpeg-python argument style): container and stream tags of audio/video, time-bounded."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ def start(path: Path, cmd: str = "ffprobe") -> subprocess.Popen[bytes] | ToolErr
     args += convert_kwargs_to_cmd_line_args({"v": "error", "probesize": "20M", "analyzeduration": "10M"})
     args.append(f"file:{path}" if str(path).startswith("-") else str(path))
     try:
-        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                preexec_fn=_limit_memory)
+        return subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=_limit_memory
+        )
     except OSError as exc:
         return ToolError("ffprobe", f"ffprobe could not run: {exc}")
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..model import Kind, Signal
 
@@ -29,17 +30,44 @@ FIELD_KINDS: dict[str, Kind] = {
 TDM_GROUPS = ("xmp-tdm", "xmp-tdmrep")
 
 # Text chunks written by image generators (PNG tEXt/iTXt/zTXt keywords, lower case).
-GENERATOR_CHUNKS = frozenset({
-    "parameters", "prompt", "workflow", "invokeai_metadata", "invokeai_graph", "sd-metadata", "sd_metadata",
-    "dream", "generation_data", "negative_prompt", "fooocus_scheme", "comfyui",
-})
+GENERATOR_CHUNKS = frozenset(
+    {
+        "parameters",
+        "prompt",
+        "workflow",
+        "invokeai_metadata",
+        "invokeai_graph",
+        "sd-metadata",
+        "sd_metadata",
+        "dream",
+        "generation_data",
+        "negative_prompt",
+        "fooocus_scheme",
+        "comfyui",
+    }
+)
 TEXT_CHUNK_GROUPS = ("png", "png-text", "png-itxt", "png-ztxt")
 
 # Free-text fields that may carry a disclosure sentence.
-TEXT_FIELDS = frozenset({
-    "credit", "description", "imagedescription", "usercomment", "comment", "title", "caption-abstract",
-    "headline", "subject", "keywords", "userdefinedtext", "disclaimer", "warning", "synopsis", "lyrics",
-})
+TEXT_FIELDS = frozenset(
+    {
+        "credit",
+        "description",
+        "imagedescription",
+        "usercomment",
+        "comment",
+        "title",
+        "caption-abstract",
+        "headline",
+        "subject",
+        "keywords",
+        "userdefinedtext",
+        "disclaimer",
+        "warning",
+        "synopsis",
+        "lyrics",
+    }
+)
 
 AI_PHRASES = re.compile(
     r"\b(ai[- ]generated|generated (by|with|using) (an? )?(ai|artificial intelligence|generative ai)|"
@@ -64,10 +92,23 @@ def _text(value: Any) -> str:
 
 def _source_of(group: str) -> str:
     g = group.lower()
-    for prefix, name in (("xmp", "xmp"), ("png", "png"), ("id3", "id3"), ("riff", "riff"), ("matroska", "matroska"),
-                         ("ifd", "exif"), ("exif", "exif"), ("iptc", "iptc"), ("quicktime", "quicktime"),
-                         ("itemlist", "quicktime"), ("keys", "quicktime"), ("userdata", "quicktime"),
-                         ("vorbis", "vorbis"), ("pdf", "pdf"), ("photoshop", "iptc")):
+    for prefix, name in (
+        ("xmp", "xmp"),
+        ("png", "png"),
+        ("id3", "id3"),
+        ("riff", "riff"),
+        ("matroska", "matroska"),
+        ("ifd", "exif"),
+        ("exif", "exif"),
+        ("iptc", "iptc"),
+        ("quicktime", "quicktime"),
+        ("itemlist", "quicktime"),
+        ("keys", "quicktime"),
+        ("userdata", "quicktime"),
+        ("vorbis", "vorbis"),
+        ("pdf", "pdf"),
+        ("photoshop", "iptc"),
+    ):
         if g.startswith(prefix):
             return name
     return g or "metadata"
@@ -89,7 +130,9 @@ def _user_defined(name: str, value: str) -> tuple[str, str]:
 def _expand(tags: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
     for key, value in tags.items():
         group, name = _split(key)
-        values = value if isinstance(value, list) and name.lower() in ("userdefinedtext", "keywords", "subject") else [value]
+        values = (
+            value if isinstance(value, list) and name.lower() in ("userdefinedtext", "keywords", "subject") else [value]
+        )
         for v in values:
             yield group, name, v
 
@@ -105,13 +148,19 @@ def signals_from_exiftool(tags: dict[str, Any]) -> list[Signal]:
         lname = name.lower()
         source = _source_of(group)
         kind = FIELD_KINDS.get(lname)
-        if lname in ("reservation", "policy") and group.lower() in TDM_GROUPS:
+        if (
+            lname in ("reservation", "policy")
+            and group.lower() in TDM_GROUPS
+            or lname.startswith("tdm")
+            and lname[3:] in ("reservation", "policy")
+        ):
             kind = Kind.TDM
-        elif lname.startswith("tdm") and lname[3:] in ("reservation", "policy"):
-            kind = Kind.TDM
-        elif group.lower().startswith(TEXT_CHUNK_GROUPS) and lname in GENERATOR_CHUNKS:
-            kind = Kind.GENERATOR
-        elif lname in ("usercomment", "comment", "parameters", "description") and SD_PARAMETERS.search(text):
+        elif (
+            group.lower().startswith(TEXT_CHUNK_GROUPS)
+            and lname in GENERATOR_CHUNKS
+            or lname in ("usercomment", "comment", "parameters", "description", "imagedescription")
+            and SD_PARAMETERS.search(text)
+        ):
             kind = Kind.GENERATOR
         elif kind is Kind.SOFTWARE and lname == "source" and not group.lower().startswith("png"):
             kind = None
@@ -131,8 +180,15 @@ def signals_from_ffprobe(probe: dict[str, Any]) -> list[Signal]:
     scopes = [("format", fmt.get("tags") or {})]
     for s in probe.get("streams") or []:
         scopes.append((f"stream:{s.get('index')}:{s.get('codec_type')}", s.get("tags") or {}))
-        out.append(Signal("ffprobe", Kind.CONTAINER, f"stream:{s.get('index')}:codec",
-                          f"{s.get('codec_type')}/{s.get('codec_name')}", f"stream:{s.get('index')}"))
+        out.append(
+            Signal(
+                "ffprobe",
+                Kind.CONTAINER,
+                f"stream:{s.get('index')}:codec",
+                f"{s.get('codec_type')}/{s.get('codec_name')}",
+                f"stream:{s.get('index')}",
+            )
+        )
     for scope, tags in scopes:
         for key, value in tags.items():
             name = str(key).split(":")[-1]  # QuickTime freeform keys arrive as e.g. com.apple.iTunes:AIGC

@@ -14,18 +14,25 @@ def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[s
     if m.label in seen:
         return [f"{pad}manifest {m.label}: (already shown)"]
     seen.add(m.label)
-    lines = [f"{pad}manifest {m.label}",
-             f"{pad}  generator: {m.claim_generator or ', '.join(m.generator_info) or '-'}",
-             f"{pad}  signer: {m.signer or '-'}  signed: {m.signed_at or '-'}"]
+    lines = [
+        f"{pad}manifest {m.label}",
+        f"{pad}  generator: {m.claim_generator or ', '.join(m.generator_info) or '-'}",
+        f"{pad}  signer: {m.signer or '-'}  signed: {m.signed_at or '-'}",
+    ]
     for a in m.actions:
-        extra = "".join(f" {k}={v}" for k, v in (("dst", a.source_type), ("vendor_dst", a.vendor_source_type),
-                                                  ("agent", a.software_agent)) if v)
+        extra = "".join(
+            f" {k}={v}"
+            for k, v in (("dst", a.source_type), ("vendor_dst", a.vendor_source_type), ("agent", a.software_agent))
+            if v
+        )
         lines.append(f"{pad}  action {a.action}{extra}  [{a.assertion}]")
     for t in m.training:
         lines.append(f"{pad}  training {t.key}: {t.use}  [{t.vocabulary}]")
     for i in m.ingredients:
-        lines.append(f"{pad}  ingredient {i.relationship} '{i.title or i.label}'"
-                     + (f" dst={i.source_type}" if i.source_type else ""))
+        lines.append(
+            f"{pad}  ingredient {i.relationship} '{i.title or i.label}'"
+            + (f" dst={i.source_type}" if i.source_type else "")
+        )
         if i.active_manifest:
             lines += _manifest_lines(store, i.active_manifest, depth + 2, seen)
     return lines
@@ -38,21 +45,28 @@ def _one_line(value: str, limit: int = 120) -> str:
 
 def explain_result(r: Result) -> str:
     ev, c = r.evidence, r.classification
-    lines = [display_path(ev.target), f"  media type: {ev.media_type} ({ev.kind}), {ev.size} bytes, sha256 {ev.sha256}",
-             f"  verdict: {r.status.value}; AI status {c.status.value} (basis {c.basis.value}"
-             f"{', specific' if c.specific else ''}); training {c.training.value}"]
+    lines = [
+        display_path(ev.target),
+        f"  media type: {ev.media_type} ({ev.kind}), {ev.size} bytes, sha256 {ev.sha256}",
+        f"  verdict: {r.status.value}; AI status {c.status.value} (basis {c.basis.value}"
+        f"{', specific' if c.specific else ''}); training {c.training.value}",
+    ]
     s = ev.c2pa
-    lines.append(f"  C2PA: {'present' if s.present else 'none'}; state {s.validation_state or '-'}"
-                 + (f"; failures {', '.join(s.failures)}" if s.failures else "")
-                 + (f"; remote {s.remote_url}" if s.remote_url else "")
-                 + (f"; sidecar {s.sidecar}" if s.sidecar else ""))
+    lines.append(
+        f"  C2PA: {'present' if s.present else 'none'}; state {s.validation_state or '-'}"
+        + (f"; failures {', '.join(s.failures)}" if s.failures else "")
+        + (f"; remote {s.remote_url}" if s.remote_url else "")
+        + (f"; sidecar {s.sidecar}" if s.sidecar else "")
+    )
     lines += ["  " + x for x in _manifest_lines(s, s.active, 1, set())]
     lines.append("  metadata signals:")
-    lines += [f"    {sig.source} {sig.kind.value} {sig.key} = {_one_line(sig.value)}" for sig in ev.signals] \
-        or ["    none"]
+    lines += [f"    {sig.source} {sig.kind.value} {sig.key} = {_one_line(sig.value)}" for sig in ev.signals] or [
+        "    none"
+    ]
     lines.append("  decisions (strongest first; the first informative one decides):")
-    lines += [f"    [{d.strength}] {d.source}: {d.status.value} ({d.basis.value}) - {d.reason}" for d in c.evidence] \
-        or ["    none: no AI declaration found (absence does not prove human origin)"]
+    lines += [
+        f"    [{d.strength}] {d.source}: {d.status.value} ({d.basis.value}) - {d.reason}" for d in c.evidence
+    ] or ["    none: no AI declaration found (absence does not prove human origin)"]
     lines += [f"  conflict: {x.message}" for x in c.conflicts]
     lines += [f"  training: {t.vocabulary} {t.key} = {t.use}" for t in c.training_evidence]
     for f in r.findings:

@@ -25,8 +25,15 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
         detail = escape(display_path("; ".join(parts + [x.message for x in c.conflicts])))
         c2 = r.evidence.c2pa
         state = c2.validation_state or ("present" if c2.present else "-")
-        table.add_row(f"[{_STYLE[r.status.value]}]{r.status.value}[/]", escape(display_path(r.evidence.target)), c.status.value,
-                      c.basis.value, state, c.training.value, detail or "")
+        table.add_row(
+            f"[{_STYLE[r.status.value]}]{r.status.value}[/]",
+            escape(display_path(r.evidence.target)),
+            c.status.value,
+            c.basis.value,
+            state,
+            c.training.value,
+            detail or "",
+        )
     s = summary(report.results)
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color, highlight=False)
