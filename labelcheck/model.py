@@ -69,8 +69,9 @@ class Signal:
 
 @dataclass(frozen=True)
 class ToolError:
-    source: str  # c2pa | exiftool | ffprobe | input
+    source: str  # c2pa | exiftool | ffprobe | input | internal
     message: str
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,21 @@ from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
+from .extract.xmppacket import find_packets
 from .inputs import expand
-from .model import AiStatus, Basis, C2paStore, Classification, Evidence, ItemStatus, Report, Result, ToolError, Training
+from .model import (
+    AiStatus,
+    Basis,
+    C2paStore,
+    Classification,
+    Evidence,
+    ItemStatus,
+    Report,
+    Result,
+    Signal,
+    ToolError,
+    Training,
+)
 
 HASH_CHUNK = 1 << 20
 
@@ -173,6 +186,8 @@ class Scanner:
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
         tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers, strict=True)}
+        packet_signals = {id(it): self._packet_signals(it.path) for it, ans in zip(readable, tag_answers, strict=True)
+                          if isinstance(ans, ToolError) and ans.timed_out}
         for it, digest in zip(readable, hashes.result(), strict=True):
             if isinstance(digest, ToolError):
                 it.errors.append(digest)
@@ -195,6 +210,7 @@ class Scanner:
                         errors.append(answer)
                     elif answer is not None:
                         signals += to_signals(answer)
+                signals += packet_signals.get(id(it), [])
             out.append(
                 Evidence(
                     target=os.fsdecode(it.path),
@@ -209,6 +225,18 @@ class Scanner:
                 )
             )
         return out
+
+    def _packet_signals(self, path: Path) -> list[Signal]:
+        """When exiftool cannot parse a container in time, the XMP packets in its bytes are still read."""
+        try:
+            packets = find_packets(path)
+        except OSError:
+            return []
+        signals = []
+        for tags in self._exiftool.read_packets(packets) if packets else []:
+            if isinstance(tags, dict):
+                signals += [replace(s, location=f"xmp packet scan: {s.location}") for s in signals_from_exiftool(tags)]
+        return signals
 
     def results(self, paths: Iterable[Path]) -> Iterator[Result]:
         """Results in input order, a batch at a time (memory does not grow with the number of paths)."""

@@ -141,3 +141,21 @@ def test_a_classification_fault_becomes_an_item_error():
     )  # a malformed signal
     r = judge(ev)
     assert r.status.value == "error" and r.evidence.errors[-1].source == "internal"
+
+
+def test_packet_scanning_finds_xmp_across_chunk_boundaries(tmp_path):
+    from labelcheck.extract import xmppacket
+    packet = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
+    blob = b"\0" * (xmppacket.CHUNK - 20) + packet + b"junk" + packet
+    f = tmp_path / "blob.bin"
+    f.write_bytes(blob)
+    assert xmppacket.find_packets(f) == [packet, packet]
+    assert xmppacket.find_packets(f, max_scan=1024) == []
+
+
+@pytest.mark.skipif(not (CORPUS / "c2pa-rs/sdk/tests/fixtures/basic-signed.pdf").exists(), reason="corpus absent")
+def test_when_exiftool_times_out_the_xmp_packet_is_still_read():
+    _, doc = checked_scan([CORPUS / "c2pa-rs/sdk/tests/fixtures/basic-signed.pdf"], exiftool_timeout=1.0)
+    r = doc["results"][0]
+    assert r["status"] == "error" and r["errors"][0]["source"] == "exiftool"
+    assert any(s["location"].startswith("xmp packet scan") for s in r["signals"])

@@ -213,13 +213,25 @@ class ExifToolSession:
                 self.restarts += 1
                 out.append(
                     ToolError(
-                        "exiftool", f"exiftool gave no answer within {self.timeout:g}s ({answer}); process restarted"
+                        "exiftool",
+                        f"exiftool gave no answer within {self.timeout:g}s ({answer}); process restarted",
+                        timed_out=True,
                     )
                 )
             else:
                 out.append(_parse(answer[0], answer[1]))
         pending[:0] = batch[len(raw) :]  # unanswered after a timeout: read again by a fresh process
         return out
+
+
+    def read_packets(self, packets: list[bytes]) -> list[dict[str, Any] | ToolError]:
+        """Tags of bare XMP packets (found by packet scanning), read by the same exiftool process."""
+        with tempfile.TemporaryDirectory(prefix="labelcheck-xmp-") as d:
+            paths = []
+            for n, packet in enumerate(packets):
+                paths.append(Path(d) / f"packet{n}.xmp")
+                paths[-1].write_bytes(packet)
+            return self.read(paths)
 
 
 def _parse(stdout: bytes, stderr: bytes) -> dict[str, Any] | ToolError:
