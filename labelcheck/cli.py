@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,7 +27,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def _options(
+def _build_options(
     trust_anchors: tuple[str, ...],
     trust_list: str | None,
     no_trust_list: bool,
@@ -49,32 +51,42 @@ def _scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
         sys.exit(report_mod.EXIT_TOOL_MISSING)
 
 
-def scan_options(f: Callable) -> Callable:
-    f = click.option(
-        "--exiftool-timeout",
-        type=click.FloatRange(0.1, 600),
-        default=5.0,
-        show_default=True,
-        help="Seconds exiftool may spend on one file before it is restarted and the file reported.",
-    )(f)
-    f = click.option(
-        "--allow-network",
-        is_flag=True,
-        help="Allow fetching remote C2PA manifests and OCSP responses (off by default).",
-    )(f)
-    f = click.option("--no-trust-list", is_flag=True, help="Do not use the bundled official C2PA trust list.")(f)
-    f = click.option(
-        "--trust-list",
-        type=click.Path(exists=True, dir_okay=False),
-        help="A PEM file that replaces the bundled C2PA trust list (e.g. a newer download).",
-    )(f)
-    f = click.option(
-        "--trust-anchors",
-        multiple=True,
-        type=click.Path(exists=True, dir_okay=False),
-        help="Extra trust anchors (PEM), added to the official C2PA trust list. Repeatable.",
-    )(f)
-    return f
+def scan_options(f: Callable[..., None]) -> Callable[..., None]:
+    """The options every scanning command shares, handed to the command as one `options: ScanOptions`."""
+
+    @functools.wraps(f)
+    def wrapper(**kw: Any) -> None:
+        names = ("trust_anchors", "trust_list", "no_trust_list", "allow_network", "exiftool_timeout")
+        f(options=_build_options(*(kw.pop(n) for n in names)), **kw)
+
+    for option in (
+        click.option(
+            "--exiftool-timeout",
+            type=click.FloatRange(0.1, 600),
+            default=5.0,
+            show_default=True,
+            help="Seconds exiftool may spend on one file before it is restarted and the file reported.",
+        ),
+        click.option(
+            "--allow-network",
+            is_flag=True,
+            help="Allow fetching remote C2PA manifests and OCSP responses (off by default).",
+        ),
+        click.option("--no-trust-list", is_flag=True, help="Do not use the bundled official C2PA trust list."),
+        click.option(
+            "--trust-list",
+            type=click.Path(exists=True, dir_okay=False),
+            help="A PEM file that replaces the bundled C2PA trust list (e.g. a newer download).",
+        ),
+        click.option(
+            "--trust-anchors",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="Extra trust anchors (PEM), added to the official C2PA trust list. Repeatable.",
+        ),
+    ):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,18 +110,8 @@ def main() -> None:
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
 @scan_options
-def check(
-    paths: tuple[str, ...],
-    fmt: str | None,
-    output: str | None,
-    trust_anchors: tuple[str, ...],
-    trust_list: str | None,
-    no_trust_list: bool,
-    allow_network: bool,
-    exiftool_timeout: float,
-) -> None:
+def check(paths: tuple[str, ...], fmt: str | None, output: str | None, options: ScanOptions) -> None:
     """Check files and directories (recursively) and report what each declares about AI."""
-    options = _options(trust_anchors, trust_list, no_trust_list, allow_network, exiftool_timeout)
     rep = _scan_or_exit(paths, options)
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "json"
@@ -130,16 +132,8 @@ def check(
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @scan_options
-def explain(
-    paths: tuple[str, ...],
-    trust_anchors: tuple[str, ...],
-    trust_list: str | None,
-    no_trust_list: bool,
-    allow_network: bool,
-    exiftool_timeout: float,
-) -> None:
+def explain(paths: tuple[str, ...], options: ScanOptions) -> None:
     """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""
-    options = _options(trust_anchors, trust_list, no_trust_list, allow_network, exiftool_timeout)
     click.echo(explain_r.render(_scan_or_exit(paths, options)), nl=False)
 
 

@@ -72,29 +72,19 @@ class _Item:
     notes: tuple[str, ...] = ()
 
 
+def _unreadable(path: Path, message: str, mime: str = "application/octet-stream") -> _Item:
+    return _Item(path, media.MediaType(mime, "other"), 0, None, [ToolError("input", message)], False)
+
+
 def _open_item(path: Path) -> _Item:
     """Stat, sniff and hash one target; any failure is recorded as an input error, never raised."""
     name = os.fsdecode(path)
     try:
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):
-            return _Item(
-                path,
-                media.MediaType("inode/directory", "other"),
-                0,
-                None,
-                [ToolError("input", f"{name}: directory could not be read")],
-                False,
-            )
+            return _unreadable(path, f"{name}: directory could not be read", "inode/directory")
         if not stat.S_ISREG(st.st_mode):
-            return _Item(
-                path,
-                media.MediaType("application/octet-stream", "other"),
-                0,
-                None,
-                [ToolError("input", f"{name}: not a regular file")],
-                False,
-            )
+            return _unreadable(path, f"{name}: not a regular file")
         with open(path, "rb") as fh:
             head = fh.read(media.HEAD_BYTES)
         mt = media.detect(name, head)
@@ -105,23 +95,9 @@ def _open_item(path: Path) -> _Item:
         note = media.name_mismatch(name, mt)
         return _Item(path, mt, st.st_size, None, [], True, (note,) if note else ())
     except FileNotFoundError:
-        return _Item(
-            path,
-            media.MediaType("application/octet-stream", "other"),
-            0,
-            None,
-            [ToolError("input", f"{name}: no such file (deleted or a broken link?)")],
-            False,
-        )
+        return _unreadable(path, f"{name}: no such file (deleted or a broken link?)")
     except OSError as exc:
-        return _Item(
-            path,
-            media.MediaType("application/octet-stream", "other"),
-            0,
-            None,
-            [ToolError("input", f"{name}: {exc.strerror or exc}")],
-            False,
-        )
+        return _unreadable(path, f"{name}: {exc.strerror or exc}")
 
 
 def _hash_or_error(item: _Item) -> str | ToolError:
@@ -186,8 +162,11 @@ class Scanner:
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
         tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers, strict=True)}
-        packet_signals = {id(it): self._packet_signals(it.path) for it, ans in zip(readable, tag_answers, strict=True)
-                          if isinstance(ans, ToolError) and ans.timed_out}
+        packet_signals = {
+            id(it): self._packet_signals(it.path)
+            for it, ans in zip(readable, tag_answers, strict=True)
+            if isinstance(ans, ToolError) and ans.timed_out
+        }
         for it, digest in zip(readable, hashes.result(), strict=True):
             if isinstance(digest, ToolError):
                 it.errors.append(digest)

@@ -148,5 +148,16 @@ GENERATOR_NAMES = re.compile(
     re.IGNORECASE,
 )
 
+# Disclosure sentences in captions, descriptions and comments.
+AI_PHRASES = re.compile(
+    r"\b(ai[- ]generated|generated (by|with|using) (an? )?(ai|artificial intelligence|generative ai)|"
+    r"(made|created|edited) (with|by|using) (google )?(ai|generative ai|artificial intelligence)|"
+    r"synthetic(ally generated)? (media|content|voice|image)|ai[- ]generierte?|人工智能生成|ai生成)\b",
+    re.IGNORECASE,
+)
+
+# An A1111-style parameter block: prompt, then "Steps: N, Sampler: ..." (also in EXIF UserComment and ID3 comments).
+SD_PARAMETERS = re.compile(r"\bSteps: \d+, Sampler: ", re.IGNORECASE)
+
 # Disclosure sentences that say the work was edited (not wholly generated) with AI.
 EDITED_PHRASES = re.compile(r"\b(edited|modified|enhanced|altered) (with|by|using)\b", re.IGNORECASE)

@@ -145,6 +145,7 @@ def test_a_classification_fault_becomes_an_item_error():
 
 def test_packet_scanning_finds_xmp_across_chunk_boundaries(tmp_path):
     from labelcheck.extract import xmppacket
+
     packet = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
     blob = b"\0" * (xmppacket.CHUNK - 20) + packet + b"junk" + packet
     f = tmp_path / "blob.bin"

@@ -223,7 +223,6 @@ class ExifToolSession:
         pending[:0] = batch[len(raw) :]  # unanswered after a timeout: read again by a fresh process
         return out
 
-
     def read_packets(self, packets: list[bytes]) -> list[dict[str, Any] | ToolError]:
         """Tags of bare XMP packets (found by packet scanning), read by the same exiftool process."""
         with tempfile.TemporaryDirectory(prefix="labelcheck-xmp-") as d:

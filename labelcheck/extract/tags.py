@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .. import vocab
 from ..model import Kind, Signal
 
 # Tag names (lower case, group ignored) -> kind. Matched against exiftool's names and ID3/QuickTime/Matroska keys.
@@ -68,16 +69,6 @@ TEXT_FIELDS = frozenset(
         "lyrics",
     }
 )
-
-AI_PHRASES = re.compile(
-    r"\b(ai[- ]generated|generated (by|with|using) (an? )?(ai|artificial intelligence|generative ai)|"
-    r"(made|created|edited) (with|by|using) (google )?(ai|generative ai|artificial intelligence)|"
-    r"synthetic(ally generated)? (media|content|voice|image)|ai[- ]generierte?|人工智能生成|ai生成)\b",
-    re.IGNORECASE,
-)
-
-# An A1111-style parameter block: prompt, then "Steps: N, Sampler: ..." (also in EXIF UserComment and ID3 comments).
-SD_PARAMETERS = re.compile(r"\bSteps: \d+, Sampler: ", re.IGNORECASE)
 
 _MAX_VALUE = 4096
 
@@ -159,12 +150,12 @@ def signals_from_exiftool(tags: dict[str, Any]) -> list[Signal]:
             group.lower().startswith(TEXT_CHUNK_GROUPS)
             and lname in GENERATOR_CHUNKS
             or lname in ("usercomment", "comment", "parameters", "description", "imagedescription")
-            and SD_PARAMETERS.search(text)
+            and vocab.SD_PARAMETERS.search(text)
         ):
             kind = Kind.GENERATOR
         elif kind is Kind.SOFTWARE and lname == "source" and not group.lower().startswith("png"):
             kind = None
-        if kind is None and (lname in TEXT_FIELDS or source == "png") and AI_PHRASES.search(text):
+        if kind is None and (lname in TEXT_FIELDS or source == "png") and vocab.AI_PHRASES.search(text):
             kind = Kind.AI_TEXT
         if kind is Kind.PROVENANCE_REF and not group.lower().startswith("xmp-dcterms"):
             kind = None
@@ -197,9 +188,9 @@ def signals_from_ffprobe(probe: dict[str, Any]) -> list[Signal]:
             kind = FIELD_KINDS.get(lname)
             if kind is Kind.SOFTWARE and lname == "source":
                 kind = None
-            if kind is None and SD_PARAMETERS.search(text):
+            if kind is None and vocab.SD_PARAMETERS.search(text):
                 kind = Kind.GENERATOR
-            if kind is None and AI_PHRASES.search(text):
+            if kind is None and vocab.AI_PHRASES.search(text):
                 kind = Kind.AI_TEXT
             if lname in ("tdmreservation", "tdmpolicy"):
                 kind = Kind.TDM

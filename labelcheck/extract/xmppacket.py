@@ -27,12 +27,12 @@ def find_packets(path: Path, max_scan: int = MAX_SCAN) -> list[bytes]:
             while True:
                 start = buf.find(START, pos)
                 if start < 0:
-                    tail = buf[-(len(START) - 1):]
+                    tail = buf[-(len(START) - 1) :]
                     break
                 end = buf.find(END, start)
                 if end < 0:
                     tail = buf[start:] if len(buf) - start < MAX_PACKET else b""
                     break
-                packets.append(buf[start:end + len(END)])
+                packets.append(buf[start : end + len(END)])
                 pos = end + len(END)
     return packets
