@@ -193,8 +193,8 @@ def _metadata_decision(s: Signal) -> Decision | None:
         return Decision(s.source, st, Basis.STANDARD, f"{s.key}={term}", s.key, STANDARD_METADATA)
     if s.kind is Kind.AIGC:
         data = parse_aigc(s.value)
-        label = str(data.get("Label", "")).strip() if data else ""
-        if label in vocab.AIGC_LABELS:
+        label = data.get("Label") if data else None
+        if isinstance(label, str) and label in vocab.AIGC_LABELS:
             return Decision(
                 "aigc", vocab.AIGC_LABELS[label], Basis.STANDARD, f"TC260 AIGC Label={label}", s.key, STANDARD_METADATA
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 
 
@@ -116,6 +117,7 @@ class C2paManifest:
     training: tuple[TrainingEntry, ...]
     metadata_source_types: tuple[str, ...] = ()  # DST found in c2pa.metadata / schema.org assertions
     assertions: tuple[str, ...] = ()
+    payloads: tuple[tuple[str, str], ...] = ()  # (assertion label, JSON data) of actions and training assertions
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,21 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class LabelRecord:
+    """One label as a carrier holds it, after its payload was checked against the carrier's schema."""
+
+    carrier: str  # c2pa | iptc | tc260 | plus | tdmrep
+    kind: str  # ai | training
+    location: str
+    value: str
+    declares: str  # fully_ai | made_with_ai | ai | possibly_ai | not_ai | none | a training status
+    specific: bool  # says fully AI-generated or made with AI, not only "AI"
+    signed: bool
+    conforms: bool
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Decision:
     """One reason for the AI status: a source's verdict and the signal behind it."""
 
@@ -185,6 +202,25 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class Subject:
+    """Everything a check may look at for one item; checks never do I/O."""
+
+    evidence: Evidence
+    classification: Classification
+    labels: tuple[LabelRecord, ...]
+    today: date
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check concluded; the policy adds the rule, level and reference to make it a Finding."""
+
+    status: FindingStatus
+    message: str
+    remediation: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     status: FindingStatus
@@ -201,6 +237,17 @@ class Result:
     classification: Classification
     findings: tuple[Finding, ...]
     status: ItemStatus
+    labels: tuple[LabelRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    """Which policy a report was judged against."""
+
+    id: str
+    title: str
+    source: str  # builtin | the file
+    rules: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -210,3 +257,6 @@ class Report:
     exiftool_version: str | None
     generated_at: str
     results: tuple[Result, ...] = field(default_factory=tuple)
+    policies: tuple[PolicyRef, ...] = ()
+    as_of: str = ""
+    fail_on: str = "error"

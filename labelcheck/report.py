@@ -7,7 +7,7 @@ from typing import Any
 
 import jsonschema
 
-from . import resources
+from . import labels, resources
 from .model import Classification, Decision, Evidence, Report, Result
 
 SCHEMA_VERSION = "1.0"
@@ -107,6 +107,7 @@ def result_dict(r: Result) -> dict[str, Any]:
             }
             for f in r.findings
         ],
+        "labels": [labels.record_dict(x) for x in r.labels],
         "signals": [
             {"source": s.source, "kind": s.kind.value, "key": s.key, "value": s.value, "location": s.location}
             for s in ev.signals
@@ -138,6 +139,10 @@ def to_dict(report: Report) -> dict[str, Any]:
             "exiftool": report.exiftool_version,
         },
         "generated_at": report.generated_at,
+        "as_of": report.as_of,
+        "fail_on": report.fail_on,
+        "policies": [{"id": p.id, "title": p.title, "source": p.source, "rules": list(p.rules)}
+                     for p in report.policies],
         "summary": summary(report.results),
         "results": [result_dict(r) for r in report.results],
     }
@@ -145,7 +150,9 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def validate(doc: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when `doc` is not a valid report."""
-    jsonschema.validate(doc, resources.schema("report"), cls=jsonschema.Draft202012Validator)
+    error = jsonschema.exceptions.best_match(resources.validator("report").iter_errors(doc))
+    if error is not None:
+        raise error
 
 
 def exit_code(report: Report) -> int:

@@ -24,8 +24,33 @@ def schema(name: str) -> dict[str, Any]:
         return json.load(fh)
 
 
+@cache
+def registry() -> Any:
+    """Every schema by its $id, so one schema can $ref another (the report refers to the label record)."""
+    from referencing import Registry, Resource
+
+    resources = [Resource.from_contents(schema(n)) for n in schema_names()]
+    return Registry().with_resources((r.contents["$id"], r) for r in resources)
+
+
+@cache
+def validator(name: str) -> Any:
+    import jsonschema
+
+    s = schema(name)
+    cls = jsonschema.validators.validator_for(s)
+    return cls(s, registry=registry(), format_checker=cls.FORMAT_CHECKER)
+
+
 def schema_names() -> list[str]:
-    return sorted(p.name.removesuffix(".schema.json") for p in schemas_dir().glob("*.schema.json"))
+    """Schema names relative to schemas/, e.g. `report`, `labels/aigc`."""
+    root = schemas_dir()
+    return sorted(str(p.relative_to(root)).removesuffix(".schema.json") for p in root.rglob("*.schema.json"))
+
+
+def schema_file(name: str) -> str:
+    """How a finding names a schema: its path in the project."""
+    return f"schemas/{name}.schema.json"
 
 
 def trust_list_pem() -> Path:

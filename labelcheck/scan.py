@@ -14,7 +14,8 @@ from pathlib import Path
 
 import c2pa as c2pa_sdk
 
-from . import __version__, media, rules
+from . import __version__, labels, media
+from . import policy as policy_mod
 from .classify import classify
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
@@ -28,10 +29,14 @@ from .model import (
     C2paStore,
     Classification,
     Evidence,
+    Finding,
+    FindingStatus,
     ItemStatus,
+    PolicyRef,
     Report,
     Result,
     Signal,
+    Subject,
     ToolError,
     Training,
 )
@@ -46,6 +51,9 @@ class ToolMissing(Exception):
 @dataclass(frozen=True)
 class ScanOptions:
     c2pa: c2pa_x.C2paSettings = field(default_factory=c2pa_x.C2paSettings)
+    policies: tuple[policy_mod.Policy, ...] = ()  # none given: the built-in default policy
+    fail_on: str = "error"  # the lowest level of a failed finding that fails the item
+    as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
     exiftool_timeout: float = 5.0
@@ -117,6 +125,7 @@ class Scanner:
         self._exiftool = ExifToolSession(self.options.exiftool, self.options.exiftool_timeout)
         self._ffprobe_ok = ffprobe_x.available(self.options.ffprobe)
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
+        self.judge = Judge.from_options(self.options)
 
     def check_tools(self) -> None:
         missing = [
@@ -223,10 +232,10 @@ class Scanner:
         for p in paths:
             batch.append(p)
             if len(batch) >= self.options.batch_size:
-                yield from map(judge, self._contained(batch))
+                yield from map(self.judge, self._contained(batch))
                 batch = []
         if batch:
-            yield from map(judge, self._contained(batch))
+            yield from map(self.judge, self._contained(batch))
 
     def _contained(self, batch: list[Path]) -> list[Evidence]:
         """A fault in one item never takes its batch down: retry one by one, then report the item itself."""
@@ -253,23 +262,36 @@ def _failed_evidence(path: Path, what: str, exc: BaseException | None) -> Eviden
     )
 
 
-def judge(ev: Evidence) -> Result:
-    """Classification and the built-in rule applied to one item's evidence (pure; a fault becomes an item error)."""
-    try:
-        cls = classify(ev)
-        findings = rules.evaluate(ev, cls)
-        return Result(ev, cls, findings, item_status(findings, ev))
-    except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
-        failed = _failed_evidence(Path(ev.target), "labelcheck could not classify", exc)
-        ev = replace(ev, errors=ev.errors + failed.errors)
-        cls = Classification(AiStatus.UNKNOWN, Basis.NONE, False, (), (), Training.UNSPECIFIED, ())
-        return Result(ev, cls, (), ItemStatus.ERROR)
+@dataclass(frozen=True)
+class Judge:
+    """Classification, label records and the policies' findings for one item's evidence (pure)."""
+
+    policies: tuple[policy_mod.Policy, ...]
+    fail_on: str
+    today: dt.date
+
+    @classmethod
+    def from_options(cls, options: ScanOptions) -> Judge:
+        policies = options.policies or (policy_mod.load(policy_mod.DEFAULT),)
+        return cls(policies, options.fail_on, options.as_of or dt.date.today())
+
+    def __call__(self, ev: Evidence) -> Result:
+        try:
+            cls = classify(ev)
+            subject = Subject(ev, cls, labels.records(ev), self.today)
+            findings = policy_mod.evaluate(self.policies, subject)
+            return Result(ev, cls, findings, item_status(findings, ev, self.fail_on), subject.labels)
+        except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
+            failed = _failed_evidence(Path(ev.target), "labelcheck could not classify", exc)
+            ev = replace(ev, errors=ev.errors + failed.errors)
+            cls = Classification(AiStatus.UNKNOWN, Basis.NONE, False, (), (), Training.UNSPECIFIED, ())
+            return Result(ev, cls, (), ItemStatus.ERROR)
 
 
-def item_status(findings: tuple, ev: Evidence) -> ItemStatus:
-    if any(f.status.value == "fail" and f.level == "error" for f in findings):
+def item_status(findings: tuple[Finding, ...], ev: Evidence, fail_on: str = "error") -> ItemStatus:
+    if any(policy_mod.fails(f, fail_on) for f in findings):
         return ItemStatus.FAIL
-    if ev.errors or any(f.status.value == "error" for f in findings):
+    if ev.errors or any(f.status is FindingStatus.ERROR for f in findings):
         return ItemStatus.ERROR
     return ItemStatus.PASS
 
@@ -286,6 +308,10 @@ def scan(
         scanner.check_tools()
         results = tuple(scanner.results(expand(paths)))
         return Report(
+            policies=tuple(PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules))
+                           for p in scanner.judge.policies),
+            as_of=scanner.judge.today.isoformat(),
+            fail_on=scanner.judge.fail_on,
             tool_version=__version__,
             c2pa_sdk=c2pa_sdk.sdk_version(),
             exiftool_version=scanner.exiftool_version,

@@ -134,7 +134,9 @@ def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
 
 def test_a_classification_fault_becomes_an_item_error():
     from labelcheck.model import C2paStore, Evidence, Signal
-    from labelcheck.scan import judge
+    from labelcheck.scan import Judge, ScanOptions
+
+    judge = Judge.from_options(ScanOptions())
 
     ev = Evidence(
         "/x.jpg", "image/jpeg", "image", 1, None, C2paStore(False), (Signal("xmp", Kind.AI_TEXT, "k", None),), ()

@@ -19,6 +19,7 @@ from labelcheck.model import (
     Finding,
     FindingStatus,
     ItemStatus,
+    PolicyRef,
     Kind,
     Report,
     Result,
@@ -105,7 +106,8 @@ def sample_report() -> Report:
         Basis.NONE,
         errors=(ToolError("exiftool", "exiftool gave no answer within 5s"),),
     )
-    return Report("0.1.0", "0.91.3", "12.57", "2026-11-22T00:00:00+00:00", (ok, bad, err))
+    policy = PolicyRef("labelcheck-default", "default", "builtin", ("ai-label-standard",))
+    return Report("0.1.0", "0.91.3", "12.57", "2026-11-22T00:00:00+00:00", (ok, bad, err), (policy,), "2026-11-22")
 
 
 def test_document_is_schema_valid_and_summarised():

@@ -123,6 +123,7 @@ def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
     training: list[TrainingEntry] = []
     meta_dst: list[str] = []
     assertion_labels = []
+    payloads: list[tuple[str, str]] = []
     for a in m.get("assertions") or []:
         alabel = str(a.get("label", ""))
         assertion_labels.append(alabel)
@@ -130,8 +131,10 @@ def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
         data = a.get("data") if isinstance(a.get("data"), dict) else {}
         if base in ACTIONS_ASSERTIONS:
             actions.extend(_actions(alabel, data))
+            payloads.append((alabel, json.dumps(a.get("data"), sort_keys=True)))
         elif base in TRAINING_ASSERTIONS:
             training.extend(_training(alabel, data))
+            payloads.append((alabel, json.dumps(a.get("data"), sort_keys=True)))
         elif base in ("c2pa.metadata", "stds.iptc", "stds.iptc.photo-metadata", "stds.schema-org.CreativeWork"):
             meta_dst.extend(_metadata_source_types(data))
     ingredients = tuple(
@@ -164,6 +167,7 @@ def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
         training=tuple(training),
         metadata_source_types=tuple(meta_dst),
         assertions=tuple(assertion_labels),
+        payloads=tuple(payloads),
     )
 
 
