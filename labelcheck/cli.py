@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -13,11 +14,14 @@ from typing import Any
 import click
 
 from . import __version__, resources
+from . import policy as policy_mod
 from . import report as report_mod
+from .checks import CHECKS
 from .extract.c2pa import C2paSettings
 from .model import Report
 from .render import explain as explain_r
 from .render import json as json_r
+from .render import policy as policy_view
 from .render import table as table_r
 from .scan import ScanOptions, ToolMissing, scan
 
@@ -27,12 +31,23 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
+def _policies(refs: tuple[str, ...]) -> tuple[policy_mod.Policy, ...]:
+    try:
+        return tuple(policy_mod.load(r) for r in refs)
+    except policy_mod.PolicyError as exc:
+        click.echo(f"labelcheck: policy error: {exc}", err=True)
+        sys.exit(report_mod.EXIT_POLICY)
+
+
 def _build_options(
     trust_anchors: tuple[str, ...],
     trust_list: str | None,
     no_trust_list: bool,
     allow_network: bool,
     exiftool_timeout: float,
+    policy: tuple[str, ...],
+    fail_on: str,
+    as_of: dt.datetime | None,
 ) -> ScanOptions:
     for pem in trust_anchors + ((trust_list,) if trust_list else ()):
         if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
@@ -40,7 +55,13 @@ def _build_options(
     c2pa = C2paSettings(
         allow_network=allow_network, trust_anchors=trust_anchors, trust_list="" if no_trust_list else trust_list
     )
-    return ScanOptions(c2pa=c2pa, exiftool_timeout=exiftool_timeout)
+    return ScanOptions(
+        c2pa=c2pa,
+        exiftool_timeout=exiftool_timeout,
+        policies=_policies(policy),
+        fail_on=fail_on,
+        as_of=as_of.date() if as_of else None,
+    )
 
 
 def _scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
@@ -56,10 +77,39 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(f)
     def wrapper(**kw: Any) -> None:
-        names = ("trust_anchors", "trust_list", "no_trust_list", "allow_network", "exiftool_timeout")
+        names = (
+            "trust_anchors",
+            "trust_list",
+            "no_trust_list",
+            "allow_network",
+            "exiftool_timeout",
+            "policy",
+            "fail_on",
+            "as_of",
+        )
         f(options=_build_options(*(kw.pop(n) for n in names)), **kw)
 
     for option in (
+        click.option(
+            "--as-of",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            help="Read the policies' calendar (applies_from, escalate) on this day; default today.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["error", "warning"]),
+            default="error",
+            show_default=True,
+            help="The lowest level of a failed rule that makes an item (and the exit code) fail.",
+        ),
+        click.option(
+            "--policy",
+            "-p",
+            multiple=True,
+            metavar="ID|FILE",
+            help="A built-in policy ID or a policy YAML file; repeatable. Default: labelcheck-default.",
+        ),
         click.option(
             "--exiftool-timeout",
             type=click.FloatRange(0.1, 600),
@@ -142,6 +192,42 @@ def explain(paths: tuple[str, ...], options: ScanOptions) -> None:
 def schema(name: str) -> None:
     """Print a JSON Schema (report, ...)."""
     click.echo(json.dumps(resources.schema(name), indent=2))
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """List, show and validate labelling policies."""
+
+
+@policy_group.command("list")
+def policy_list() -> None:
+    """The built-in policies."""
+    for pid in policy_mod.BUILTIN:
+        p = _policies((pid,))[0]
+        click.echo(f"{p.id:24} {len(p.rules):2} rules  {p.title}")
+
+
+@policy_group.command("show")
+@click.argument("ref", metavar="ID|FILE")
+def policy_show(ref: str) -> None:
+    """Show a policy with every rule resolved (extends applied): check, level, dates, reference, options."""
+    click.echo(policy_view.render(_policies((ref,))[0]), nl=False)
+
+
+@policy_group.command("validate")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+def policy_validate(files: tuple[str, ...]) -> None:
+    """Validate policy files (schema, extends, checks, options); exit 3 at the first problem."""
+    for f in files:
+        p = _policies((f,))[0]
+        click.echo(f"{f}: ok ({p.id}, {len(p.rules)} rules)")
+
+
+@policy_group.command("checks")
+def policy_checks() -> None:
+    """The checks a policy rule can run, with their documentation."""
+    for cid, module in CHECKS.items():
+        click.echo(f"== {cid}\n{(module.__doc__ or '').strip()}\n")
 
 
 def entry() -> None:

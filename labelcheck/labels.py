@@ -57,15 +57,30 @@ def _c2pa_records(ev: Evidence) -> list[LabelRecord]:
                 uses = [u for u in (training_use(t) for t in m.training if t.location == label) if u is not None]
                 declares = vocab.most_restrictive(uses).value
                 if m.label == store.active:
-                    records.append(LabelRecord("c2pa", "training", where, raw[:200], declares, False, True,
-                                               not found, tuple(found)))
+                    records.append(
+                        LabelRecord(
+                            "c2pa", "training", where, raw[:200], declares, False, True, not found, tuple(found)
+                        )
+                    )
             else:
                 ai_problems += [f"{where}: {p}" for p in found]
     verdict = classify_manifest(store, store.active)
     declares = verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
     specific = bool(verdict) and "dst=" in (verdict.reason if verdict else "")
-    records.insert(0, LabelRecord("c2pa", "ai", store.active or "", verdict.reason if verdict else "", declares,
-                                  specific, True, not ai_problems, tuple(ai_problems)))
+    records.insert(
+        0,
+        LabelRecord(
+            "c2pa",
+            "ai",
+            store.active or "",
+            verdict.reason if verdict else "",
+            declares,
+            specific,
+            True,
+            not ai_problems,
+            tuple(ai_problems),
+        ),
+    )
     return records
 
 
@@ -73,8 +88,9 @@ def _signal_record(s: Signal) -> LabelRecord | None:
     if s.kind is Kind.SOURCE_TYPE:
         status = vocab.source_type_status(s.value)
         found = problems(s.value, SCHEMAS["dst"])
-        return LabelRecord("iptc", "ai", s.key, s.value, status.value if status else "none", True, False,
-                           not found, tuple(found))
+        return LabelRecord(
+            "iptc", "ai", s.key, s.value, status.value if status else "none", True, False, not found, tuple(found)
+        )
     if s.kind is Kind.AI_SYSTEM and s.key.lower().endswith("aisystemused"):
         found = [] if s.value.strip() else [f"{s.key} is empty"]
         return LabelRecord("iptc", "ai", s.key, s.value, "ai", False, False, not found, tuple(found))
@@ -82,13 +98,23 @@ def _signal_record(s: Signal) -> LabelRecord | None:
         data = parse_aigc(s.value)
         found = problems(data, SCHEMAS["aigc"]) if data is not None else ["the AIGC value is not a JSON object"]
         label = str(data.get("Label", "")) if data else ""
-        return LabelRecord("tc260", "ai", s.key, s.value, AIGC_DECLARES.get(label, "ai"), False, False,
-                           not found, tuple(found))
+        return LabelRecord(
+            "tc260", "ai", s.key, s.value, AIGC_DECLARES.get(label, "ai"), False, False, not found, tuple(found)
+        )
     if s.kind is Kind.DATA_MINING:
         found = problems(s.value, SCHEMAS["plus"])
         use = vocab.plus_data_mining(s.value)
-        return LabelRecord("plus", "training", s.key, s.value, (use.value if use else "unspecified"), False, False,
-                           not found, tuple(found))
+        return LabelRecord(
+            "plus",
+            "training",
+            s.key,
+            s.value,
+            (use.value if use else "unspecified"),
+            False,
+            False,
+            not found,
+            tuple(found),
+        )
     return None
 
 
@@ -101,8 +127,17 @@ def _tdm_record(signals: list[Signal]) -> LabelRecord | None:
     declares = {"1": "not_allowed", "0": "allowed"}.get(doc.get("reservation", ""), "unspecified")
     if declares == "not_allowed" and doc.get("policy"):
         declares = "constrained"
-    return LabelRecord("tdmrep", "training", tdm[0].location, json.dumps(doc, sort_keys=True), declares, False, False,
-                       not found, tuple(found))
+    return LabelRecord(
+        "tdmrep",
+        "training",
+        tdm[0].location,
+        json.dumps(doc, sort_keys=True),
+        declares,
+        False,
+        False,
+        not found,
+        tuple(found),
+    )
 
 
 def records(ev: Evidence) -> tuple[LabelRecord, ...]:
@@ -121,5 +156,14 @@ def records(ev: Evidence) -> tuple[LabelRecord, ...]:
 
 
 def record_dict(r: LabelRecord) -> dict[str, Any]:
-    return {"carrier": r.carrier, "kind": r.kind, "location": r.location, "value": r.value, "declares": r.declares,
-            "specific": r.specific, "signed": r.signed, "conforms": r.conforms, "problems": list(r.problems)}
+    return {
+        "carrier": r.carrier,
+        "kind": r.kind,
+        "location": r.location,
+        "value": r.value,
+        "declares": r.declares,
+        "specific": r.specific,
+        "signed": r.signed,
+        "conforms": r.conforms,
+        "problems": list(r.problems),
+    }

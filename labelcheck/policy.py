@@ -100,8 +100,10 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(f"{path}: cannot be read ({exc})") from exc
     if not isinstance(doc, dict):
         raise PolicyError(f"{path}: a policy is a mapping with id, title and rules")
-    errors = sorted(jsonschema.Draft202012Validator(resources.schema("policy")).iter_errors(doc),
-                    key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(resources.schema("policy")).iter_errors(doc),
+        key=lambda e: list(e.absolute_path),
+    )
     if errors:
         err = errors[0]
         where = _where(doc, list(err.absolute_path))
@@ -151,20 +153,30 @@ def _rule(r: dict[str, Any], policy_id: str) -> Rule:
         raise PolicyError(f"{where}: no level (error, warning or info)")
     module = CHECKS[check]
     options = {**module.DEFAULTS, **r.get("options", {})}
-    errors = sorted(jsonschema.Draft202012Validator(module.OPTIONS).iter_errors(options),
-                    key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(module.OPTIONS).iter_errors(options), key=lambda e: list(e.absolute_path)
+    )
     if errors:
         err = errors[0]
         option = "/".join(str(p) for p in err.absolute_path) or (
-            err.message.split("'")[1] if "'" in err.message else "options")
+            err.message.split("'")[1] if "'" in err.message else "options"
+        )
         raise PolicyError(f"{where}: option '{option}': {err.message}")
     escalate = tuple((dt.date.fromisoformat(e["from"]), e["level"]) for e in r.get("escalate", []))
     try:
         applies = dt.date.fromisoformat(r["applies_from"]) if r.get("applies_from") else None
     except ValueError as exc:
         raise PolicyError(f"{where}: applies_from: {exc}") from exc
-    return Rule(r["id"], check, r["level"], r.get("reference", ""), r.get("description", ""), applies,
-                tuple(sorted(escalate)), json.dumps(options, sort_keys=True))
+    return Rule(
+        r["id"],
+        check,
+        r["level"],
+        r.get("reference", ""),
+        r.get("description", ""),
+        applies,
+        tuple(sorted(escalate)),
+        json.dumps(options, sort_keys=True),
+    )
 
 
 def load(ref: str) -> Policy:
@@ -177,27 +189,49 @@ def load(ref: str) -> Policy:
     return Policy(doc["id"], doc["title"], doc.get("description", ""), source, built)
 
 
+def unreadable(subject: Subject) -> str | None:
+    """Why nothing can be decided about the item (it could not be read at all), or None."""
+    errors = subject.evidence.errors
+    inputs = [e.message for e in errors if e.source == "input"]
+    if inputs:
+        return inputs[0]
+    failed = {e.source for e in errors}
+    if {"c2pa", "exiftool"} <= failed and not subject.evidence.signals:
+        return "neither C2PA nor metadata could be read"
+    return None
+
+
 def evaluate(policies: tuple[Policy, ...], subject: Subject) -> tuple[Finding, ...]:
     """Every rule of every policy applied to one item (pure: checks do no I/O)."""
     findings = []
+    cannot = unreadable(subject)
     for p in policies:
         for rule in p.rules:
             level = rule.level_on(subject.today)
+            if cannot:
+                findings.append(Finding(rule.id, FindingStatus.ERROR, level, f"not checked: {cannot}", p.id,
+                                        rule.reference))
+                continue
             try:
                 outcome = CHECKS[rule.check].check(subject, rule.options)
             except Exception as exc:  # noqa: BLE001 - a defect in one check is that finding's error
-                findings.append(Finding(rule.id, FindingStatus.ERROR, level, f"check {rule.check} failed: {exc}",
-                                        p.id, rule.reference))
+                findings.append(
+                    Finding(
+                        rule.id, FindingStatus.ERROR, level, f"check {rule.check} failed: {exc}", p.id, rule.reference
+                    )
+                )
                 continue
             message = outcome.message
             if rule.applies_from and subject.today < rule.applies_from:
                 message = f"[in force from {rule.applies_from.isoformat()}] {message}"
-            findings.append(Finding(rule.id, outcome.status, level, message, p.id, rule.reference,
-                                    outcome.remediation))
+            findings.append(Finding(rule.id, outcome.status, level, message, p.id, rule.reference, outcome.remediation))
     return tuple(findings)
 
 
 def fails(finding: Finding, fail_on: str) -> bool:
     """A failed finding counts against the item when its level reaches `fail_on` (info never does)."""
-    return finding.status is FindingStatus.FAIL and finding.level != "info" and \
-        LEVEL_RANK[finding.level] >= LEVEL_RANK[fail_on]
+    return (
+        finding.status is FindingStatus.FAIL
+        and finding.level != "info"
+        and LEVEL_RANK[finding.level] >= LEVEL_RANK[fail_on]
+    )

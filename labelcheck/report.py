@@ -141,8 +141,9 @@ def to_dict(report: Report) -> dict[str, Any]:
         "generated_at": report.generated_at,
         "as_of": report.as_of,
         "fail_on": report.fail_on,
-        "policies": [{"id": p.id, "title": p.title, "source": p.source, "rules": list(p.rules)}
-                     for p in report.policies],
+        "policies": [
+            {"id": p.id, "title": p.title, "source": p.source, "rules": list(p.rules)} for p in report.policies
+        ],
         "summary": summary(report.results),
         "results": [result_dict(r) for r in report.results],
     }

@@ -308,8 +308,9 @@ def scan(
         scanner.check_tools()
         results = tuple(scanner.results(expand(paths)))
         return Report(
-            policies=tuple(PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules))
-                           for p in scanner.judge.policies),
+            policies=tuple(
+                PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules)) for p in scanner.judge.policies
+            ),
             as_of=scanner.judge.today.isoformat(),
             fail_on=scanner.judge.fail_on,
             tool_version=__version__,

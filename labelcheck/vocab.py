@@ -109,18 +109,55 @@ AIGC_LABELS: dict[str, AiStatus] = {
 
 
 # Which label carriers a format can hold (content types); a policy asking for another carrier is told so.
-_IMAGES_XMP = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/heic", "image/heif",
-               "image/avif", "image/jxl", "image/svg+xml")
+_IMAGES_XMP = (
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "image/tiff",
+    "image/heic",
+    "image/heif",
+    "image/avif",
+    "image/jxl",
+    "image/svg+xml",
+)
 CARRIER_FORMATS: dict[str, frozenset[str]] = {
-    "c2pa": frozenset(_IMAGES_XMP + ("video/mp4", "video/quicktime", "video/x-msvideo", "audio/mpeg", "audio/wav",
-                                     "audio/mp4", "audio/flac", "application/pdf")),
-    "iptc": frozenset(_IMAGES_XMP + ("video/mp4", "video/quicktime", "audio/mpeg", "audio/wav", "audio/mp4",
-                                     "application/pdf")),
-    "tc260": frozenset(_IMAGES_XMP + ("video/mp4", "video/quicktime", "video/x-matroska", "video/webm", "audio/mpeg",
-                                      "audio/wav", "audio/mp4", "audio/flac", "audio/ogg")),
+    "c2pa": frozenset(
+        _IMAGES_XMP
+        + (
+            "video/mp4",
+            "video/quicktime",
+            "video/x-msvideo",
+            "audio/mpeg",
+            "audio/wav",
+            "audio/mp4",
+            "audio/flac",
+            "application/pdf",
+        )
+    ),
+    "iptc": frozenset(
+        _IMAGES_XMP + ("video/mp4", "video/quicktime", "audio/mpeg", "audio/wav", "audio/mp4", "application/pdf")
+    ),
+    "tc260": frozenset(
+        _IMAGES_XMP
+        + (
+            "video/mp4",
+            "video/quicktime",
+            "video/x-matroska",
+            "video/webm",
+            "audio/mpeg",
+            "audio/wav",
+            "audio/mp4",
+            "audio/flac",
+            "audio/ogg",
+        )
+    ),
 }
-CARRIER_NAMES = {"c2pa": "a C2PA manifest", "iptc": "IPTC XMP Iptc4xmpExt:DigitalSourceType",
-                 "tc260": "the TC260 AIGC implicit label"}
+CARRIER_NAMES = {
+    "c2pa": "a C2PA manifest",
+    "iptc": "IPTC XMP Iptc4xmpExt:DigitalSourceType",
+    "tc260": "the TC260 AIGC implicit label",
+}
 
 
 def source_type_term(value: str | None) -> str | None:
