@@ -133,6 +133,7 @@ class C2paStore:
     remote_url: str | None = None
     embedded: bool | None = None
     sidecar: str | None = None
+    note: str | None = None  # e.g. the format has no C2PA embedding at all
 
     def manifest(self, label: str | None) -> C2paManifest | None:
         for m in self.manifests:

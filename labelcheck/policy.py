@@ -85,7 +85,8 @@ def _path_of(ref: str, relative_to: Path | None) -> tuple[Path, str]:
     path = Path(ref) if relative_to is None or Path(ref).is_absolute() else relative_to.parent / ref
     if not path.is_file():
         known = ", ".join(BUILTIN)
-        raise PolicyError(f"{ref}: no such policy file or built-in policy (built-in: {known})")
+        where = f"{relative_to}: extends {ref}" if relative_to else ref
+        raise PolicyError(f"{where}: no such policy file or built-in policy (built-in: {known})")
     return path, str(path)
 
 
@@ -209,8 +210,9 @@ def evaluate(policies: tuple[Policy, ...], subject: Subject) -> tuple[Finding, .
         for rule in p.rules:
             level = rule.level_on(subject.today)
             if cannot:
-                findings.append(Finding(rule.id, FindingStatus.ERROR, level, f"not checked: {cannot}", p.id,
-                                        rule.reference))
+                findings.append(
+                    Finding(rule.id, FindingStatus.ERROR, level, f"not checked: {cannot}", p.id, rule.reference)
+                )
                 continue
             try:
                 outcome = CHECKS[rule.check].check(subject, rule.options)

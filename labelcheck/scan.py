@@ -187,6 +187,8 @@ class Scanner:
             if it.readable:
                 store, c2pa_errors = stores[id(it)]
                 errors += c2pa_errors
+                if store.note:
+                    it.notes += (store.note,)
                 for answer, to_signals in (
                     (tags_by_item[id(it)], signals_from_exiftool),
                     (

@@ -75,3 +75,67 @@ def test_unreadable_declarations_are_errors_not_passes(corpus):
     for k, e in expected.items():
         if e["validation_state"] == "Error":
             assert results[k]["status"] == "error" and results[k]["errors"], k
+
+
+@pytest.fixture(scope="module")
+def corpus_policies():
+    import datetime as dt
+
+    from labelcheck import policy
+
+    expected = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+    pols = tuple(policy.load(p) for p in ("eu-ai-act-art50", "creators-two-labels", "broadcast-gate"))
+    _, doc = checked_scan([CORPUS], anchors=(), policies=pols, as_of=dt.date(2026, 12, 15))
+    results = {r["target"][len(str(CORPUS)) + 1 :]: r for r in doc["results"]}
+    return expected, results
+
+
+def _findings(r, policy_id, rule=None):
+    return [f for f in r["findings"] if f["policy"] == policy_id and (rule is None or f["rule"] == rule)]
+
+
+def test_generator_only_items_fail_eu_and_creators(corpus_policies):
+    expected, results = corpus_policies
+    gap = [
+        k
+        for k, e in expected.items()
+        if e["ai_label_strict"] == "none" and e["ai_label"] in ("fully_ai", "made_with_ai")
+    ]
+    for k in gap:
+        assert any(
+            f["status"] == "fail" for f in _findings(results[k], "eu-ai-act-art50", "art50-2-machine-readable-mark")
+        ), k
+        assert any(f["status"] == "fail" for f in _findings(results[k], "creators-two-labels", "ai-work-labelled")), k
+        assert results[k]["status"] == "fail"
+
+
+def test_valid_standard_ai_labels_pass_the_label_rules(corpus_policies):
+    expected, results = corpus_policies
+    labelled = [
+        k
+        for k, e in expected.items()
+        if e["ai_label_strict"] in ("fully_ai", "made_with_ai") and e["validation_state"] == "Valid"
+    ]
+    assert labelled
+    for k in labelled:
+        for pid, rule in (
+            ("eu-ai-act-art50", "art50-2-machine-readable-mark"),
+            ("creators-two-labels", "ai-work-labelled"),
+            ("creators-two-labels", "says-which-of-the-two"),
+            ("broadcast-gate", "art50-2-machine-readable-mark"),
+        ):
+            assert [f["status"] for f in _findings(results[k], pid, rule)] == ["pass"], (k, pid, rule)
+
+
+def test_hash_mismatches_fail_the_broadcast_integrity_rule(corpus_policies):
+    expected, results = corpus_policies
+    broken = [
+        k
+        for k, e in expected.items()
+        if any(c.endswith("Hash.mismatch") or c.endswith("hashedURI.mismatch") for c in e["codes_fail"] or [])
+    ]
+    assert broken
+    for k in broken:
+        (f,) = _findings(results[k], "broadcast-gate", "integrity-trusted-signer")
+        assert f["status"] == "fail" and "mismatch" in f["message"], k
+        assert results[k]["status"] == "fail"

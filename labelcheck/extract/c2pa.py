@@ -18,6 +18,14 @@ from ..vocab import ACTIONS_ASSERTIONS, TRAINING_ASSERTIONS, VENDOR_SOURCE_TYPE_
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 _SUFFIX = re.compile(r"__\d+$")
 
+# Formats for which C2PA defines no embedding of its own: nothing to verify, which is not an error.
+NO_EMBEDDING = {
+    "video/x-matroska": "C2PA defines no embedding for Matroska: no manifest to verify",
+    "video/webm": "C2PA defines no embedding for WebM: no manifest to verify",
+    "video/mp2t": "C2PA defines no embedding for MPEG-TS: no manifest to verify",
+    "video/iso.segment": "a media segment is verified with its init segment (check the stream), not alone",
+}
+
 # Formats c2pa-rs reads; others are reported as "cannot verify" without calling it.
 _MIME_ALIASES = {"audio/wav": "audio/wav", "video/quicktime": "video/quicktime", "image/heif": "image/heif"}
 
@@ -215,6 +223,8 @@ def read(
     """Read the manifest store of one file (or its sidecar). Every failure becomes a ToolError."""
     mime = _reader_mime(media, supported)
     if mime is None:
+        if media.mime in NO_EMBEDDING:
+            return C2paStore(present=False, note=NO_EMBEDDING[media.mime]), []
         return C2paStore(present=False), [ToolError("c2pa", f"C2PA cannot be verified in this format ({media.mime})")]
     try:
         with open(path, "rb") as stream:
