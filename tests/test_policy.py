@@ -228,3 +228,13 @@ def test_a_failing_check_is_an_error_finding_not_a_crash():
     cls = Classification(AiStatus.FULLY_AI, Basis.STANDARD, True, (), (), Training.UNSPECIFIED, ())
     (finding,) = policy.evaluate((broken,), Subject(ev, cls, (), dt.date(2026, 11, 22)))
     assert finding.status is FindingStatus.ERROR and "failed" in finding.message
+
+
+def test_readme_documents_every_builtin_rule():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for pid in policy.BUILTIN:
+        assert f"**`{pid}`**" in readme
+        for r in policy.load(pid).rules:
+            assert f"| `{r.id}` | `{r.check}` | {r.reference} |" in readme, (pid, r.id)
