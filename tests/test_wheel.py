@@ -31,6 +31,9 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     assert "labelcheck/schemas/report.schema.json" in names
     assert "labelcheck/data/c2pa-trust-list/C2PA-TRUST-LIST.pem" in names
     assert "labelcheck/data/c2pa-trust-list/LICENSE" in names
+    assert "labelcheck/schemas/policy.schema.json" in names
+    assert "labelcheck/schemas/labels/aigc.schema.json" in names
+    assert "labelcheck/policies/eu-ai-act-art50.yaml" in names
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
