@@ -42,9 +42,11 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
         timeout=300,
     )
     code = (
-        "import labelcheck, labelcheck.resources as r; print(labelcheck.__file__); "
-        "print(r.schemas_dir()); print(r.schema('report')['title']); print(r.trust_list_pem().is_file())"
+        "import labelcheck, labelcheck.resources as r, labelcheck.policy as p; print(labelcheck.__file__); "
+        "print(r.schemas_dir()); print(r.schema('report')['title']); print(r.trust_list_pem().is_file()); "
+        "print(len(p.load('broadcast-gate').rules))"
     )
+    # The test venv's own packages stay importable; PYTHONPATH puts the wheel's labelcheck before the checkout.
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -55,4 +57,4 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     ).stdout.splitlines()
     assert out[0].startswith(str(site))  # the wheel's copy, not the checkout
     assert Path(out[1]) == site / "labelcheck" / "schemas"
-    assert out[2:] == ["labelcheck report", "True"]
+    assert out[2:] == ["labelcheck report", "True", "5"]
