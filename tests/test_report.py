@@ -162,3 +162,12 @@ def test_json_renderer_round_trips():
 
 def test_display_path_keeps_undecodable_bytes_visible():
     assert report_mod.display_path("/m/caf\udce9.jpg") == "/m/caf\\xe9.jpg"
+
+
+def test_label_records_are_validated_through_the_report_schema(fixture_report):
+    _, doc = fixture_report
+    doc = json.loads(json.dumps(doc))
+    with_labels = next(r for r in doc["results"] if r["labels"])
+    with_labels["labels"][0]["declares"] = "sort of AI"
+    with pytest.raises(jsonschema.ValidationError, match="sort of AI"):
+        report_mod.validate(doc)
