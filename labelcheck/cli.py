@@ -113,7 +113,7 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--exiftool-timeout",
             type=click.FloatRange(0.1, 600),
-            default=5.0,
+            default=1.0,
             show_default=True,
             help="Seconds exiftool may spend on one file before it is restarted and the file reported.",
         ),

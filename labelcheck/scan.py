@@ -56,7 +56,7 @@ class ScanOptions:
     as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
-    exiftool_timeout: float = 5.0
+    exiftool_timeout: float = 1.0
     ffprobe_timeout: float = 20.0
     batch_size: int = 16
 
@@ -167,7 +167,9 @@ class Scanner:
                 stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
 
         try:
-            tag_answers = self._exiftool.read([it.path for it in readable], during=read_c2pa)
+            tag_answers = self._exiftool.read(
+                [it.path for it in readable], during=read_c2pa, mimes=[it.media.mime for it in readable]
+            )
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
         tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers, strict=True)}

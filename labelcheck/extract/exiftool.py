@@ -36,6 +36,15 @@ READ_ARGS = (
     "-x",
     "ICC-header:all",
 )
+# Skipping work a format cannot carry labels in: -fast2 skips maker notes and JPEG trailers; -fast alone keeps
+# PNG chunks after IDAT (generator text can sit there) and RIFF chunks after the image data (WebP XMP).
+FAST_ARGS: dict[str, tuple[str, ...]] = {
+    "image/jpeg": ("-fast2",),
+    "image/tiff": ("-fast2",),
+    "image/png": ("-fast",),
+    "image/webp": ("-fast",),
+}
+SECONDS_PER_GB = 2.0  # the deadline grows with the file: exiftool seeks, but large containers have more boxes
 MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
 MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
 MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
@@ -96,7 +105,7 @@ class BoundedExifTool(exiftool.ExifTool):
         self._flag_running_false()
 
     def pipeline(
-        self, commands: list[list[bytes]], timeout: float, during: Callable[[], None] | None = None
+        self, commands: list[list[bytes]], timeouts: list[float], during: Callable[[], None] | None = None
     ) -> list[tuple[bytes, bytes] | Exception]:
         """Send several commands at once, run `during()` while exiftool works, then read each answer with its own
         deadline. After a timeout the process is killed and the answers stop there: the stalled command ends the
@@ -117,7 +126,7 @@ class BoundedExifTool(exiftool.ExifTool):
                 self.kill()  # its answers would be read by the next caller: start afresh
                 raise
         results: list[tuple[bytes, bytes] | Exception] = []
-        for tag in tags:
+        for tag, timeout in zip(tags, timeouts, strict=True):
             deadline = time.monotonic() + timeout
             try:
                 out = self._out.read_until(b"{ready%d}" % tag, deadline)
@@ -177,19 +186,26 @@ class ExifToolSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def read(self, paths: list[Path], during: Callable[[], None] | None = None) -> list[dict[str, Any] | ToolError]:
+    def deadline(self, size: int) -> float:
+        """Seconds one file may take: the configured timeout, plus an allowance for very large files."""
+        return self.timeout + SECONDS_PER_GB * size / 1e9
+
+    def read(
+        self, paths: list[Path], during: Callable[[], None] | None = None, mimes: list[str] | None = None
+    ) -> list[dict[str, Any] | ToolError]:
         """Tags of each file, or a ToolError naming what went wrong; one answer per path, in order.
 
-        `during` runs once while exiftool works on the first commands (other extractors overlap with it).
+        `during` runs once while exiftool works on the first commands (other extractors overlap with it);
+        `mimes`, when given, lets formats that cannot carry labels past a point be read with -fast.
         """
         answers: list[dict[str, Any] | ToolError] = []
-        pending = list(paths)
+        pending = list(zip(paths, mimes or [""] * len(paths), strict=True))
         while pending:
-            batch: list[Path] = []
+            batch: list[tuple[Path, str]] = []
             size = 0
             while pending and (not batch or size < MAX_PIPELINE_BYTES):
                 batch.append(pending.pop(0))
-                size += len(os.fsencode(batch[-1])) + 200
+                size += len(os.fsencode(batch[-1][0])) + 200
             answers.extend(self._read_batch(batch, pending, during))
             during = None
         if during is not None:
@@ -197,24 +213,32 @@ class ExifToolSession:
         return answers
 
     def _read_batch(
-        self, batch: list[Path], pending: list[Path], during: Callable[[], None] | None
+        self, batch: list[tuple[Path, str]], pending: list[tuple[Path, str]], during: Callable[[], None] | None
     ) -> list[dict[str, Any] | ToolError]:
         tmp: list[str] = []
+        timeouts = []
+        for p, _ in batch:
+            try:
+                timeouts.append(self.deadline(p.stat().st_size))
+            except OSError:
+                timeouts.append(self.timeout)
         try:
             tool = self._ensure()
-            commands = [[*(a.encode() for a in READ_ARGS), _safe_name(p, tmp)] for p in batch]
-            raw = tool.pipeline(commands, self.timeout, during)
+            commands = [
+                [*(a.encode() for a in READ_ARGS + FAST_ARGS.get(m, ())), _safe_name(p, tmp)] for p, m in batch
+            ]
+            raw = tool.pipeline(commands, timeouts, during)
         finally:
             for d in tmp:
                 shutil.rmtree(d, ignore_errors=True)
         out: list[dict[str, Any] | ToolError] = []
-        for answer in raw:
+        for answer, timeout in zip(raw, timeouts, strict=False):
             if isinstance(answer, Exception):
                 self.restarts += 1
                 out.append(
                     ToolError(
                         "exiftool",
-                        f"exiftool gave no answer within {self.timeout:g}s ({answer}); process restarted",
+                        f"exiftool gave no answer within {timeout:.3g}s ({answer}); process restarted",
                         timed_out=True,
                     )
                 )
