@@ -1,7 +1,9 @@
-"""Expand the user's paths into file targets lazily: files as given, directories walked in sorted order."""
+"""Expand the user's targets into files lazily: files as given, globs, lists, directories walked in sorted order."""
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -11,14 +13,44 @@ from . import media
 SKIP_SUFFIXES = (".c2pa",)  # sidecar manifests are read with their asset, not as items
 
 
-def expand(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Absolute paths of the files to check; a missing path is yielded too, so it is reported, not dropped."""
+GLOB_CHARS = frozenset("*?[")
+
+
+def expand(
+    paths: Iterable[str | os.PathLike[str]], include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> Iterator[Path]:
+    """Absolute paths of the files to check; a missing path is yielded too, so it is reported, not dropped.
+
+    A target that does not exist but holds glob characters is a glob (`**` recurses). `include`/`exclude`
+    are fnmatch patterns on the file name or the whole path, applied to files found by walking or globbing.
+    """
     for raw in paths:
-        p = Path(os.path.abspath(os.fsdecode(raw)))
+        name = os.fsdecode(raw)
+        p = Path(os.path.abspath(name))
         if p.is_dir():
-            yield from _walk(p)
+            yield from (f for f in _walk(p) if _selected(f, include, exclude))
+        elif not p.exists() and GLOB_CHARS & set(name):
+            for hit in sorted(glob.iglob(name, recursive=True)):
+                hp = Path(os.path.abspath(hit))
+                found = _walk(hp) if hp.is_dir() else iter([hp])
+                yield from (f for f in found if _selected(f, include, exclude))
         else:
             yield p
+
+
+def from_list(stream: Iterable[str]) -> Iterator[str]:
+    """Targets from a list, one per line (blank lines and # comments skipped), read lazily."""
+    for line in stream:
+        target = line.rstrip("\r\n")
+        if target.strip() and not target.lstrip().startswith("#"):
+            yield target
+
+
+def _selected(path: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
+    def hit(patterns: tuple[str, ...]) -> bool:
+        return any(fnmatch.fnmatch(path.name, pat) or fnmatch.fnmatch(str(path), pat) for pat in patterns)
+
+    return (not include or hit(include)) and not hit(exclude)
 
 
 def _looks_like_media(path: str) -> bool:

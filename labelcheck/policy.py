@@ -193,7 +193,7 @@ def load(ref: str) -> Policy:
 def unreadable(subject: Subject) -> str | None:
     """Why nothing can be decided about the item (it could not be read at all), or None."""
     errors = subject.evidence.errors
-    inputs = [e.message for e in errors if e.source == "input"]
+    inputs = [e.message for e in errors if e.source in ("input", "runner")]
     if inputs:
         return inputs[0]
     failed = {e.source for e in errors}

@@ -117,16 +117,46 @@ def result_dict(r: Result) -> dict[str, Any]:
     }
 
 
-def summary(results: tuple[Result, ...]) -> dict[str, Any]:
-    status = Counter(r.status.value for r in results)
-    ai = Counter(r.classification.status.value for r in results)
-    return {
-        "total": len(results),
-        "pass": status.get("pass", 0),
-        "fail": status.get("fail", 0),
-        "error": status.get("error", 0),
-        "ai_status": {k: ai.get(k, 0) for k in ("fully_ai", "made_with_ai", "possibly_ai", "not_ai", "unknown")},
-    }
+class Tally:
+    """Summary counts kept as results stream past (nothing else is kept)."""
+
+    def __init__(self) -> None:
+        self.status: Counter[str] = Counter()
+        self.ai: Counter[str] = Counter()
+
+    def add(self, r: Result) -> None:
+        self.status[r.status.value] += 1
+        self.ai[r.classification.status.value] += 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": sum(self.status.values()),
+            "pass": self.status.get("pass", 0),
+            "fail": self.status.get("fail", 0),
+            "error": self.status.get("error", 0),
+            "ai_status": {
+                k: self.ai.get(k, 0) for k in ("fully_ai", "made_with_ai", "possibly_ai", "not_ai", "unknown")
+            },
+        }
+
+    def exit_code(self) -> int:
+        """1 when any item fails, else 5 when any item could not be checked, else 0."""
+        if self.status.get("fail"):
+            return EXIT_NONCOMPLIANT
+        if self.status.get("error"):
+            return EXIT_ITEM_ERROR
+        return EXIT_OK
+
+
+def _tally(results: tuple[Result, ...] | list[Result]) -> Tally:
+    t = Tally()
+    for r in results:
+        t.add(r)
+    return t
+
+
+def summary(results: tuple[Result, ...] | list[Result]) -> dict[str, Any]:
+    return _tally(results).to_dict()
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -158,9 +188,4 @@ def validate(doc: dict[str, Any]) -> None:
 
 def exit_code(report: Report) -> int:
     """1 when any item fails, else 5 when any item could not be checked, else 0."""
-    statuses = {r.status.value for r in report.results}
-    if "fail" in statuses:
-        return EXIT_NONCOMPLIANT
-    if "error" in statuses:
-        return EXIT_ITEM_ERROR
-    return EXIT_OK
+    return _tally(report.results).exit_code()

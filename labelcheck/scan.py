@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import stat
+import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import c2pa as c2pa_sdk
 
@@ -57,6 +60,7 @@ class ScanOptions:
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
     exiftool_timeout: float = 1.0
+    exiftool_short_timeout: float = 0.5  # TIFF/PDF: their XMP is also found by packet scanning
     ffprobe_timeout: float = 20.0
     batch_size: int = 16
 
@@ -122,26 +126,11 @@ class Scanner:
         self.options = options or ScanOptions()
         self._ctx = c2pa_x.make_context(self.options.c2pa)
         self._supported = c2pa_x.supported_mime_types()
-        self._exiftool = ExifToolSession(self.options.exiftool, self.options.exiftool_timeout)
-        self._ffprobe_ok = ffprobe_x.available(self.options.ffprobe)
+        self._exiftool = ExifToolSession(
+            self.options.exiftool, self.options.exiftool_timeout, self.options.exiftool_short_timeout
+        )
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
         self.judge = Judge.from_options(self.options)
-
-    def check_tools(self) -> None:
-        missing = [
-            t
-            for t, ok in ((self.options.exiftool, self._exiftool.available()), (self.options.ffprobe, self._ffprobe_ok))
-            if not ok
-        ]
-        if missing:
-            raise ToolMissing(", ".join(missing) + " not found on PATH (run `make run` or install them)")
-
-    @property
-    def exiftool_version(self) -> str | None:
-        try:
-            return self._exiftool.version
-        except ExifToolMissing:
-            return None
 
     def close(self) -> None:
         self._exiftool.close()
@@ -250,19 +239,15 @@ class Scanner:
         except Exception:  # noqa: BLE001 - an unforeseen fault; isolated below
             if len(batch) > 1:
                 return [ev for p in batch for ev in self._contained([p])]
-            return [_failed_evidence(batch[0], "labelcheck could not extract evidence", sys.exc_info()[1])]
+            exc = sys.exc_info()[1]
+            why = f"labelcheck could not extract evidence: {type(exc).__name__}: {exc}"
+            return [failed_evidence(batch[0], ToolError("internal", why))]
 
 
-def _failed_evidence(path: Path, what: str, exc: BaseException | None) -> Evidence:
+def failed_evidence(path: Path, error: ToolError) -> Evidence:
+    """Evidence of an item nothing could be learnt about, carrying the reason."""
     return Evidence(
-        os.fsdecode(path),
-        "application/octet-stream",
-        "other",
-        0,
-        None,
-        C2paStore(present=False),
-        (),
-        (ToolError("internal", f"{what}: {type(exc).__name__}: {exc}"),),
+        os.fsdecode(path), "application/octet-stream", "other", 0, None, C2paStore(present=False), (), (error,)
     )
 
 
@@ -286,8 +271,8 @@ class Judge:
             findings = policy_mod.evaluate(self.policies, subject)
             return Result(ev, cls, findings, item_status(findings, ev, self.fail_on), subject.labels)
         except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
-            failed = _failed_evidence(Path(ev.target), "labelcheck could not classify", exc)
-            ev = replace(ev, errors=ev.errors + failed.errors)
+            why = f"labelcheck could not classify: {type(exc).__name__}: {exc}"
+            ev = replace(ev, errors=(*ev.errors, ToolError("internal", why)))
             cls = Classification(AiStatus.UNKNOWN, Basis.NONE, False, (), (), Training.UNSPECIFIED, ())
             return Result(ev, cls, (), ItemStatus.ERROR)
 
@@ -304,22 +289,50 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
+def check_tools(options: ScanOptions) -> None:
+    """Raise ToolMissing before any work when exiftool or ffprobe cannot be found."""
+    missing = [t for t in (options.exiftool, options.ffprobe) if shutil.which(t) is None]
+    if missing:
+        raise ToolMissing(", ".join(missing) + " not found on PATH (run `make run` or install them)")
+
+
+def exiftool_version(executable: str = "exiftool") -> str | None:
+    try:
+        out = subprocess.run([executable, "-ver"], capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def make_report(results: tuple[Result, ...], judge: Judge, exiftool: str | None, generated_at: str) -> Report:
+    return Report(
+        policies=tuple(PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules)) for p in judge.policies),
+        as_of=judge.today.isoformat(),
+        fail_on=judge.fail_on,
+        tool_version=__version__,
+        c2pa_sdk=c2pa_sdk.sdk_version(),
+        exiftool_version=exiftool,
+        generated_at=generated_at,
+        results=results,
+    )
+
+
 def scan(
-    paths: Iterable[str | os.PathLike[str]], options: ScanOptions | None = None, clock: Callable[[], str] = _now
+    paths: Iterable[str | os.PathLike[str]],
+    options: ScanOptions | None = None,
+    clock: Callable[[], str] = _now,
+    run_options: Any = None,
 ) -> Report:
-    """Check every file under `paths` and return the Report (the CLI is a thin layer over this)."""
-    with Scanner(options) as scanner:
-        scanner.check_tools()
-        results = tuple(scanner.results(expand(paths)))
-        return Report(
-            policies=tuple(
-                PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules)) for p in scanner.judge.policies
-            ),
-            as_of=scanner.judge.today.isoformat(),
-            fail_on=scanner.judge.fail_on,
-            tool_version=__version__,
-            c2pa_sdk=c2pa_sdk.sdk_version(),
-            exiftool_version=scanner.exiftool_version,
-            generated_at=clock(),
-            results=results,
-        )
+    """Check every file under `paths` and return the Report, in input order (the CLI is a thin layer over this).
+
+    `run_options` (runner.RunOptions) chooses the engine; by default the items are checked in this process.
+    """
+    from .runner import RunOptions, run
+
+    options = options or ScanOptions()
+    check_tools(options)
+    run_options = run_options or RunOptions(workers=0)
+    indexed = sorted(run(expand(paths), options, run_options), key=lambda pair: pair[0])
+    return make_report(
+        tuple(r for _, r in indexed), Judge.from_options(options), exiftool_version(options.exiftool), clock()
+    )

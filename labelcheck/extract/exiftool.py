@@ -44,6 +44,9 @@ FAST_ARGS: dict[str, tuple[str, ...]] = {
     "image/png": ("-fast",),
     "image/webp": ("-fast",),
 }
+# Formats whose labels live in an XMP packet that packet scanning also finds, and where exiftool has known
+# pathologies (thousands of sub-IFDs, AES-256 PDF key derivation in Perl): a shorter first deadline.
+PACKET_SCAN_FORMATS = frozenset({"image/tiff", "application/pdf"})
 SECONDS_PER_GB = 2.0  # the deadline grows with the file: exiftool seeks, but large containers have more boxes
 MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
 MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
@@ -154,9 +157,10 @@ def _safe_name(path: Path, tmp: list[str]) -> bytes:
 class ExifToolSession:
     """One stay-open exiftool process, restarted after a timeout; reads files in pipelined batches."""
 
-    def __init__(self, executable: str = "exiftool", timeout: float = 5.0) -> None:
+    def __init__(self, executable: str = "exiftool", timeout: float = 5.0, short_timeout: float = 0.5) -> None:
         self.executable = executable
         self.timeout = timeout
+        self.short_timeout = short_timeout
         self.restarts = 0
         self._tool: BoundedExifTool | None = None
 
@@ -186,9 +190,11 @@ class ExifToolSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def deadline(self, size: int) -> float:
-        """Seconds one file may take: the configured timeout, plus an allowance for very large files."""
-        return self.timeout + SECONDS_PER_GB * size / 1e9
+    def deadline(self, size: int, mime: str = "") -> float:
+        """Seconds one file may take: the configured timeout (shorter for formats with a packet-scan fallback),
+        plus an allowance for very large files."""
+        base = min(self.timeout, self.short_timeout) if mime in PACKET_SCAN_FORMATS else self.timeout
+        return base + SECONDS_PER_GB * size / 1e9
 
     def read(
         self, paths: list[Path], during: Callable[[], None] | None = None, mimes: list[str] | None = None
@@ -217,16 +223,14 @@ class ExifToolSession:
     ) -> list[dict[str, Any] | ToolError]:
         tmp: list[str] = []
         timeouts = []
-        for p, _ in batch:
+        for p, mime in batch:
             try:
-                timeouts.append(self.deadline(p.stat().st_size))
+                timeouts.append(self.deadline(p.stat().st_size, mime))
             except OSError:
                 timeouts.append(self.timeout)
         try:
             tool = self._ensure()
-            commands = [
-                [*(a.encode() for a in READ_ARGS + FAST_ARGS.get(m, ())), _safe_name(p, tmp)] for p, m in batch
-            ]
+            commands = [[*(a.encode() for a in READ_ARGS + FAST_ARGS.get(m, ())), _safe_name(p, tmp)] for p, m in batch]
             raw = tool.pipeline(commands, timeouts, during)
         finally:
             for d in tmp:

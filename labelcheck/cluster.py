@@ -1,0 +1,53 @@
+"""Scale-out on Dask distributed: batches of paths go to the cluster's workers, results stream back as they finish.
+
+Start a cluster (the paths must be readable on the workers, e.g. a shared mount):
+
+    dask scheduler --host 0.0.0.0 --port 8786                   # on one machine
+    dask worker tcp://SCHEDULER:8786 --nworkers 4 --nthreads 1  # on each worker machine (labelcheck installed)
+    labelcheck check --scheduler tcp://SCHEDULER:8786 /mnt/media/...
+
+Each Dask worker process keeps one Scanner (one exiftool) for the options it was sent, reused across batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .model import Result
+from .scan import Scanner, ScanOptions
+
+if TYPE_CHECKING:
+    from .runner import Indexed, RunOptions
+
+_SCANNERS: dict[ScanOptions, Scanner] = {}  # per worker process: options -> its Scanner
+
+
+def check_batch(index: int, paths: list[str], options: ScanOptions) -> tuple[int, list[Result]]:
+    """Runs on a Dask worker: the same pipeline as a local worker process."""
+    scanner = _SCANNERS.get(options)
+    if scanner is None:
+        scanner = _SCANNERS[options] = Scanner(options)
+    return index, list(scanner.results([Path(p) for p in paths]))
+
+
+def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
+    """Submit batches with a bounded window in flight (memory does not grow with the input); yield as completed."""
+    from distributed import Client, as_completed
+
+    from .runner import _batches
+
+    with Client(run_options.scheduler) as client:
+        window = max(2, 4 * max(1, len(client.scheduler_info().get("workers", {}))))
+        batches = _batches(paths, run_options.batch_size)
+        futures = as_completed()
+        for index, batch in itertools.islice(batches, window):
+            futures.add(client.submit(check_batch, index, [str(p) for p in batch], options, pure=False))
+        for future in futures:
+            index, results = future.result()
+            future.release()
+            yield from enumerate(results, start=index)
+            for nxt_index, nxt in itertools.islice(batches, 1):
+                futures.add(client.submit(check_batch, nxt_index, [str(p) for p in nxt], options, pure=False))

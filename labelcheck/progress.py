@@ -1,0 +1,53 @@
+"""Progress on a terminal: items done, items/s, errors so far, ETA when the number of items is known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+
+from .model import Result
+
+
+class Progress:
+    """A context manager around a stream of (index, Result): shows progress on stderr when enabled."""
+
+    def __init__(self, enabled: bool, total: int | None) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.errors = 0
+        self._bar: RichProgress | None = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            self._bar = RichProgress(
+                TextColumn("checking"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]} items/s, {task.fields[errors]} errors"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("check", total=self.total, rate="-", errors=0)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def track(self, stream: Iterable[tuple[int, Result]]) -> Iterator[tuple[int, Result]]:
+        for pair in stream:
+            if self._bar is not None:
+                self.errors += pair[1].status.value == "error"
+                self._bar.advance(self._task)
+                task = self._bar.tasks[0]
+                rate = f"{task.speed:.1f}" if task.speed else "-"
+                self._bar.update(self._task, rate=rate, errors=self.errors)
+            yield pair

@@ -1,0 +1,64 @@
+"""CSV renderer: one row per item, for regulators' spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..model import Report
+from ..report import display_path
+
+COLUMNS = (
+    "target",
+    "media_type",
+    "size",
+    "sha256",
+    "status",
+    "ai_status",
+    "ai_basis",
+    "ai_specific",
+    "c2pa_present",
+    "validation_state",
+    "c2pa_failures",
+    "signer",
+    "generator",
+    "training",
+    "conflicts",
+    "failed_rules",
+    "manual_review",
+    "errors",
+    "notes",
+)
+
+
+def render(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in report.results:
+        ev, c, store = r.evidence, r.classification, r.evidence.c2pa
+        active = store.manifest(store.active)
+        w.writerow(
+            [
+                display_path(ev.target),
+                ev.media_type,
+                ev.size,
+                ev.sha256 or "",
+                r.status.value,
+                c.status.value,
+                c.basis.value,
+                str(c.specific).lower(),
+                str(store.present).lower(),
+                store.validation_state or "",
+                ";".join(store.failures),
+                active.signer if active and active.signer else "",
+                (active.claim_generator or ";".join(active.generator_info)) if active else "",
+                c.training.value,
+                len(c.conflicts),
+                ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "fail"),
+                ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "manual_review"),
+                " | ".join(display_path(f"{e.source}: {e.message}") for e in ev.errors),
+                " | ".join(ev.notes),
+            ]
+        )
+    return buf.getvalue()

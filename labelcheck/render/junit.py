@@ -1,0 +1,49 @@
+"""JUnit XML renderer: one test case per item and rule, for CI dashboards."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ..model import Report
+from ..report import display_path
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _INVALID_XML.sub("\ufffd", text)
+
+
+def render(report: Report) -> str:
+    suites = ET.Element("testsuites", name="labelcheck")
+    by_policy: dict[str, ET.Element] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for r in report.results:
+        target = _clean(display_path(r.evidence.target))
+        cases = [(f.policy, f.rule, f.status.value, f.level, f.message, f.remediation) for f in r.findings]
+        if not cases and r.evidence.errors:  # nothing could be checked: still one case, in error
+            cases = [("labelcheck", "read", "error", "error", "; ".join(e.message for e in r.evidence.errors), "")]
+        for policy, rule, status, level, message, remediation in cases:
+            suite = by_policy.get(policy)
+            if suite is None:
+                suite = by_policy[policy] = ET.SubElement(suites, "testsuite", name=policy)
+                counts[policy] = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+            n = counts[policy]
+            n["tests"] += 1
+            case = ET.SubElement(suite, "testcase", classname=target, name=rule)
+            text = _clean(message + (f"\nfix: {remediation}" if remediation else ""))
+            if status == "fail" and level != "info":
+                n["failures"] += 1
+                ET.SubElement(case, "failure", message=_clean(message), type=level).text = text
+            elif status == "error":
+                n["errors"] += 1
+                ET.SubElement(case, "error", message=_clean(message)).text = text
+            elif status in ("not_applicable", "manual_review") or (status == "fail" and level == "info"):
+                n["skipped"] += 1
+                ET.SubElement(case, "skipped", message=_clean(f"{status}: {message}"))
+    for policy, suite in by_policy.items():
+        for key, value in counts[policy].items():
+            suite.set(key, str(value))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

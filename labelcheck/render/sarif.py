@@ -1,0 +1,67 @@
+"""SARIF 2.1.0 renderer: failed rules as results, for code-scanning UIs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from ..model import Report
+from ..report import display_path
+
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _uri(target: str) -> str:
+    path = display_path(target)
+    return "file://" + quote(path) if PurePosixPath(path).is_absolute() else quote(path)
+
+
+def render(report: Report) -> str:
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for r in report.results:
+        for f in r.findings:
+            if f.status.value not in ("fail", "error"):
+                continue
+            rid = f"{f.policy}/{f.rule}"
+            rules.setdefault(
+                rid,
+                {
+                    "id": rid,
+                    "name": f.rule,
+                    "shortDescription": {"text": f"{f.rule} ({f.policy})"},
+                    "fullDescription": {"text": f.reference or f.rule},
+                    "properties": {"policy": f.policy},
+                },
+            )
+            text = f.message + (f" Fix: {f.remediation}" if f.remediation else "")
+            results.append(
+                {
+                    "ruleId": rid,
+                    "level": "error" if f.status.value == "error" else LEVELS[f.level],
+                    "kind": "fail",
+                    "message": {"text": display_path(text)},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.evidence.target)}}}],
+                    "properties": {"ai_status": r.classification.status.value, "sha256": r.evidence.sha256},
+                }
+            )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "labelcheck",
+                        "version": report.tool_version,
+                        "informationUri": "https://labelcheck.dev",
+                        "rules": sorted(rules.values(), key=lambda x: x["id"]),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,203 @@
+"""Batch execution: targets streamed to worker processes (each with its own exiftool), a time limit on every item.
+
+Three engines run the same pipeline (`Scanner`): in-process (`workers=0`), a local pool of spawned worker
+processes supervised here, and a Dask distributed cluster (`scheduler="tcp://..."`). Results stream back as
+(input index, Result) pairs in order of completion; memory holds a bounded window of batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from .model import Result, ToolError
+from .scan import Judge, Scanner, ScanOptions, failed_evidence
+
+MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
+SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)
+STARTUP_GRACE = 20.0  # a fresh worker imports the SDKs and starts exiftool before its first batch
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workers: int = os.cpu_count() or 1  # 0: in this process, no time limit
+    item_timeout: float = 60.0  # seconds one item may take (plus SECONDS_PER_GB) before its worker is stopped
+    batch_size: int = 8
+    scheduler: str | None = None  # tcp://host:port of a Dask scheduler
+    startup_grace: float = STARTUP_GRACE
+
+
+Indexed = tuple[int, Result]
+
+
+def _batches(paths: Iterable[Path], size: int) -> Iterator[tuple[int, list[Path]]]:
+    index = 0
+    it = iter(paths)
+    while batch := list(itertools.islice(it, size)):
+        yield index, batch
+        index += len(batch)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def run(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
+    """Every item's Result with its position in the input, as soon as it is known."""
+    if run_options.scheduler:
+        from .cluster import run_dask
+
+        yield from run_dask(paths, options, run_options)
+    elif run_options.workers <= 0:
+        with Scanner(options) as scanner:
+            for index, batch in _batches(paths, run_options.batch_size):
+                yield from enumerate(scanner.results(batch), start=index)
+    else:
+        yield from _Pool(options, run_options).run(paths)
+
+
+# ---------------------------------------------------------------- local worker processes
+
+
+def _worker(conn: Connection, options: ScanOptions) -> None:
+    """A worker process: one Scanner (one exiftool), batches in, results out, until told to stop."""
+    with Scanner(options) as scanner:
+        conn.send("ready")
+        while True:
+            try:
+                msg = conn.recv()
+            except EOFError:
+                return
+            if msg is None:
+                return
+            index, batch = msg
+            conn.send((index, list(scanner.results(batch))))
+
+
+class WorkersFailed(RuntimeError):
+    """Worker processes die before finishing any work: the installation, not an item, is at fault."""
+
+
+@dataclass
+class _Slot:
+    process: Any
+    conn: Connection
+    batch: tuple[int, list[Path]] | None = None
+    deadline: float = 0.0
+    fresh: bool = True
+    ready: bool = False  # the worker has built its Scanner
+
+
+class _Pool:
+    """Supervises worker processes: a worker that overruns its batch's deadline or dies is replaced; the batch is
+    retried item by item, and the item that still overruns is reported as an error, never retried forever."""
+
+    def __init__(self, options: ScanOptions, run_options: RunOptions) -> None:
+        self.options = options
+        self.run_options = run_options
+        self.ctx = mp.get_context("spawn")  # no fork: native SDK state is not fork-safe
+        self.restarts = 0
+        self.startup_deaths = 0
+        self.judge = Judge.from_options(options)
+
+    def _start(self) -> _Slot:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker, args=(child, self.options), daemon=True)
+        proc.start()
+        child.close()
+        return _Slot(proc, parent)
+
+    def _give(self, slot: _Slot, batch: tuple[int, list[Path]]) -> None:
+        limit = sum(self.run_options.item_timeout + SECONDS_PER_GB * _size(p) / 1e9 for p in batch[1])
+        slot.batch = batch
+        slot.deadline = time.monotonic() + limit + (self.run_options.startup_grace if slot.fresh else 0.0)
+        slot.fresh = False
+        slot.conn.send(batch)
+
+    def _stop(self, slot: _Slot) -> None:
+        if slot.process.is_alive():
+            slot.process.kill()
+        slot.process.join(5)
+        slot.conn.close()
+
+    def _failed(self, path: Path, why: str) -> Result:
+        return self.judge(failed_evidence(path, ToolError("runner", why)))
+
+    def run(self, paths: Iterable[Path]) -> Iterator[Indexed]:
+        source = _batches(paths, self.run_options.batch_size)
+        retry: deque[tuple[int, list[Path]]] = deque()
+        self.slots = slots = [self._start() for _ in range(max(1, self.run_options.workers))]
+        exhausted = False
+        try:
+            while True:
+                for slot in slots:
+                    if slot.batch is None:
+                        nxt = retry.popleft() if retry else (None if exhausted else next(source, None))
+                        if nxt is None:
+                            exhausted = exhausted or not retry
+                            continue
+                        self._give(slot, nxt)
+                busy = [s for s in slots if s.batch is not None]
+                if not busy:
+                    return
+                timeout = max(0.0, min(s.deadline for s in busy) - time.monotonic())
+                ready = wait([s.conn for s in busy], timeout)
+                for slot in list(busy):
+                    if slot.conn in ready:
+                        try:
+                            msg = slot.conn.recv()
+                        except (EOFError, OSError):
+                            yield from self._lost(slot, slots, retry, "the checker process died on")
+                            continue
+                        if msg == "ready":
+                            slot.ready = True
+                            continue
+                        index, results = msg
+                        slot.batch = None
+                        self.startup_deaths = 0
+                        yield from enumerate(results, start=index)
+                    elif time.monotonic() >= slot.deadline:
+                        yield from self._lost(slot, slots, retry, "the time limit was exceeded on")
+        finally:
+            for slot in slots:
+                try:
+                    slot.conn.send(None)
+                except (OSError, ValueError):
+                    pass
+            for slot in slots:
+                slot.process.join(2)
+                self._stop(slot)
+
+    def _lost(
+        self, slot: _Slot, slots: list[_Slot], retry: deque[tuple[int, list[Path]]], what: str
+    ) -> Iterator[Indexed]:
+        """Replace a stalled or dead worker; split its batch, or report its single item."""
+        assert slot.batch is not None
+        index, batch = slot.batch
+        died_young = not slot.ready
+        self._stop(slot)
+        if died_young:
+            self.startup_deaths += 1
+            if self.startup_deaths >= MAX_STARTUP_DEATHS:
+                raise WorkersFailed(
+                    f"{self.startup_deaths} worker processes died before finishing any batch "
+                    f"(exit code {slot.process.exitcode})"
+                )
+        self.restarts += 1
+        slots[slots.index(slot)] = self._start()
+        if len(batch) > 1:
+            retry.extend((index + i, [p]) for i, p in enumerate(batch))
+            return
+        limit = self.run_options.item_timeout + SECONDS_PER_GB * _size(batch[0]) / 1e9
+        yield index, self._failed(batch[0], f"{what} this item (limit {limit:.0f}s); its worker was replaced")

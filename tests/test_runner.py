@@ -1,0 +1,74 @@
+"""The batch runner: worker processes give the same results as one process; time limits, crashes, Dask."""
+
+import json
+import os
+import signal
+
+import pytest
+from conftest import CORPUS, MEDIA, options
+
+from labelcheck.inputs import expand
+from labelcheck.report import result_dict
+from labelcheck.runner import RunOptions, _Pool, run
+
+
+def _by_target(pairs):
+    out = {}
+    for index, r in pairs:
+        doc = result_dict(r)
+        out[doc["target"]] = (index, json.dumps(doc, sort_keys=True))
+    return out
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return _by_target(run(expand([MEDIA]), options(), RunOptions(workers=0)))
+
+
+def test_two_workers_give_the_results_of_one_process(serial):
+    pooled = _by_target(run(expand([MEDIA]), options(), RunOptions(workers=2, batch_size=3)))
+    assert pooled == serial  # same items, same positions, same content
+
+
+@pytest.mark.skipif(not (CORPUS / "c2pa-rs/sdk/tests/fixtures/tiff_poc.tiff").exists(), reason="corpus absent")
+def test_an_item_over_its_time_limit_is_reported_and_the_rest_goes_on():
+    slow = CORPUS / "c2pa-rs/sdk/tests/fixtures/tiff_poc.tiff"  # exiftool needs seconds on it
+    paths = [MEDIA / "xmp_fully_ai.jpg", slow, MEDIA / "xmp_capture.jpg"]
+    got = dict(
+        run(
+            paths,
+            options(exiftool_timeout=30.0, exiftool_short_timeout=30.0),
+            RunOptions(workers=1, batch_size=1, item_timeout=1.0, startup_grace=10.0),
+        )
+    )
+    assert sorted(got) == [0, 1, 2]
+    assert got[1].status.value == "error" and got[1].evidence.errors[0].source == "runner"
+    assert "time limit" in got[1].evidence.errors[0].message
+    assert got[0].classification.status.value == "fully_ai" and got[2].classification.status.value == "not_ai"
+
+
+def test_a_worker_that_dies_is_replaced_and_its_items_retried():
+    import threading
+    import time
+
+    paths = sorted(MEDIA.glob("xmp_*"))
+    pool = _Pool(options(), RunOptions(workers=1, batch_size=len(paths)))
+    got = {}
+    consumer = threading.Thread(target=lambda: got.update(dict(pool.run(iter(paths)))))
+    consumer.start()
+    deadline = time.monotonic() + 10
+    while not getattr(pool, "slots", None) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    os.kill(pool.slots[0].process.pid, signal.SIGKILL)  # dies before (or while) it takes its first batch
+    consumer.join(120)
+    assert not consumer.is_alive()
+    assert sorted(got) == list(range(len(paths)))  # nothing lost
+    assert pool.restarts == 1
+    assert all(r.status.value == "pass" for r in got.values())
+
+
+def test_dask_localcluster_gives_the_local_results(serial):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        got = _by_target(run(expand([MEDIA]), options(), RunOptions(scheduler=cl.scheduler_address, batch_size=4)))
+    assert got == serial
