@@ -6,13 +6,20 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test fixtures tools venv lint clean
+.PHONY: run test fixtures tools test-tools venv lint bench clean
 
 # Debian packages for the external tools, installed only when missing.
 tools:
 	@if ! command -v exiftool >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then \
 	  echo "installing exiftool and ffmpeg from Debian packages"; \
 	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends libimage-exiftool-perl ffmpeg >/dev/null; \
+	fi
+
+# The HTML report is checked in a real browser by the tests: Debian's Chromium, installed when missing.
+test-tools: tools
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing chromium from Debian packages (for the HTML report test)"; \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml
@@ -29,7 +36,7 @@ run: tools venv
 	code=$$?; echo "labelcheck exit code: $$code (0 pass, 1 non-compliant item, 5 item could not be checked)"; \
 	[ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 5 ]
 
-test: tools venv
+test: test-tools venv
 	@$(BIN)/python -m pytest -q; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest ran no tests: that is a failure" >&2; exit 1; fi; exit $$code
 
@@ -37,8 +44,11 @@ test: tools venv
 fixtures: tools venv
 	$(BIN)/python fixtures/make_fixtures.py
 
+# Throughput, scaling and memory against the raw floor (c2pa-python + one exiftool process), in one run.
+bench: tools venv
+	$(BIN)/python bench/bench.py
+
 lint: venv
-	$(BIN)/pip install -q ruff mypy
 	$(BIN)/ruff check labelcheck tests
 	$(BIN)/mypy labelcheck
 

@@ -186,6 +186,14 @@ def main() -> None:
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option(
+    "--report",
+    "extra",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    callback=lambda c, p, v: _extra_reports(v),
+    help="Also write the report in another format from the same run (e.g. junit=r.xml); repeatable.",
+)
+@click.option(
     "--workers",
     "-j",
     type=click.IntRange(0, 256),
@@ -216,6 +224,7 @@ def check(
     item_timeout: float,
     scheduler: str | None,
     progress: bool | None,
+    extra: tuple[tuple[str, str], ...],
     options: ScanOptions,
 ) -> None:
     """Check files, directories (recursively), globs and lists, and report what each declares about AI."""
@@ -236,14 +245,28 @@ def check(
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
     with Progress(show, known) as bar:
-        if fmt == "jsonl":
+        if fmt == "jsonl" and not extra:
             code = _stream_jsonl(stream, judge, version.result(), output, bar)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
             rep = make_report(results, judge, version.result(), _now())
             _write(_render(fmt, rep), output)
+            for extra_fmt, extra_file in extra:
+                _write(_render(extra_fmt, rep), extra_file)
             code = report_mod.exit_code(rep)
     sys.exit(code)
+
+
+def _extra_reports(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for v in values:
+        fmt, sep, file = v.partition("=")
+        if not sep or fmt not in RENDERERS or not file:
+            raise click.BadParameter(
+                f"'{v}': expected FORMAT=FILE with FORMAT one of {', '.join(sorted(RENDERERS))}", param_hint="--report"
+            )
+        out.append((fmt, file))
+    return tuple(out)
 
 
 def _render(fmt: str, rep: Report) -> str:

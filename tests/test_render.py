@@ -1,0 +1,123 @@
+"""Renderers: golden files, and each format checked by what reads it (XML parser, CSV reader, schema, a browser)."""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from labelcheck import resources
+from labelcheck.render import csv as csv_r
+from labelcheck.render import html as html_r
+from labelcheck.render import jsonl as jsonl_r
+from labelcheck.render import junit as junit_r
+from labelcheck.render import markdown as markdown_r
+from labelcheck.render import sarif as sarif_r
+from test_report import GOLDEN, sample_report
+
+RENDERERS = {
+    "report.jsonl": jsonl_r.render,
+    "report.csv": csv_r.render,
+    "report.junit.xml": junit_r.render,
+    "report.md": markdown_r.render,
+    "report.sarif": sarif_r.render,
+    "report.html": html_r.render,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_golden(name, request):
+    text = RENDERERS[name](sample_report())
+    path = GOLDEN / name
+    if request.config.getoption("--update-golden"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_jsonl_lines_are_results_of_the_report_schema(fixture_report):
+    rep, _ = fixture_report
+    lines = [json.loads(x) for x in jsonl_r.render(rep).splitlines()]
+    assert lines[0]["type"] == "run" and lines[-1]["type"] == "summary"
+    validator = resources.validator("report")
+    result_schema = {"$ref": "https://labelcheck.dev/schemas/report.schema.json#/$defs/result"}
+    v = type(validator)(result_schema, registry=resources.registry())
+    for line in lines[1:-1]:
+        assert line.pop("type") == "result"
+        v.validate(line)
+    assert lines[-1]["total"] == len(lines) - 2
+
+
+def test_csv_is_one_row_per_item(fixture_report):
+    rep, _ = fixture_report
+    rows = list(csv.DictReader(io.StringIO(csv_r.render(rep))))
+    assert len(rows) == len(rep.results)
+    comfy = next(r for r in rows if r["target"].endswith("png_comfyui.png"))
+    assert comfy["ai_status"] == "fully_ai" and comfy["ai_basis"] == "non_standard" and comfy["status"] == "fail"
+    assert "labelcheck-default/ai-label-standard" in comfy["failed_rules"]
+
+
+def test_junit_has_a_case_per_item_and_rule(fixture_report):
+    rep, _ = fixture_report
+    root = ET.fromstring(junit_r.render(rep))
+    cases = root.findall(".//testcase")
+    assert len(cases) == sum(max(1, len(r.findings)) for r in rep.results)
+    failures = root.findall(".//testcase/failure")
+    assert len(failures) == sum(r.status.value == "fail" for r in rep.results)
+    suite = root.find("testsuite")
+    assert int(suite.get("tests")) == len(suite.findall("testcase"))
+
+
+def test_sarif_has_rules_and_locations(fixture_report):
+    rep, _ = fixture_report
+    doc = json.loads(sarif_r.render(rep))
+    run = doc["runs"][0]
+    assert doc["version"] == "2.1.0" and run["tool"]["driver"]["name"] == "labelcheck"
+    ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    assert all(res["ruleId"] in ids for res in run["results"])
+    assert all(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file://")
+               for res in run["results"])
+    assert any(res["level"] == "error" for res in run["results"])
+
+
+def test_markdown_lists_what_failed(fixture_report):
+    rep, _ = fixture_report
+    md = markdown_r.render(rep)
+    assert md.startswith("## labelcheck") and "png_comfyui.png" in md and "| fully_ai |" in md
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _chromium(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={cwd / 'profile'}"]
+    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120, cwd=cwd,
+                          check=False)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
+def test_html_report_renders_in_headless_chromium(fixture_report, tmp_path):
+    from labelcheck import thumbnails
+
+    rep, _ = fixture_report
+    page = tmp_path / "report.html"
+    page.write_text(html_r.render(rep, thumbnails.make(rep.results)), encoding="utf-8")
+    assert "http://" not in page.read_text().split("<body")[1].replace('xmlns="http://www.w3.org/2000/svg"', "")
+    dom = _chromium("--dump-dom", page.as_uri(), cwd=tmp_path).stdout
+    assert 'data-ready="1"' in dom  # the page's script ran
+    assert f'<span id="shown">{len(rep.results)}</span>' in dom
+    assert dom.count('<img class="thumb"') >= 10  # thumbnails made by ffmpeg, inline
+    shot = tmp_path / "shot.png"
+    _chromium(f"--screenshot={shot}", "--window-size=1400,900", page.as_uri(), cwd=tmp_path)
+    assert shot.stat().st_size > 10_000
+    # Client-side filtering: a page that pre-selects status=fail shows only the failing rows.
+    filtered = tmp_path / "filtered.html"
+    filtered.write_text(page.read_text().replace('<option>fail</option>', '<option selected>fail</option>'))
+    dom = _chromium("--dump-dom", filtered.as_uri(), cwd=tmp_path).stdout
+    fails = sum(r.status.value == "fail" for r in rep.results)
+    assert f'<span id="shown">{fails}</span>' in dom
