@@ -23,7 +23,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em;margin:0 0 .2em}.meta{color:#555;margin-bottom:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap;align-items:flex-end}.card{border:1px solid #ddd;border-radius:6px;
 padding:.6em 1em;min-width:6em}.card b{display:block;font-size:1.6em}
-table{border-collapse:collapse;width:100%;margin-top:1em}th,td{border-bottom:1px solid #eee;padding:.35em .5em;
+table{border-collapse:collapse;width:100%;margin-top:1em;table-layout:fixed}td{overflow-wrap:anywhere}th,td{border-bottom:1px solid #eee;padding:.35em .5em;
 text-align:left;vertical-align:top}th{background:#fafafa;position:sticky;top:0}
 .status{font-weight:600}.pass{color:#2e7d32}.fail{color:#c62828}.error{color:#ef6c00}
 img.thumb{max-width:72px;max-height:72px;border:1px solid #ddd}details summary{cursor:pointer;color:#1565c0}
@@ -134,7 +134,9 @@ exiftool {_e(report.exiftool_version or "-")}</div>
 <select id="fai" aria-label="AI status"><option value="">any AI status</option>{options_ai}</select>
 <span><span id="shown">{s["total"]}</span> shown</span>
 </div>
-<table><thead><tr><th>status</th><th></th><th>item</th><th>AI status</th><th>C2PA</th><th>training</th>
+<table><colgroup><col style="width:6em"><col style="width:84px"><col style="width:24%"><col style="width:8em">
+<col style="width:9em"><col style="width:7em"><col></colgroup>
+<thead><tr><th>status</th><th></th><th>item</th><th>AI status</th><th>C2PA</th><th>training</th>
 <th>findings</th></tr></thead><tbody>
 {rows}
 </tbody></table>
