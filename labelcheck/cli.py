@@ -58,6 +58,7 @@ def _policies(refs: tuple[str, ...]) -> tuple[policy_mod.Policy, ...]:
 
 
 def _build_options(
+    ffprobe_mode: str,
     trust_anchors: tuple[str, ...],
     trust_list: str | None,
     no_trust_list: bool,
@@ -76,6 +77,7 @@ def _build_options(
     return ScanOptions(
         c2pa=c2pa,
         exiftool_timeout=exiftool_timeout,
+        ffprobe_mode=ffprobe_mode,
         policies=_policies(policy),
         fail_on=fail_on,
         as_of=as_of.date() if as_of else None,
@@ -96,6 +98,7 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(f)
     def wrapper(**kw: Any) -> None:
         names = (
+            "ffprobe_mode",
             "trust_anchors",
             "trust_list",
             "no_trust_list",
@@ -108,6 +111,15 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
         f(options=_build_options(*(kw.pop(n) for n in names)), **kw)
 
     for option in (
+        click.option(
+            "--ffprobe",
+            "ffprobe_mode",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="ffprobe for audio/video: auto = only containers exiftool does not read in full (Matroska, WebM, "
+            "MPEG-TS, Ogg, FLAC, AVI); always = every audio/video item.",
+        ),
         click.option(
             "--as-of",
             type=click.DateTime(["%Y-%m-%d"]),

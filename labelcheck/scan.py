@@ -59,6 +59,7 @@ class ScanOptions:
     as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
+    ffprobe_mode: str = "auto"  # auto: containers exiftool does not cover fully; always: every audio/video; never
     exiftool_timeout: float = 1.0
     exiftool_short_timeout: float = 0.5  # TIFF/PDF: their XMP is also found by packet scanning
     ffprobe_timeout: float = 20.0
@@ -148,7 +149,11 @@ class Scanner:
         items = [_open_item(p) for p in paths]
         readable = [it for it in items if it.readable]
         hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
-        probes = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in readable if it.media.is_av}
+        probes = {
+            id(it): ffprobe_x.start(it.path, self.options.ffprobe)
+            for it in readable
+            if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)
+        }
         stores: dict[int, tuple[C2paStore, list[ToolError]]] = {}
 
         def read_c2pa() -> None:

@@ -110,9 +110,12 @@ def test_ffprobe_reads_container_tags_and_fails_cleanly():
     assert isinstance(slow, ToolError) and "no answer" in slow.message
 
 
-def test_stills_never_spawn_ffprobe(fixture_results):
-    assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_camera.jpg"]["signals"])
-    assert any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])
+def test_ffprobe_runs_only_where_it_adds_something(fixture_results):
+    assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_camera.jpg"]["signals"])  # a still
+    assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])  # exiftool reads MP4
+    assert any(s["source"] == "ffprobe" for s in fixture_results["mkv_aigc.mkv"]["signals"])
+    _, doc = checked_scan([MEDIA / "plain_video.mp4"], ffprobe_mode="always")
+    assert any(s["key"].endswith(":codec") for s in doc["results"][0]["signals"])
 
 
 def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):

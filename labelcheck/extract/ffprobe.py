@@ -12,6 +12,7 @@ from typing import Any
 import ffmpeg
 from ffmpeg._utils import convert_kwargs_to_cmd_line_args
 
+from ..media import MediaType
 from ..model import ToolError
 
 MEMORY_LIMIT = 2 << 30
@@ -20,6 +21,19 @@ MAX_OUTPUT = 16 << 20
 
 def _limit_memory() -> None:  # runs in the child before exec
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+# Containers whose tags and tracks exiftool already reads in full (QuickTime keys/item list/user data per track,
+# ID3, RIFF INFO): ffprobe adds only codec facts there, at ~57 ms a spawn, so `auto` leaves them to exiftool.
+EXIFTOOL_COVERS = frozenset({"video/mp4", "video/quicktime", "audio/mp4", "audio/mpeg", "audio/wav"})
+MODES = ("auto", "always", "never")
+
+
+def wanted(media: MediaType, mode: str) -> bool:
+    """Whether to spawn ffprobe for this item: never for stills; in `auto`, only where it adds tags."""
+    if not media.is_av or mode == "never":
+        return False
+    return mode == "always" or media.mime not in EXIFTOOL_COVERS
 
 
 def available(cmd: str = "ffprobe") -> bool:

@@ -23,7 +23,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em;margin:0 0 .2em}.meta{color:#555;margin-bottom:1em}
 .cards{display:flex;gap:1em;flex-wrap:wrap;align-items:flex-end}.card{border:1px solid #ddd;border-radius:6px;
 padding:.6em 1em;min-width:6em}.card b{display:block;font-size:1.6em}
-table{border-collapse:collapse;width:100%;margin-top:1em;table-layout:fixed}td{overflow-wrap:anywhere}th,td{border-bottom:1px solid #eee;padding:.35em .5em;
+table{border-collapse:collapse;width:100%;margin-top:1em;table-layout:fixed}td{overflow-wrap:anywhere}
+th,td{border-bottom:1px solid #eee;padding:.35em .5em;
 text-align:left;vertical-align:top}th{background:#fafafa;position:sticky;top:0}
 .status{font-weight:600}.pass{color:#2e7d32}.fail{color:#c62828}.error{color:#ef6c00}
 img.thumb{max-width:72px;max-height:72px;border:1px solid #ddd}details summary{cursor:pointer;color:#1565c0}

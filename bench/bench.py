@@ -1,0 +1,185 @@
+"""labelcheck benchmark (`make bench`): throughput against the raw floor, scaling, memory, a large video.
+
+The raw floor is what the tools cost with nothing around them: c2pa-python reading every file, then one
+stay-open exiftool reading every file, serially. labelcheck is measured end to end as a user runs it
+(`labelcheck check ... --format jsonl`), start-up included. Peak RSS is the sum over the whole process tree
+(labelcheck, its workers, their exiftool and ffprobe processes), sampled every 20 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+CORPUS = Path(os.environ.get("LABELCHECK_CORPUS", ROOT.parent / "shared" / "corpus"))
+LABELCHECK = [sys.executable, "-m", "labelcheck.cli"]
+# exiftool spends seconds on these whatever the options; they are measured apart (bounded cost), not in throughput.
+PATHOLOGICAL = {"tiff_poc.tiff", "basic-signed.pdf"}
+MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".avif", ".tif", ".tiff", ".dng", ".mp4",
+                  ".mov", ".m4a", ".mp3", ".wav", ".pdf", ".svg", ".jxl", ".mkv"}
+
+
+def tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        parents[int(d)] = int(fields.get("PPid", "0").strip())
+        rss[int(d)] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(p for p, pp in parents.items() if pp == pid)
+    return total
+
+
+def measure(cmd: list[str], **kw) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall time and peak tree RSS (KB) of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss_kb(proc.pid))
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    return wall, peak, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def build_items() -> list[Path]:
+    """A few hundred real files: the third-party corpus and the fixtures, each present three times."""
+    items_dir = OUT / "items"
+    if items_dir.exists():
+        shutil.rmtree(items_dir)
+    sources = [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+               and p.name not in PATHOLOGICAL and p.stat().st_size > 0] if CORPUS.exists() else []
+    sources += [p for p in sorted((ROOT / "fixtures" / "media").iterdir()) if p.suffix != ".c2pa"
+                and not p.name.startswith("bad_")]
+    items = []
+    for copy in range(3):
+        d = items_dir / f"copy{copy}"
+        d.mkdir(parents=True)
+        for n, src in enumerate(sources):
+            dst = d / f"{n:04d}-{src.name}"
+            shutil.copyfile(src, dst)
+            items.append(dst)
+    return items
+
+
+def raw_floor(items: list[Path]) -> float:
+    code = f"""
+import sys, time, c2pa, exiftool
+paths = [l.rstrip("\\n") for l in open({str(OUT / 'items.txt')!r})]
+t = time.perf_counter()
+ctx = c2pa.Context.from_dict({{"verify": {{"remote_manifest_fetch": False}}}})
+for p in paths:
+    try:
+        r = c2pa.Reader.try_create(p, context=ctx)
+        if r is not None:
+            r.json(); r.close()
+    except Exception:
+        pass
+with exiftool.ExifTool() as et:
+    for p in paths:
+        et.execute("-j", "-n", "-G1", "-a", "-struct", p)
+print(time.perf_counter() - t)
+"""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def labelcheck_run(list_file: Path, workers: int, extra: tuple[str, ...] = ()) -> tuple[float, int, int]:
+    wall, peak, proc = measure([*LABELCHECK, "check", "--from-list", str(list_file), "--format", "jsonl",
+                                "--workers", str(workers), "--no-progress", "-o", os.devnull, *extra])
+    if proc.returncode not in (0, 1, 5):
+        raise SystemExit(f"labelcheck failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
+    return wall, peak, proc.returncode
+
+
+def large_video() -> Path:
+    big = OUT / "large-signed.mp4"
+    if big.exists():
+        return big
+    raw = OUT / "large-raw.mp4"
+    subprocess.run(["ffmpeg", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30,noise=alls=60:allf=t",
+                    "-t", "80", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", str(raw)], check=True)
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    import c2pa
+    import make_fixtures as mf
+
+    certs = ROOT / "fixtures" / "certs"
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(b"es256", (certs / "signer-chain.pem").read_bytes(),
+                                                       (certs / "signer.key").read_bytes(), None))
+    mf.sign(raw, big, mf.manifest("large", [mf.created("trainedAlgorithmicMedia", "Video Model")]), signer)
+    raw.unlink()
+    return big
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    cores = os.cpu_count() or 1
+    items = build_items()
+    (OUT / "items.txt").write_text("".join(f"{p}\n" for p in items))
+    print(f"corpus: {len(items)} items ({sum(p.stat().st_size for p in items) / 1e6:.1f} MB), {cores} cores")
+
+    floor = raw_floor(items)
+    one, one_rss, _ = labelcheck_run(OUT / "items.txt", 1)
+    many, many_rss, _ = labelcheck_run(OUT / "items.txt", cores)
+    print(f"raw floor (c2pa-python + one exiftool, serial): {floor:6.2f} s  {len(items) / floor:6.1f} items/s")
+    print(f"labelcheck, 1 worker:                          {one:6.2f} s  {len(items) / one:6.1f} items/s  "
+          f"ratio to floor {one / floor:.2f}x  (target <= 1.3x)")
+    print(f"labelcheck, {cores} workers:                         {many:6.2f} s  {len(items) / many:6.1f} items/s  "
+          f"speed-up over 1 worker {one / many:.2f}x  (target >= 1.7x)")
+
+    if CORPUS.exists():
+        corpus_list = OUT / "corpus.txt"
+        corpus_list.write_text(str(CORPUS) + "\n")
+        wall, _, _ = labelcheck_run(corpus_list, cores)
+        print(f"whole ../shared/corpus with {cores} workers, start-up included: {wall:.2f} s  (target < 1.5 s)")
+        for name in sorted(PATHOLOGICAL):
+            hit = next(CORPUS.rglob(name), None)
+            if hit:
+                lst = OUT / f"{name}.txt"
+                lst.write_text(f"{hit}\n")
+                w, _, _ = labelcheck_run(lst, 0)
+                print(f"  pathological {name}: {w:.2f} s end to end (exiftool deadline + packet scan)")
+
+    small = [p for p in items if p.stat().st_size < 2_000_000]
+    for n in (100, 10_000):
+        lst = OUT / f"list{n}.txt"
+        lst.write_text("".join(f"{small[i % len(small)]}\n" for i in range(n)))
+        wall, peak, _ = labelcheck_run(lst, cores)
+        print(f"peak RSS (whole process tree), {n:>6} items: {peak / 1024:7.1f} MB  ({wall:.1f} s, "
+              f"{n / wall:.0f} items/s)")
+
+    big = large_video()
+    code = f"import c2pa; r = c2pa.Reader({str(big)!r}); r.json(); print(r.get_validation_state())"
+    c_wall, c_rss, _ = measure([sys.executable, "-c", code])
+    lst = OUT / "large.txt"
+    lst.write_text(f"{big}\n")
+    anchors = ("--trust-anchors", str(ROOT / "fixtures" / "certs" / "test-ca.pem"))
+    l_wall, l_rss, _ = labelcheck_run(lst, 1, anchors)
+    print(f"large video {big.stat().st_size / 1e9:.2f} GB: c2pa-python alone {c_wall:.2f} s, peak {c_rss / 1024:.0f} MB;"
+          f" labelcheck {l_wall:.2f} s, peak {l_rss / 1024:.0f} MB; ratio {l_wall / c_wall:.2f}x (target <= 1.3x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
