@@ -45,6 +45,7 @@ from .model import (
 )
 
 HASH_CHUNK = 1 << 20
+MAX_PROBES = 2  # ffprobe processes started ahead, per worker
 
 
 class ToolMissing(Exception):
@@ -149,11 +150,10 @@ class Scanner:
         items = [_open_item(p) for p in paths]
         readable = [it for it in items if it.readable]
         hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
-        probes = {
-            id(it): ffprobe_x.start(it.path, self.options.ffprobe)
-            for it in readable
-            if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)
-        }
+        wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
+        # A few ffprobe processes run alongside exiftool and C2PA; the rest start when collected (memory bound).
+        probes: dict[int, Any] = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in wanted[:MAX_PROBES]}
+        probes.update({id(it): None for it in wanted[MAX_PROBES:]})
         stores: dict[int, tuple[C2paStore, list[ToolError]]] = {}
 
         def read_c2pa() -> None:
@@ -188,7 +188,12 @@ class Scanner:
                 for answer, to_signals in (
                     (tags_by_item[id(it)], signals_from_exiftool),
                     (
-                        ffprobe_x.finish(probes[id(it)], self.options.ffprobe_timeout) if id(it) in probes else None,
+                        ffprobe_x.finish(
+                            probes[id(it)] or ffprobe_x.start(it.path, self.options.ffprobe),
+                            self.options.ffprobe_timeout,
+                        )
+                        if id(it) in probes
+                        else None,
                         signals_from_ffprobe,
                     ),
                 ):

@@ -77,3 +77,33 @@ def test_unwritable_output_is_a_usage_error(tmp_path):
 def test_version():
     p = run("--version")
     assert p.returncode == 0 and "labelcheck" in p.stdout
+
+
+def test_from_list_globs_and_streamed_jsonl(tmp_path):
+    lst = tmp_path / "list.txt"
+    lst.write_text(f"# a comment\n{MEDIA / 'xmp_fully_ai.jpg'}\n\n{MEDIA / 'png_comfyui.png'}\n")
+    out = tmp_path / "r.jsonl"
+    p = run("check", "--from-list", lst, str(MEDIA / "tc260_*.jpg"), "--exclude", "*propagated*",
+            "--format", "jsonl", "-o", out, "--workers", "1", "--report", f"csv={tmp_path / 'r.csv'}")
+    assert p.returncode == report_mod.EXIT_NONCOMPLIANT, p.stderr
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["type"] for x in lines] == ["run"] + ["result"] * 4 + ["summary"]
+    names = sorted(x["target"].rsplit("/", 1)[-1] for x in lines if x["type"] == "result")
+    assert names == ["png_comfyui.png", "tc260_aigc.jpg", "tc260_no_producer.jpg", "xmp_fully_ai.jpg"]
+    assert lines[-1]["fail"] == 1 and lines[-1]["total"] == 4
+    assert (tmp_path / "r.csv").read_text().count("\n") == 5
+
+
+def test_dangling_links_and_fifos_are_item_errors(tmp_path):
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "never-there.jpg")
+    os.mkfifo(tmp_path / "pipe.mp4")
+    p = run("check", tmp_path / "gone.jpg", tmp_path / "pipe.mp4", MEDIA / "xmp_capture.jpg", "--workers", "0")
+    assert p.returncode == report_mod.EXIT_ITEM_ERROR
+    doc = json.loads(p.stdout)
+    assert doc["summary"]["error"] == 2 and doc["summary"]["pass"] == 1
+    msgs = [r["errors"][0]["message"] for r in doc["results"][:2]]
+    assert "no such file" in msgs[0] and "not a regular file" in msgs[1]
+
+
+def test_nothing_to_check_is_a_usage_error():
+    assert run("check").returncode == report_mod.EXIT_USAGE
