@@ -260,7 +260,7 @@ def main() -> int:
         lst.write_text("".join(f"{hundred[i % 100]}\n" for i in range(n)))
         wall, peak, _ = labelcheck_run(lst, cores)
         print(
-            f"peak RSS (whole process tree), {n:>6} items: {peak / 1024:7.1f} MB  ({wall:.1f} s, "
+            f"peak memory (PSS, whole process tree), {n:>6} items: {peak / 1024:7.1f} MB  ({wall:.1f} s, "
             f"{n / wall:.0f} items/s)"
         )
 
