@@ -64,7 +64,7 @@ def run(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) ->
             for index, batch in _batches(paths, run_options.batch_size):
                 yield from enumerate(scanner.results(batch), start=index)
     else:
-        yield from _Pool(options, run_options).run(paths)
+        yield from Pool(options, run_options).run(paths)
 
 
 # ---------------------------------------------------------------- local worker processes
@@ -99,7 +99,7 @@ class _Slot:
     ready: bool = False  # the worker has built its Scanner
 
 
-class _Pool:
+class Pool:
     """Supervises worker processes: a worker that overruns its batch's deadline or dies is replaced; the batch is
     retried item by item, and the item that still overruns is reported as an error, never retried forever."""
 
@@ -134,10 +134,32 @@ class _Pool:
     def _failed(self, path: Path, why: str) -> Result:
         return self.judge(failed_evidence(path, ToolError("runner", why)))
 
+    def __enter__(self) -> Pool:
+        """Keep the worker processes across several run() calls (a long-lived service)."""
+        self.slots = [self._start() for _ in range(max(1, self.run_options.workers))]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for slot in getattr(self, "slots", []):
+            try:
+                slot.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for slot in getattr(self, "slots", []):
+            slot.process.join(2)
+            self._stop(slot)
+        self.slots = []
+
     def run(self, paths: Iterable[Path]) -> Iterator[Indexed]:
         source = _batches(paths, self.run_options.batch_size)
         retry: deque[tuple[int, list[Path]]] = deque()
-        self.slots = slots = [self._start() for _ in range(max(1, self.run_options.workers))]
+        owned = not getattr(self, "slots", None)
+        if owned:
+            self.slots = [self._start() for _ in range(max(1, self.run_options.workers))]
+        slots = self.slots
         exhausted = False
         try:
             while True:
@@ -170,14 +192,13 @@ class _Pool:
                     elif time.monotonic() >= slot.deadline:
                         yield from self._lost(slot, slots, retry, "the time limit was exceeded on")
         finally:
-            for slot in slots:
-                try:
-                    slot.conn.send(None)
-                except (OSError, ValueError):
-                    pass
-            for slot in slots:
-                slot.process.join(2)
-                self._stop(slot)
+            if owned:
+                self.close()
+            else:  # a run cut short (signal, error) leaves no batch in flight on a kept worker
+                for n, slot in enumerate(slots):
+                    if slot.batch is not None:
+                        self._stop(slot)
+                        slots[n] = self._start()
 
     def _lost(
         self, slot: _Slot, slots: list[_Slot], retry: deque[tuple[int, list[Path]]], what: str

@@ -112,7 +112,7 @@ def test_ffprobe_reads_container_tags_and_fails_cleanly():
 
 def test_ffprobe_runs_only_where_it_adds_something(fixture_results):
     assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_camera.jpg"]["signals"])  # a still
-    assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])  # exiftool reads MP4
+    assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])
     assert any(s["source"] == "ffprobe" for s in fixture_results["mkv_aigc.mkv"]["signals"])
     _, doc = checked_scan([MEDIA / "plain_video.mp4"], ffprobe_mode="always")
     assert any(s["key"].endswith(":codec") for s in doc["results"][0]["signals"])

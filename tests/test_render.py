@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from test_report import GOLDEN, sample_report
 
 from labelcheck import resources
 from labelcheck.render import csv as csv_r
@@ -17,7 +18,6 @@ from labelcheck.render import jsonl as jsonl_r
 from labelcheck.render import junit as junit_r
 from labelcheck.render import markdown as markdown_r
 from labelcheck.render import sarif as sarif_r
-from test_report import GOLDEN, sample_report
 
 RENDERERS = {
     "report.jsonl": jsonl_r.render,

@@ -9,7 +9,7 @@ from conftest import CORPUS, MEDIA, options
 
 from labelcheck.inputs import expand
 from labelcheck.report import result_dict
-from labelcheck.runner import RunOptions, _Pool, run
+from labelcheck.runner import Pool, RunOptions, run
 
 
 def _by_target(pairs):
@@ -52,7 +52,7 @@ def test_a_worker_that_dies_is_replaced_and_its_items_retried():
     import time
 
     paths = sorted(MEDIA.glob("xmp_*"))
-    pool = _Pool(options(), RunOptions(workers=1, batch_size=len(paths)))
+    pool = Pool(options(), RunOptions(workers=1, batch_size=len(paths)))
     got = {}
     consumer = threading.Thread(target=lambda: got.update(dict(pool.run(iter(paths)))))
     consumer.start()
