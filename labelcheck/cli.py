@@ -338,6 +338,92 @@ def schema(name: str) -> None:
     click.echo(json.dumps(resources.schema(name), indent=2))
 
 
+@main.command()
+@click.argument("dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--reports",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the per-item JSON reports, the daily JSONL log and the state database go.",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(0, 3600),
+    default=2.0,
+    show_default=True,
+    help="Seconds a file's size and mtime must stay unchanged before it is checked.",
+)
+@click.option("--poll", is_flag=True, help="Poll instead of inotify (network shares); see --rescan.")
+@click.option(
+    "--rescan",
+    type=click.FloatRange(0.1, 86400),
+    default=30.0,
+    show_default=True,
+    help="Seconds between full rescans (the polling interval with --poll).",
+)
+@click.option("--pass-dir", type=click.Path(file_okay=False, path_type=Path), help="Move passing items here.")
+@click.option(
+    "--quarantine-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Move failing and uncheckable items here.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The SQLite state file (default: REPORTS/labelcheck-state.sqlite).",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="Times an item may stop the checker (crash, kill, hang) before it is marked failed.",
+)
+@click.option("--workers", "-j", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True)
+@click.option("--item-timeout", type=click.FloatRange(1, 86400), default=60.0, show_default=True)
+@click.option("--once", is_flag=True, help="Check what is there (settled), then stop.")
+@scan_options
+def watch(
+    dirs: tuple[Path, ...],
+    reports: Path,
+    settle: float,
+    poll: bool,
+    rescan: float,
+    pass_dir: Path | None,
+    quarantine_dir: Path | None,
+    state_path: Path | None,
+    max_attempts: int,
+    workers: int,
+    item_timeout: float,
+    once: bool,
+    options: ScanOptions,
+) -> None:
+    """Watch hot folders: check each settled file once, write its report, optionally route it."""
+    from .watch.service import Watcher, WatchOptions
+
+    try:
+        check_tools(options)
+    except ToolMissing as exc:
+        click.echo(f"labelcheck: {exc}", err=True)
+        sys.exit(report_mod.EXIT_TOOL_MISSING)
+    opts = WatchOptions(
+        dirs=tuple(d.resolve() for d in dirs),
+        reports=reports.resolve(),
+        settle=settle,
+        poll=poll,
+        rescan=rescan,
+        pass_dir=pass_dir.resolve() if pass_dir else None,
+        quarantine_dir=quarantine_dir.resolve() if quarantine_dir else None,
+        max_attempts=max_attempts,
+        state_path=state_path,
+        once=once,
+    )
+    watcher = Watcher(opts, options, RunOptions(workers=workers, item_timeout=item_timeout))
+    watcher.install_signals()
+    sys.exit(watcher.serve())
+
+
 @main.group("policy")
 def policy_group() -> None:
     """List, show and validate labelling policies."""

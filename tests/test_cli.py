@@ -83,8 +83,22 @@ def test_from_list_globs_and_streamed_jsonl(tmp_path):
     lst = tmp_path / "list.txt"
     lst.write_text(f"# a comment\n{MEDIA / 'xmp_fully_ai.jpg'}\n\n{MEDIA / 'png_comfyui.png'}\n")
     out = tmp_path / "r.jsonl"
-    p = run("check", "--from-list", lst, str(MEDIA / "tc260_*.jpg"), "--exclude", "*propagated*",
-            "--format", "jsonl", "-o", out, "--workers", "1", "--report", f"csv={tmp_path / 'r.csv'}")
+    p = run(
+        "check",
+        "--from-list",
+        lst,
+        str(MEDIA / "tc260_*.jpg"),
+        "--exclude",
+        "*propagated*",
+        "--format",
+        "jsonl",
+        "-o",
+        out,
+        "--workers",
+        "1",
+        "--report",
+        f"csv={tmp_path / 'r.csv'}",
+    )
     assert p.returncode == report_mod.EXIT_NONCOMPLIANT, p.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["type"] for x in lines] == ["run"] + ["result"] * 4 + ["summary"]

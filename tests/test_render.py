@@ -78,8 +78,10 @@ def test_sarif_has_rules_and_locations(fixture_report):
     assert doc["version"] == "2.1.0" and run["tool"]["driver"]["name"] == "labelcheck"
     ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
     assert all(res["ruleId"] in ids for res in run["results"])
-    assert all(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file://")
-               for res in run["results"])
+    assert all(
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("file://")
+        for res in run["results"]
+    )
     assert any(res["level"] == "error" for res in run["results"])
 
 
@@ -93,11 +95,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 
 
 def _chromium(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={cwd / 'profile'}"]
-    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120, cwd=cwd,
-                          check=False)
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={cwd / 'profile'}",
+    ]
+    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=120, cwd=cwd, check=False)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
@@ -118,7 +127,7 @@ def test_html_report_renders_in_headless_chromium(fixture_report, tmp_path):
     assert shot.stat().st_size > 10_000
     # Client-side filtering: a page that pre-selects status=fail shows only the failing rows.
     filtered = tmp_path / "filtered.html"
-    filtered.write_text(page.read_text().replace('<option>fail</option>', '<option selected>fail</option>'))
+    filtered.write_text(page.read_text().replace("<option>fail</option>", "<option selected>fail</option>"))
     dom = _chromium("--dump-dom", filtered.as_uri(), cwd=tmp_path).stdout
     fails = sum(r.status.value == "fail" for r in rep.results)
     assert f'<span id="shown">{fails}</span>' in dom

@@ -1,0 +1,1 @@
+"""Hot-folder watcher and its durable state."""

@@ -1,0 +1,159 @@
+"""The watcher's state in SQLite (WAL): every item version moves queued -> checking -> done | failed, durably.
+
+An item version is (path, size, mtime). A crash at any moment leaves each version in one of those states;
+on start-up, versions left `checking` are requeued (their attempt counted) or, past the attempt limit,
+marked failed: a poison file is retried a bounded number of times and never blocks the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('queued', 'checking', 'done', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    status      TEXT,
+    sha256      TEXT,
+    error       TEXT,
+    report      TEXT,
+    routed_to   TEXT,
+    created_at  TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL,
+    UNIQUE (path, size, mtime_ns)
+);
+CREATE INDEX IF NOT EXISTS items_state ON items (state, id);
+"""
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    state: str
+    attempts: int
+    status: str | None = None
+    report: str | None = None
+    routed_to: str | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class State:
+    """One SQLite database in WAL mode; each operation is its own short transaction."""
+
+    def __init__(self, path: Path, max_attempts: int = 3) -> None:
+        self.path = path
+        self.max_attempts = max_attempts
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def enqueue(self, path: str, size: int, mtime_ns: int) -> bool:
+        """Queue a settled item version; False when this version is already known (nothing is repeated)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO items (path, size, mtime_ns, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'queued', ?, ?)",
+                (path, size, mtime_ns, _now(), _now()),
+            )
+            return cur.rowcount == 1
+
+    def known(self, path: str, size: int, mtime_ns: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM items WHERE path=? AND size=? AND mtime_ns=?", (path, size, mtime_ns)
+        ).fetchone()
+        return row is not None
+
+    def claim(self, limit: int) -> list[Item]:
+        """Move up to `limit` queued versions to `checking`, counting the attempt, oldest first."""
+        with self._tx() as db:
+            rows = db.execute("SELECT id FROM items WHERE state='queued' ORDER BY id LIMIT ?", (limit,)).fetchall()
+            ids = [r[0] for r in rows]
+            db.executemany(
+                "UPDATE items SET state='checking', attempts=attempts+1, updated_at=? WHERE id=?",
+                [(_now(), i) for i in ids],
+            )
+        return [self.get(i) for i in ids]
+
+    def finish(self, item_id: int, status: str, sha256: str | None, report: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE items SET state='done', status=?, sha256=?, report=?, updated_at=? WHERE id=?",
+                (status, sha256, report, _now(), item_id),
+            )
+
+    def routed(self, item_id: int, where: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE items SET routed_to=?, updated_at=? WHERE id=?", (where, _now(), item_id))
+
+    def requeue(self, item_id: int) -> None:
+        """Give an item in hand back to the queue (graceful shutdown): the attempt does not count."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE items SET state='queued', attempts=MAX(attempts-1, 0), updated_at=? "
+                "WHERE id=? AND state='checking'",
+                (_now(), item_id),
+            )
+
+    def recover(self) -> tuple[int, int]:
+        """After a crash: versions left `checking` are requeued, or failed past the attempt limit.
+        Returns (requeued, failed)."""
+        with self._tx() as db:
+            failed = db.execute(
+                "UPDATE items SET state='failed', error=?, updated_at=? WHERE state='checking' AND attempts>=?",
+                (
+                    f"the checker stopped {self.max_attempts} times while checking this item (crash, kill or hang)",
+                    _now(),
+                    self.max_attempts,
+                ),
+            ).rowcount
+            requeued = db.execute(
+                "UPDATE items SET state='queued', updated_at=? WHERE state='checking'", (_now(),)
+            ).rowcount
+        return requeued, failed
+
+    def unrouted(self) -> list[Item]:
+        rows = self.db.execute(
+            "SELECT id FROM items WHERE state IN ('done', 'failed') AND routed_to IS NULL ORDER BY id"
+        ).fetchall()
+        return [self.get(r[0]) for r in rows]
+
+    def get(self, item_id: int) -> Item:
+        row = self.db.execute(
+            "SELECT id, path, size, mtime_ns, state, attempts, status, report, routed_to FROM items WHERE id=?",
+            (item_id,),
+        ).fetchone()
+        return Item(*row)
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall()
+        return {"queued": 0, "checking": 0, "done": 0, "failed": 0, **dict(rows)}

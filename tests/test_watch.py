@@ -1,0 +1,147 @@
+"""The hot-folder watcher as a real process: settle, route, and kill -9 mid-batch without losing or repeating."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from conftest import MEDIA
+
+from labelcheck.watch.state import State
+
+SAMPLES = [
+    "xmp_fully_ai.jpg",
+    "xmp_capture.jpg",
+    "png_comfyui.png",
+    "tc260_aigc.jpg",
+    "plain_camera.jpg",
+    "c2pa_fully_ai.jpg",
+    "id3_aigc.mp3",
+    "xmp_composite_https.png",
+]
+
+
+def start(inbox: Path, reports: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "watch",
+            str(inbox),
+            "--reports",
+            str(reports),
+            "--settle",
+            "0.3",
+            "--rescan",
+            "1",
+            "--workers",
+            "2",
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall())
+
+
+def wait_for(cond, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_kill_9_mid_batch_loses_nothing_and_repeats_nothing(tmp_path):
+    inbox, reports = tmp_path / "in", tmp_path / "reports"
+    inbox.mkdir()
+    n_fast, n_slow = 200, 10
+    for i in range(n_fast):
+        shutil.copyfile(MEDIA / SAMPLES[i % len(SAMPLES)], inbox / f"{i:04d}-{SAMPLES[i % len(SAMPLES)]}")
+
+    def write_slowly():  # large files arrive in chunks: they must not be checked half-written
+        for i in range(n_slow):
+            data = (MEDIA / "c2pa_fully_ai.mp4").read_bytes()
+            with open(inbox / f"slow-{i}.mp4", "wb") as fh:
+                for k in range(0, len(data), 512):  # ~0.5 s a file, pauses shorter than --settle
+                    fh.write(data[k : k + 512])
+                    fh.flush()
+                    time.sleep(0.02)
+
+    writer = threading.Thread(target=write_slowly)
+    writer.start()
+    db = reports / "labelcheck-state.sqlite"
+    proc = start(inbox, reports)
+    try:
+        assert wait_for(lambda: db.exists() and counts(db).get("done", 0) >= 40, 120), proc.stderr
+        os.kill(proc.pid, signal.SIGKILL)  # mid-batch: some items are 'checking', some reports half-way
+        proc.wait(10)
+        writer.join(120)
+        proc = start(inbox, reports, "--once")
+        assert proc.wait(180) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    total = n_fast + n_slow
+    assert counts(db) == {"done": total}
+    reports_by_item = sorted(p.name for p in reports.glob("*.json"))
+    assert len(reports_by_item) == total  # exactly one report per item version
+    names = {n.split("-", 1)[1].removesuffix(".json") for n in reports_by_item}
+    assert names == {p.name for p in inbox.iterdir()}
+    lines = [json.loads(x) for f in reports.glob("*.jsonl") for x in f.read_text().splitlines()]
+    assert sorted(x["id"] for x in lines) == list(range(1, total + 1))  # logged once each
+    slow = [json.loads((reports / n).read_text()) for n in reports_by_item if "slow-" in n]
+    assert all(d["results"][0]["ai"]["status"] == "fully_ai" and not d["results"][0]["errors"] for d in slow)
+
+
+def test_routing_and_restart_picks_up_what_arrived_while_down(tmp_path):
+    inbox, reports, ok, bad = tmp_path / "in", tmp_path / "reports", tmp_path / "pass", tmp_path / "quarantine"
+    inbox.mkdir()
+    shutil.copyfile(MEDIA / "xmp_fully_ai.jpg", inbox / "a.jpg")
+    args = ("--once", "--pass-dir", str(ok), "--quarantine-dir", str(bad))
+    assert start(inbox, reports, *args).wait(120) == 0
+    shutil.copyfile(MEDIA / "png_comfyui.png", inbox / "b.png")  # arrives while the service is down
+    assert start(inbox, reports, *args).wait(120) == 0
+    assert [p.name for p in ok.iterdir()] == ["a.jpg"] and [p.name for p in bad.iterdir()] == ["b.png"]
+    assert list(inbox.iterdir()) == []
+    assert counts(reports / "labelcheck-state.sqlite") == {"done": 2}
+
+
+def test_sigterm_finishes_the_items_in_hand(tmp_path):
+    inbox, reports = tmp_path / "in", tmp_path / "reports"
+    inbox.mkdir()
+    for i in range(30):
+        shutil.copyfile(MEDIA / SAMPLES[i % len(SAMPLES)], inbox / f"{i:03d}-{SAMPLES[i % len(SAMPLES)]}")
+    proc = start(inbox, reports)
+    db = reports / "labelcheck-state.sqlite"
+    assert wait_for(lambda: db.exists() and counts(db).get("done", 0) >= 1, 120)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+    c = counts(db)
+    assert c.get("checking", 0) == 0  # nothing left half-done
+    assert "signal" in proc.stderr.read()
+
+
+def test_a_poison_item_is_failed_after_bounded_attempts(tmp_path):
+    state = State(tmp_path / "s.sqlite", max_attempts=2)
+    assert state.enqueue("/x/poison.jpg", 1, 1) and not state.enqueue("/x/poison.jpg", 1, 1)
+    assert state.enqueue("/x/good.jpg", 1, 1)
+    for _ in range(2):  # the checker dies twice while holding the poison item
+        claimed = state.claim(1)
+        assert [i.path for i in claimed] == ["/x/poison.jpg"]
+        state.recover()
+    assert state.counts()["failed"] == 1
+    assert [i.path for i in state.claim(5)] == ["/x/good.jpg"]  # the queue is not blocked
