@@ -424,6 +424,64 @@ def watch(
     sys.exit(watcher.serve())
 
 
+@main.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file (schemas/config.schema.json); flags override it.",
+)
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path), help="Reports, log and state go here.")
+@click.option(
+    "--watch",
+    "watch_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also watch these hot folders; repeatable.",
+)
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1; elsewhere a token is required).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8765).")
+@click.option(
+    "--token", default=None, envvar="LABELCHECK_TOKEN", help="Bearer token for the API (env LABELCHECK_TOKEN)."
+)
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Directories that path submissions may point into; repeatable.",
+)
+@click.option("--max-upload-mb", type=click.FloatRange(0.001, 1e6), default=None, help="Upload size limit (2048).")
+@click.option("--settle", type=click.FloatRange(0, 3600), default=None)
+@click.option("--workers", "-j", type=click.IntRange(1, 256), default=None)
+@scan_options
+def serve(
+    config_file: Path | None,
+    reports: Path | None,
+    watch_dirs: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    token: str | None,
+    roots: tuple[Path, ...],
+    max_upload_mb: float | None,
+    settle: float | None,
+    workers: int | None,
+    options: ScanOptions,
+) -> None:
+    """Run the HTTP API, metrics and dashboard (and the watcher) until SIGTERM or SIGINT."""
+    from .server.run import serve as run_server
+
+    try:
+        sys.exit(
+            run_server(
+                config_file, reports, watch_dirs, host, port, token, roots, max_upload_mb, settle, workers, options
+            )
+        )
+    except ValueError as exc:
+        click.echo(f"labelcheck: {exc}", err=True)
+        sys.exit(report_mod.EXIT_USAGE)
+
+
 @main.group("policy")
 def policy_group() -> None:
     """List, show and validate labelling policies."""

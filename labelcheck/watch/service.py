@@ -22,6 +22,7 @@ from typing import Any
 from .. import report as report_mod
 from ..inputs import _looks_like_media
 from ..model import Result
+from ..render import html as html_r
 from ..runner import Pool, RunOptions
 from ..scan import Judge, ScanOptions, exiftool_version, make_report
 from .state import Item, State
@@ -111,6 +112,8 @@ class Watcher:
         self.dirty: set[str] = set()
         self.lock = threading.Lock()
         self.excluded = {p.resolve() for p in (opts.reports, opts.pass_dir, opts.quarantine_dir) if p}
+        self.pool: Pool | None = None
+        self.ready = threading.Event()
         opts.reports.mkdir(parents=True, exist_ok=True)
 
     # ---------------------------------------------------------------- discovery
@@ -222,11 +225,11 @@ class Watcher:
             os.fsync(fh.fileno())
 
     def _report(self, item: Item, result: Result) -> Path:
-        doc = report_mod.to_dict(
-            make_report((result,), self.judge, self.exiftool, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        )
+        """The item's JSON report (the record) and its HTML page, both written atomically; HTML first."""
+        rep = make_report((result,), self.judge, self.exiftool, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         path = self._report_path(item)
-        write_atomic(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(path.with_suffix(".html"), html_r.render(rep))
+        write_atomic(path, json.dumps(report_mod.to_dict(rep), indent=2, ensure_ascii=False) + "\n")
         return path
 
     def _log_line(self, item: Item, result: Result, report: Path) -> None:
@@ -294,6 +297,8 @@ class Watcher:
         observer = self._start_events()
         last_scan = 0.0
         with Pool(self.scan, self.run_options) as pool:
+            self.pool = pool
+            self.ready.set()
             while not self.stop.is_set():
                 now = time.monotonic()
                 if now - last_scan >= self.opts.rescan or last_scan == 0.0:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -153,6 +154,44 @@ class State:
             (item_id,),
         ).fetchone()
         return Item(*row)
+
+    COLUMNS = ("id", "path", "size", "state", "status", "attempts", "report", "routed_to", "created_at", "updated_at")
+
+    def row(self, item_id: int) -> dict[str, Any] | None:
+        found = self.db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM items WHERE id=?", (item_id,)).fetchone()
+        return dict(zip(self.COLUMNS, found, strict=True)) if found else None
+
+    def version(self, path: str, size: int, mtime_ns: int) -> dict[str, Any]:
+        found = self.db.execute(
+            f"SELECT {', '.join(self.COLUMNS)} FROM items WHERE path=? AND size=? AND mtime_ns=?",
+            (path, size, mtime_ns),
+        ).fetchone()
+        return dict(zip(self.COLUMNS, found, strict=True))
+
+    def page(self, status: str | None, since: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+        """Items newest first, filtered by result status (or state) and last update time."""
+        sql = f"SELECT {', '.join(self.COLUMNS)} FROM items WHERE 1=1"
+        args: list[object] = []
+        if status:
+            sql += " AND (status=? OR state=?)"
+            args += [status, status]
+        if since:
+            sql += " AND updated_at>=?"
+            args.append(since)
+        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        args += [limit, offset]
+        return [dict(zip(self.COLUMNS, row, strict=True)) for row in self.db.execute(sql, args).fetchall()]
+
+    def status_counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT COALESCE(status, state), COUNT(*) FROM items GROUP BY 1").fetchall()
+        return dict(rows)
+
+    def latencies(self) -> list[float]:
+        """Seconds from queued to done, for the latency histogram."""
+        rows = self.db.execute(
+            "SELECT (julianday(updated_at) - julianday(created_at)) * 86400.0 FROM items WHERE state='done'"
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall()

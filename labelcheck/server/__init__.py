@@ -1,0 +1,1 @@
+"""HTTP API, metrics and dashboard over the watcher's queue."""

@@ -1,0 +1,314 @@
+"""The HTTP API (FastAPI): submit a file or a path, fetch reports, list results, health, metrics, a dashboard.
+
+Submissions go into the watcher's SQLite queue; the watcher (running in this process) checks them with
+its worker pool, exactly as it checks hot-folder items.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import ipaddress
+import json
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+
+from .. import __version__
+from ..watch.service import Watcher
+from ..watch.state import State
+
+BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: str | None = None
+    roots: tuple[Path, ...] = ()  # directories path submissions may point into
+    max_upload: int = 2 << 30  # bytes
+    uploads: Path | None = None  # default REPORTS/uploads
+
+    def check(self) -> None:
+        """Refuse to serve beyond loopback without a token."""
+        if not is_loopback(self.host) and not self.token:
+            raise ValueError(
+                f"refusing to listen on {self.host} without --token (a bearer token is required "
+                "whenever labelcheck serve binds beyond loopback)"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class PathSubmission(BaseModel):
+    path: str = Field(description="A file inside one of the configured roots", min_length=1, max_length=4096)
+
+
+class Submitted(BaseModel):
+    id: int
+    state: str
+    status_url: str
+
+
+class ItemView(BaseModel):
+    id: int
+    path: str
+    size: int
+    state: str
+    status: str | None
+    attempts: int
+    created_at: str
+    updated_at: str
+    report_url: str | None = None
+    report_html_url: str | None = None
+
+
+class Page(BaseModel):
+    items: list[ItemView]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+def _view(row: dict[str, Any]) -> ItemView:
+    done = row["state"] == "done"
+    return ItemView(
+        id=row["id"],
+        path=row["path"],
+        size=row["size"],
+        state=row["state"],
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        report_url=f"/v1/checks/{row['id']}" if done else None,
+        report_html_url=f"/v1/checks/{row['id']}/report.html" if done else None,
+    )
+
+
+def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
+    reports = watcher.opts.reports
+    uploads = config.uploads or reports / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    local = threading.local()
+
+    def state() -> State:  # one SQLite connection per server thread (WAL: readers never block the checker)
+        if not hasattr(local, "state"):
+            local.state = State(watcher.opts.state_file, watcher.opts.max_attempts)
+        return local.state
+
+    def auth(authorization: Annotated[str | None, Header()] = None) -> None:
+        if config.token is None:
+            return
+        expected = f"Bearer {config.token}"
+        if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
+            raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+    app = FastAPI(
+        title="labelcheck",
+        version=__version__,
+        description="Checks that media carries the AI label that applies to it, and that it is intact.",
+    )
+    guarded = [Depends(auth)]
+
+    def _row(item_id: int) -> dict[str, Any]:
+        row = state().row(item_id)
+        if row is None:
+            raise HTTPException(404, f"no check {item_id}")
+        return row
+
+    def _queue(path: Path) -> Submitted:
+        st = path.stat()
+        state().enqueue(str(path), st.st_size, st.st_mtime_ns)
+        row = state().version(str(path), st.st_size, st.st_mtime_ns)
+        return Submitted(id=row["id"], state=row["state"], status_url=f"/v1/checks/{row['id']}")
+
+    @app.post(
+        "/v1/checks",
+        status_code=202,
+        response_model=Submitted,
+        dependencies=guarded,
+        summary="Submit a file (multipart field `file`) or a path inside a configured root (JSON `path`)",
+    )
+    async def submit(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Submitted:
+        if file is not None:
+            name = Path(file.filename or "upload").name.replace("\x00", "") or "upload"
+            dest = uploads / f"{secrets.token_hex(8)}-{name}"
+            written = 0
+            try:
+                with open(dest, "wb") as fh:
+                    while chunk := await file.read(1 << 20):
+                        written += len(chunk)
+                        if written > config.max_upload:
+                            raise HTTPException(413, f"upload larger than {config.max_upload} bytes")
+                        fh.write(chunk)
+            except BaseException:
+                dest.unlink(missing_ok=True)
+                raise
+            return _queue(dest)
+        try:
+            body = PathSubmission.model_validate(await request.json())
+        except Exception as exc:  # noqa: BLE001 - any malformed body is the client's error
+            raise HTTPException(422, f'send a multipart `file` or JSON {{"path": ...}}: {exc}') from exc
+        return _queue(confine(body.path, config.roots))
+
+    @app.get("/v1/checks", response_model=Page, dependencies=guarded, summary="List checks, newest first")
+    def list_checks(
+        status: Annotated[str | None, Query(pattern="^(pass|fail|error|queued|checking|done|failed)$")] = None,
+        since: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Page:
+        rows = state().page(status, since, limit + 1, offset)
+        more = len(rows) > limit
+        return Page(
+            items=[_view(r) for r in rows[:limit]],
+            limit=limit,
+            offset=offset,
+            next_offset=offset + limit if more else None,
+        )
+
+    @app.get("/v1/checks/{item_id}", dependencies=guarded, summary="The report JSON (or the state while queued)")
+    def get_check(item_id: int) -> Any:
+        row = _row(item_id)
+        if row["state"] == "done" and row["report"] and Path(row["report"]).exists():
+            return json.loads(Path(row["report"]).read_text(encoding="utf-8"))
+        return _view(row).model_dump()
+
+    @app.get("/v1/checks/{item_id}/report.html", response_class=HTMLResponse, dependencies=guarded)
+    def get_check_html(item_id: int) -> Any:
+        row = _row(item_id)
+        page = Path(row["report"]).with_suffix(".html") if row["report"] else None
+        if row["state"] != "done" or page is None or not page.exists():
+            raise HTTPException(404, f"check {item_id} has no report yet ({row['state']})")
+        return FileResponse(page, media_type="text/html")
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok\n"
+
+    @app.get("/readyz", response_class=PlainTextResponse)
+    def readyz() -> str:
+        if not watcher.ready.is_set():
+            raise HTTPException(503, "the checker is starting")
+        state().counts()
+        return "ready\n"
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        return prometheus(state(), watcher)
+
+    @app.get("/", response_class=HTMLResponse, dependencies=guarded)
+    def dashboard(
+        status: Annotated[str | None, Query(pattern="^(pass|fail|error|queued|checking|done|failed)$")] = None,
+        policy: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> str:
+        return dashboard_page(state(), watcher, status, policy)
+
+    return app
+
+
+def confine(raw: str, roots: tuple[Path, ...]) -> Path:
+    """A submitted path, only if it resolves (symlinks followed) inside a configured root and is a file."""
+    if not roots:
+        raise HTTPException(403, "path submissions are disabled (no --root configured)")
+    if "\x00" in raw or ".." in Path(raw).parts:
+        raise HTTPException(400, "path must not contain '..' or NUL")
+    try:
+        path = Path(raw).resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise HTTPException(404, f"no such file: {raw}") from exc
+    if not any(path.is_relative_to(r.resolve()) for r in roots):
+        raise HTTPException(403, "path is outside the configured roots")
+    if not path.is_file():
+        raise HTTPException(400, "not a regular file")
+    return path
+
+
+def prometheus(state: State, watcher: Watcher) -> str:
+    lines = [
+        "# HELP labelcheck_items Items by result status (pass/fail/error) or queue state.",
+        "# TYPE labelcheck_items gauge",
+    ]
+    for key, n in sorted(state.status_counts().items()):
+        lines.append(f'labelcheck_items{{status="{key}"}} {n}')
+    counts = state.counts()
+    lines += [
+        "# HELP labelcheck_queue_depth Items waiting to be checked.",
+        "# TYPE labelcheck_queue_depth gauge",
+        f"labelcheck_queue_depth {counts['queued']}",
+    ]
+    lat = state.latencies()
+    lines += [
+        "# HELP labelcheck_check_latency_seconds From queued to reported.",
+        "# TYPE labelcheck_check_latency_seconds histogram",
+    ]
+    for b in BUCKETS:
+        lines.append(f'labelcheck_check_latency_seconds_bucket{{le="{b}"}} {sum(1 for x in lat if x <= b)}')
+    lines += [
+        f'labelcheck_check_latency_seconds_bucket{{le="+Inf"}} {len(lat)}',
+        f"labelcheck_check_latency_seconds_sum {sum(lat):.6f}",
+        f"labelcheck_check_latency_seconds_count {len(lat)}",
+    ]
+    restarts = watcher.pool.restarts if watcher.pool is not None else 0
+    lines += [
+        "# HELP labelcheck_worker_restarts_total Checker processes replaced (hang or crash).",
+        "# TYPE labelcheck_worker_restarts_total counter",
+        f"labelcheck_worker_restarts_total {restarts}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+DASHBOARD_STYLE = """body{font:14px system-ui,sans-serif;margin:1.5em}.cards{display:flex;gap:1em}
+.card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em}.card b{display:block;font-size:1.5em}
+table{border-collapse:collapse;margin-top:1em}td,th{border-bottom:1px solid #eee;padding:.3em .6em;text-align:left}
+.pass{color:#2e7d32}.fail{color:#c62828}.error,.failed{color:#ef6c00}"""
+
+
+def _dashboard_row(r: dict[str, Any]) -> str:
+    e = html.escape
+    shown = str(r["status"] or r["state"])
+    link = f'<a href="/v1/checks/{r["id"]}/report.html">report</a>' if r["state"] == "done" else ""
+    return (
+        f'<tr><td>{r["id"]}</td><td class="{e(shown)}">{e(shown)}</td>'
+        f"<td>{e(os.path.basename(str(r['path'])))}</td><td>{e(str(r['updated_at']))}</td><td>{link}</td></tr>"
+    )
+
+
+def dashboard_page(state: State, watcher: Watcher, status: str | None, policy: str | None) -> str:
+    e = html.escape
+    counts = state.status_counts()
+    policies = [p.id for p in watcher.judge.policies]
+    cards = "".join(
+        f'<div class="card"><span>{e(k)}</span><b data-count="{e(k)}">{n}</b></div>' for k, n in sorted(counts.items())
+    )
+    rows = "".join(_dashboard_row(r) for r in state.page(status, None, 100, 0))
+    opts = "".join(
+        f"<option{' selected' if s == status else ''}>{s}</option>"
+        for s in ("pass", "fail", "error", "queued", "failed")
+    )
+    popts = "".join(f"<option{' selected' if p == policy else ''}>{e(p)}</option>" for p in policies)
+    watching = e(", ".join(str(d) for d in watcher.opts.dirs) or "-")
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>labelcheck dashboard</title>
+<style>{DASHBOARD_STYLE}</style></head><body>
+<h1>labelcheck</h1><p>policies: {e(", ".join(policies))} · watching {watching}</p>
+<div class="cards" id="counts">{cards}</div>
+<form method="get"><label>status <select name="status"><option value="">any</option>{opts}</select></label>
+<label>policy <select name="policy"><option value="">any</option>{popts}</select></label> <button>filter</button></form>
+<table><thead><tr><th>id</th><th>status</th><th>item</th><th>updated</th><th></th></tr></thead><tbody>{rows}</tbody>
+</table></body></html>"""

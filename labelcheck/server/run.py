@@ -1,0 +1,97 @@
+"""`labelcheck serve`: configuration (TOML, validated, flags on top), the watcher thread, uvicorn."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .. import policy as policy_mod
+from .. import resources
+from ..extract.c2pa import C2paSettings
+from ..runner import RunOptions
+from ..scan import ScanOptions, check_tools
+from ..watch.service import Watcher, WatchOptions, log
+from .app import ServerConfig, create_app
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """The TOML configuration, validated against schemas/config.schema.json (ValueError names the place)."""
+    if path is None:
+        return {}
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    errors = sorted(resources.validator("config").iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise ValueError(f"{path}: {where}: {errors[0].message}")
+    return doc
+
+
+def serve(
+    config_file: Path | None,
+    reports: Path | None,
+    watch_dirs: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    token: str | None,
+    roots: tuple[Path, ...],
+    max_upload_mb: float | None,
+    settle: float | None,
+    workers: int | None,
+    options: ScanOptions,
+) -> int:
+    import uvicorn
+
+    conf = load_config(config_file)
+    w, s, c = conf.get("watch", {}), conf.get("server", {}), conf.get("check", {})
+    reports_dir = reports or (Path(w["reports"]) if "reports" in w else None)
+    if reports_dir is None:
+        raise ValueError("--reports (or watch.reports in the config) is required")
+    if c and not options.policies:
+        try:
+            pols = tuple(policy_mod.load(p) for p in c.get("policies", []))
+        except policy_mod.PolicyError as exc:
+            raise ValueError(str(exc)) from exc
+        c2 = C2paSettings(
+            allow_network=c.get("allow_network", False),
+            trust_anchors=tuple(c.get("trust_anchors", ())) + options.c2pa.trust_anchors,
+        )
+        options = dataclasses.replace(options, policies=pols, fail_on=c.get("fail_on", options.fail_on), c2pa=c2)
+    check_tools(options)
+    server = ServerConfig(
+        host=host or s.get("host", "127.0.0.1"),
+        port=port if port is not None else s.get("port", 8765),
+        token=token or s.get("token"),
+        roots=roots or tuple(Path(r) for r in s.get("roots", ())),
+        max_upload=int((max_upload_mb or s.get("max_upload_mb", 2048)) * 1024 * 1024),
+    )
+    server.check()
+    opts = WatchOptions(
+        dirs=tuple(d.resolve() for d in watch_dirs or [Path(x) for x in w.get("dirs", ())]),
+        reports=reports_dir.resolve(),
+        settle=settle if settle is not None else w.get("settle", 2.0),
+        poll=w.get("poll", False),
+        rescan=w.get("rescan", 30.0),
+        pass_dir=Path(w["pass_dir"]).resolve() if "pass_dir" in w else None,
+        quarantine_dir=Path(w["quarantine_dir"]).resolve() if "quarantine_dir" in w else None,
+        max_attempts=w.get("max_attempts", 3),
+    )
+    run = RunOptions(workers=workers or w.get("workers", os.cpu_count() or 1), item_timeout=w.get("item_timeout", 60.0))
+    watcher = Watcher(opts, options, run)
+    checker = threading.Thread(target=watcher.serve, name="labelcheck-watcher", daemon=True)
+    checker.start()
+    app = create_app(server, watcher)
+    log("serve", host=server.host, port=server.port, auth=bool(server.token), roots=[str(r) for r in server.roots])
+    config = uvicorn.Config(
+        app, host=server.host, port=server.port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
+    )
+    uvicorn.Server(config).run()  # returns on SIGTERM/SIGINT
+    watcher.stop.set()
+    checker.join(120)
+    return 0
