@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -25,6 +26,8 @@ from .. import __version__
 from ..watch.service import Watcher
 from ..watch.state import State
 
+MAX_ID = 2**63 - 1  # SQLite INTEGER
+ItemId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -172,7 +175,7 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         status: Annotated[str | None, Query(pattern="^(pass|fail|error|queued|checking|done|failed)$")] = None,
         since: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     ) -> Page:
         rows = state().page(status, since, limit + 1, offset)
         more = len(rows) > limit
@@ -184,14 +187,14 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         )
 
     @app.get("/v1/checks/{item_id}", dependencies=guarded, summary="The report JSON (or the state while queued)")
-    def get_check(item_id: int) -> Any:
+    def get_check(item_id: ItemId) -> Any:
         row = _row(item_id)
         if row["state"] == "done" and row["report"] and Path(row["report"]).exists():
             return json.loads(Path(row["report"]).read_text(encoding="utf-8"))
         return _view(row).model_dump()
 
     @app.get("/v1/checks/{item_id}/report.html", response_class=HTMLResponse, dependencies=guarded)
-    def get_check_html(item_id: int) -> Any:
+    def get_check_html(item_id: ItemId) -> Any:
         row = _row(item_id)
         page = Path(row["report"]).with_suffix(".html") if row["report"] else None
         if row["state"] != "done" or page is None or not page.exists():

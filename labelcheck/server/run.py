@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import threading
 import tomllib
 from pathlib import Path
@@ -91,7 +92,11 @@ def serve(
     config = uvicorn.Config(
         app, host=server.host, port=server.port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
     )
-    uvicorn.Server(config).run()  # returns on SIGTERM/SIGINT
+    # uvicorn re-raises the signal it caught once it has shut down: let that reach the watcher, not kill us.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: watcher.stop.set())
+    uvicorn.Server(config).run()  # returns on SIGTERM/SIGINT, after in-flight requests
+    log("stopping", action="finishing the items in hand")
     watcher.stop.set()
     checker.join(120)
     return 0

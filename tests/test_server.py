@@ -1,0 +1,257 @@
+"""The HTTP API as a real uvicorn server on a loopback port: upload, poll, list, metrics, auth, limits, dashboard."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from conftest import MEDIA
+
+TOKEN = "t0k3n-for-the-tests-only"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("srv")
+    root = base / "root"
+    root.mkdir()
+    shutil.copyfile(MEDIA / "png_comfyui.png", root / "gen.png")
+    (root / "link-out").symlink_to("/etc/hostname")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "serve",
+            "--reports",
+            str(base / "reports"),
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+            "--root",
+            str(root),
+            "--max-upload-mb",
+            "0.05",
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    for _ in range(200):
+        try:
+            if client.get("/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(proc.stderr.read())
+    yield {"url": url, "client": client, "root": root, "proc": proc}
+    proc.terminate()
+    assert proc.wait(60) == 0
+    client.close()
+
+
+def wait_done(client: httpx.Client, item_id: int) -> dict:
+    for _ in range(300):
+        doc = client.get(f"/v1/checks/{item_id}").json()
+        if "results" in doc or doc.get("state") == "failed":
+            return doc
+        time.sleep(0.1)
+    raise AssertionError(f"check {item_id} never finished")
+
+
+def test_upload_poll_report_and_html(server):
+    c = server["client"]
+    with open(MEDIA / "xmp_fully_ai.jpg", "rb") as fh:
+        r = c.post("/v1/checks", files={"file": ("photo.jpg", fh, "image/jpeg")})
+    assert r.status_code == 202
+    doc = wait_done(c, r.json()["id"])
+    assert doc["results"][0]["ai"]["status"] == "fully_ai" and doc["results"][0]["status"] == "pass"
+    page = c.get(f"/v1/checks/{r.json()['id']}/report.html")
+    assert page.status_code == 200 and "labelcheck report" in page.text
+
+
+def test_path_submission_confined_to_roots(server):
+    c, root = server["client"], server["root"]
+    r = c.post("/v1/checks", json={"path": str(root / "gen.png")})
+    assert r.status_code == 202
+    assert wait_done(c, r.json()["id"])["results"][0]["status"] == "fail"
+    assert c.post("/v1/checks", json={"path": "/etc/hostname"}).status_code == 403
+    assert c.post("/v1/checks", json={"path": str(root / "link-out")}).status_code == 403  # symlink escape
+    assert c.post("/v1/checks", json={"path": str(root / ".." / "root" / "gen.png")}).status_code == 400
+    assert c.post("/v1/checks", json={"path": str(root / "missing.png")}).status_code == 404
+    assert c.post("/v1/checks", json={"nope": 1}).status_code == 422
+    assert c.post("/v1/checks", content=b"not json", headers={"content-type": "application/json"}).status_code == 422
+
+
+def test_auth_and_upload_limit(server):
+    url = server["url"]
+    assert httpx.get(f"{url}/v1/checks").status_code == 401
+    assert httpx.get(f"{url}/v1/checks", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(f"{url}/healthz").status_code == 200  # probes need no token
+    before = server["client"].get("/v1/checks?limit=500").json()["items"]
+    big = b"\xff\xd8\xff" + b"0" * 100_000
+    r = server["client"].post("/v1/checks", files={"file": ("big.jpg", big, "image/jpeg")})
+    assert r.status_code == 413
+    assert server["client"].get("/v1/checks?limit=500").json()["items"] == before  # nothing stored
+
+
+def test_list_paging_filters_and_metrics(server):
+    c = server["client"]
+    all_items = c.get("/v1/checks", params={"limit": 1}).json()
+    assert len(all_items["items"]) == 1 and all_items["next_offset"] == 1
+    fails = c.get("/v1/checks", params={"status": "fail"}).json()["items"]
+    assert fails and all(i["status"] == "fail" for i in fails)
+    assert c.get("/v1/checks", params={"status": "bogus"}).status_code == 422
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {f.name: f for f in text_string_to_metric_families(c.get("/metrics").text)}
+    assert {
+        "labelcheck_items",
+        "labelcheck_queue_depth",
+        "labelcheck_check_latency_seconds",
+        "labelcheck_worker_restarts",
+    } <= set(families)
+    by_status = {s.labels["status"]: s.value for s in families["labelcheck_items"].samples}
+    assert by_status.get("fail", 0) >= 1
+
+
+def test_openapi_is_served(server):
+    doc = server["client"].get("/openapi.json").json()
+    assert {"/v1/checks", "/v1/checks/{item_id}", "/v1/checks/{item_id}/report.html", "/metrics"} <= set(doc["paths"])
+
+
+def test_refuses_to_bind_beyond_loopback_without_a_token(tmp_path):
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "serve",
+            "--reports",
+            str(tmp_path),
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert p.returncode == 2 and "without --token" in p.stderr
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
+def test_dashboard_in_headless_chromium_shows_the_api_counts(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "serve",
+            "--reports",
+            str(tmp_path / "r"),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],  # loopback without a token is allowed
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    try:
+        for _ in range(200):
+            try:
+                if c.get("/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        ids = []
+        for name in ("xmp_fully_ai.jpg", "png_comfyui.png", "bad_empty.png", "png_a1111_parameters.png"):
+            with open(MEDIA / name, "rb") as fh:
+                ids.append(c.post("/v1/checks", files={"file": (name, fh)}).json()["id"])
+        for i in ids:
+            wait_done(c, i)
+        expected: dict[str, int] = {}
+        for item in c.get("/v1/checks").json()["items"]:
+            key = item["status"] or item["state"]
+            expected[key] = expected.get(key, 0) + 1
+        assert expected == {"pass": 1, "fail": 2, "error": 1}
+        dom = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--dump-dom",
+                f"http://127.0.0.1:{port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ).stdout
+        for key, n in expected.items():
+            assert f'data-count="{key}">{n}<' in dom
+        assert dom.count("/report.html") == 4
+    finally:
+        proc.terminate()
+        assert proc.wait(60) == 0
+
+
+def test_schemathesis_finds_no_server_error(server):
+    st = shutil.which("st", path=str(__import__("pathlib").Path(sys.executable).parent))
+    if st is None:
+        pytest.skip("schemathesis is not installed")
+    p = subprocess.run(
+        [
+            st,
+            "run",
+            server["url"] + "/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "25",
+            "--generation-deterministic",
+            "--request-timeout",
+            "10",
+            "-H",
+            f"Authorization: Bearer {TOKEN}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert p.returncode == 0, p.stdout[-3000:]
+    assert "passed" in p.stdout
