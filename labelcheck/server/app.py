@@ -104,6 +104,54 @@ def _view(row: dict[str, Any]) -> ItemView:
     )
 
 
+class BodyLimit:
+    """ASGI middleware: a request body over the limit is refused with 413 as soon as it is seen, before any of it
+    is spooled to disk (Content-Length first, then the bytes actually received, for chunked uploads)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _refuse(send, self.limit)
+            return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _refuse(send, self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _refuse(send: Any, limit: int) -> None:
+    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
     reports = watcher.opts.reports
     uploads = config.uploads or reports / "uploads"
@@ -128,6 +176,7 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         description="Checks that media carries the AI label that applies to it, and that it is intact.",
     )
     guarded = [Depends(auth)]
+    app.add_middleware(BodyLimit, limit=config.max_upload + 64 * 1024)  # multipart framing on top of the file
 
     def _row(item_id: int) -> dict[str, Any]:
         row = state().row(item_id)
@@ -293,6 +342,14 @@ def _dashboard_row(r: dict[str, Any]) -> str:
     )
 
 
+def _fails_policy(report: Path, policy: str) -> bool:
+    try:
+        doc = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return any(f["policy"] == policy and f["status"] == "fail" for r in doc["results"] for f in r["findings"])
+
+
 def dashboard_page(state: State, watcher: Watcher, status: str | None, policy: str | None) -> str:
     e = html.escape
     counts = state.status_counts()
@@ -300,7 +357,10 @@ def dashboard_page(state: State, watcher: Watcher, status: str | None, policy: s
     cards = "".join(
         f'<div class="card"><span>{e(k)}</span><b data-count="{e(k)}">{n}</b></div>' for k, n in sorted(counts.items())
     )
-    rows = "".join(_dashboard_row(r) for r in state.page(status, None, 100, 0))
+    page = state.page(status, None, 100, 0)
+    if policy:  # items that fail a rule of this policy (read from their reports)
+        page = [r for r in page if r["report"] and _fails_policy(Path(r["report"]), policy)]
+    rows = "".join(_dashboard_row(r) for r in page)
     opts = "".join(
         f"<option{' selected' if s == status else ''}>{s}</option>"
         for s in ("pass", "fail", "error", "queued", "failed")
