@@ -93,10 +93,15 @@ def serve(
         app, host=server.host, port=server.port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
     )
     # uvicorn re-raises the signal it caught once it has shut down: let that reach the watcher, not kill us.
+    def stop_watcher(signum: int, frame: Any) -> None:
+        watcher.stop.set()
+        watcher.wake.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, frame: watcher.stop.set())
+        signal.signal(sig, stop_watcher)
     uvicorn.Server(config).run()  # returns on SIGTERM/SIGINT, after in-flight requests
     log("stopping", action="finishing the items in hand")
     watcher.stop.set()
+    watcher.wake.set()
     checker.join(120)
     return 0

@@ -108,6 +108,7 @@ class Watcher:
         self.judge = Judge.from_options(scan)
         self.exiftool = exiftool_version(scan.exiftool)
         self.stop = threading.Event()
+        self.wake = threading.Event()  # set by file events and by stop: the loop does not sleep through them
         self.candidates: dict[str, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, unchanged since)
         self.dirty: set[str] = set()
         self.lock = threading.Lock()
@@ -165,6 +166,7 @@ class Watcher:
                 if not event.is_directory:
                     with watcher.lock:
                         watcher.dirty.add(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
+                    watcher.wake.set()
 
         observer = Observer()
         for d in self.opts.dirs:
@@ -319,7 +321,8 @@ class Watcher:
                     continue
                 if self.opts.once and not self.candidates:
                     break
-                self.stop.wait(min(0.2, self.opts.settle / 4) if self.candidates else 0.5)
+                self.wake.wait(min(0.2, max(0.02, self.opts.settle / 4)) if self.candidates else 0.5)
+                self.wake.clear()
         if observer is not None:
             observer.stop()
             observer.join(5)
@@ -331,6 +334,7 @@ class Watcher:
         def handler(signum: int, frame: Any) -> None:
             log("signal", signal=signal.Signals(signum).name, action="finishing the items in hand, then stopping")
             self.stop.set()
+            self.wake.set()
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
