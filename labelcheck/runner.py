@@ -82,7 +82,8 @@ def _worker(conn: Connection, options: ScanOptions) -> None:
             if msg is None:
                 return
             index, batch = msg
-            conn.send((index, list(scanner.results(batch))))
+            results = list(scanner.results(batch))
+            conn.send((index, results, scanner.exiftool_restarts))
 
 
 class WorkersFailed(RuntimeError):
@@ -97,6 +98,7 @@ class _Slot:
     deadline: float = 0.0
     fresh: bool = True
     ready: bool = False  # the worker has built its Scanner
+    tool_restarts: int = 0  # the worker's exiftool restarts so far
 
 
 class Pool:
@@ -107,7 +109,8 @@ class Pool:
         self.options = options
         self.run_options = run_options
         self.ctx = mp.get_context("spawn")  # no fork: native SDK state is not fork-safe
-        self.restarts = 0
+        self.restarts = 0  # worker processes replaced (hang or crash)
+        self.tool_restarts = 0  # exiftool processes restarted inside workers (deadline passed)
         self.startup_deaths = 0
         self.judge = Judge.from_options(options)
 
@@ -185,7 +188,9 @@ class Pool:
                         if msg == "ready":
                             slot.ready = True
                             continue
-                        index, results = msg
+                        index, results, tool_restarts = msg
+                        self.tool_restarts += tool_restarts - slot.tool_restarts
+                        slot.tool_restarts = tool_restarts
                         slot.batch = None
                         self.startup_deaths = 0
                         yield from enumerate(results, start=index)

@@ -134,6 +134,10 @@ class Scanner:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
         self.judge = Judge.from_options(self.options)
 
+    @property
+    def exiftool_restarts(self) -> int:
+        return self._exiftool.restarts
+
     def close(self) -> None:
         self._exiftool.close()
         self._hasher.shutdown()

@@ -259,13 +259,12 @@ def test_schemathesis_finds_no_server_error(server):
 
 def test_a_chunked_upload_over_the_limit_is_refused_while_streaming(server):
     def body():
-        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n'
         for _ in range(100):
             yield b"0" * 1024  # 100 KB, over the 50 KB limit, with no Content-Length
         yield b"\r\n--b--\r\n"
 
-    r = server["client"].post("/v1/checks", content=body(),
-                              headers={"content-type": "multipart/form-data; boundary=b"})
+    r = server["client"].post("/v1/checks", content=body(), headers={"content-type": "multipart/form-data; boundary=b"})
     assert r.status_code == 413
 
 
@@ -279,6 +278,20 @@ def test_dashboard_filters_by_policy_and_status(server):
 def test_a_bad_config_file_is_a_named_usage_error(tmp_path):
     cfg = tmp_path / "labelcheck.toml"
     cfg.write_text('[server]\nport = "eighty"\n')
-    p = subprocess.run([sys.executable, "-m", "labelcheck.cli", "serve", "--config", str(cfg), "--reports",
-                        str(tmp_path / "r")], capture_output=True, text=True, timeout=60, check=False)
+    p = subprocess.run(
+        [sys.executable, "-m", "labelcheck.cli", "serve", "--config", str(cfg), "--reports", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert p.returncode == 2 and "server/port" in p.stderr and "labelcheck.toml" in p.stderr
+
+
+def test_the_example_config_is_valid():
+    from conftest import ROOT
+
+    from labelcheck.server.run import load_config
+
+    conf = load_config(ROOT / "docs" / "examples" / "labelcheck.toml")
+    assert conf["watch"]["settle"] == 5.0 and conf["server"]["host"] == "127.0.0.1"

@@ -317,11 +317,12 @@ def prometheus(state: State, watcher: Watcher) -> str:
         f"labelcheck_check_latency_seconds_sum {sum(lat):.6f}",
         f"labelcheck_check_latency_seconds_count {len(lat)}",
     ]
-    restarts = watcher.pool.restarts if watcher.pool is not None else 0
+    pool = watcher.pool
     lines += [
-        "# HELP labelcheck_worker_restarts_total Checker processes replaced (hang or crash).",
-        "# TYPE labelcheck_worker_restarts_total counter",
-        f"labelcheck_worker_restarts_total {restarts}",
+        "# HELP labelcheck_tool_restarts_total Restarted processes: checker workers (hang, crash), exiftool (deadline).",
+        "# TYPE labelcheck_tool_restarts_total counter",
+        f'labelcheck_tool_restarts_total{{tool="worker"}} {pool.restarts if pool else 0}',
+        f'labelcheck_tool_restarts_total{{tool="exiftool"}} {pool.tool_restarts if pool else 0}',
     ]
     return "\n".join(lines) + "\n"
 

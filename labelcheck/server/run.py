@@ -92,6 +92,7 @@ def serve(
     config = uvicorn.Config(
         app, host=server.host, port=server.port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
     )
+
     # uvicorn re-raises the signal it caught once it has shut down: let that reach the watcher, not kill us.
     def stop_watcher(signum: int, frame: Any) -> None:
         watcher.stop.set()
