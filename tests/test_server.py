@@ -127,7 +127,7 @@ def test_list_paging_filters_and_metrics(server):
         "labelcheck_items",
         "labelcheck_queue_depth",
         "labelcheck_check_latency_seconds",
-        "labelcheck_worker_restarts",
+        "labelcheck_tool_restarts",
     } <= set(families)
     by_status = {s.labels["status"]: s.value for s in families["labelcheck_items"].samples}
     assert by_status.get("fail", 0) >= 1

@@ -319,7 +319,7 @@ def prometheus(state: State, watcher: Watcher) -> str:
     ]
     pool = watcher.pool
     lines += [
-        "# HELP labelcheck_tool_restarts_total Restarted processes: checker workers (hang, crash), exiftool (deadline).",
+        "# HELP labelcheck_tool_restarts_total Restarted processes: workers (hang, crash), exiftool (deadline).",
         "# TYPE labelcheck_tool_restarts_total counter",
         f'labelcheck_tool_restarts_total{{tool="worker"}} {pool.restarts if pool else 0}',
         f'labelcheck_tool_restarts_total{{tool="exiftool"}} {pool.tool_restarts if pool else 0}',
