@@ -455,28 +455,12 @@ def watch(
 @click.option("--settle", type=click.FloatRange(0, 3600), default=None)
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=None)
 @scan_options
-def serve(
-    config_file: Path | None,
-    reports: Path | None,
-    watch_dirs: tuple[Path, ...],
-    host: str | None,
-    port: int | None,
-    token: str | None,
-    roots: tuple[Path, ...],
-    max_upload_mb: float | None,
-    settle: float | None,
-    workers: int | None,
-    options: ScanOptions,
-) -> None:
+def serve(options: ScanOptions, **flags: Any) -> None:
     """Run the HTTP API, metrics and dashboard (and the watcher) until SIGTERM or SIGINT."""
     from .server.run import serve as run_server
 
     try:
-        sys.exit(
-            run_server(
-                config_file, reports, watch_dirs, host, port, token, roots, max_upload_mb, settle, workers, options
-            )
-        )
+        sys.exit(run_server(flags, options))
     except ValueError as exc:
         click.echo(f"labelcheck: {exc}", err=True)
         sys.exit(report_mod.EXIT_USAGE)

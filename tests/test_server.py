@@ -19,13 +19,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("srv")
-    root = base / "root"
-    root.mkdir()
-    shutil.copyfile(MEDIA / "png_comfyui.png", root / "gen.png")
-    (root / "link-out").symlink_to("/etc/hostname")
+def start_server(reports, *args, token=None):
+    """`labelcheck serve` on a free loopback port, once it answers /readyz: (process, url, client)."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -34,34 +29,39 @@ def server(tmp_path_factory):
             "labelcheck.cli",
             "serve",
             "--reports",
-            str(base / "reports"),
+            str(reports),
             "--port",
             str(port),
-            "--token",
-            TOKEN,
-            "--root",
-            str(root),
-            "--max-upload-mb",
-            "0.05",
             "--workers",
             "1",
+            *(["--token", token] if token else []),
+            *args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
-    for _ in range(200):
+    client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"} if token else {}, timeout=30)
+    for _ in range(300):
         try:
             if client.get("/readyz").status_code == 200:
-                break
+                return proc, url, client
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(proc.stderr.read())
+    proc.kill()
+    pytest.fail(proc.stderr.read())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("srv")
+    root = base / "root"
+    root.mkdir()
+    shutil.copyfile(MEDIA / "png_comfyui.png", root / "gen.png")
+    (root / "link-out").symlink_to("/etc/hostname")
+    proc, url, client = start_server(base / "reports", "--root", str(root), "--max-upload-mb", "0.05", token=TOKEN)
     yield {"url": url, "client": client, "root": root, "proc": proc}
     proc.terminate()
     assert proc.wait(60) == 0
@@ -165,32 +165,8 @@ CHROMIUM = shutil.which("chromium")
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 def test_dashboard_in_headless_chromium_shows_the_api_counts(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "labelcheck.cli",
-            "serve",
-            "--reports",
-            str(tmp_path / "r"),
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],  # loopback without a token is allowed
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    proc, url, c = start_server(tmp_path / "r")  # loopback without a token is allowed
     try:
-        for _ in range(200):
-            try:
-                if c.get("/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         ids = []
         for name in ("xmp_fully_ai.jpg", "png_comfyui.png", "bad_empty.png", "png_a1111_parameters.png"):
             with open(MEDIA / name, "rb") as fh:
@@ -214,7 +190,7 @@ def test_dashboard_in_headless_chromium_shows_the_api_counts(tmp_path):
                 "--disable-sync",
                 f"--user-data-dir={tmp_path / 'profile'}",
                 "--dump-dom",
-                f"http://127.0.0.1:{port}/",
+                url + "/",
             ],
             capture_output=True,
             text=True,

@@ -34,22 +34,13 @@ def load_config(path: Path | None) -> dict[str, Any]:
     return doc
 
 
-def serve(
-    config_file: Path | None,
-    reports: Path | None,
-    watch_dirs: tuple[Path, ...],
-    host: str | None,
-    port: int | None,
-    token: str | None,
-    roots: tuple[Path, ...],
-    max_upload_mb: float | None,
-    settle: float | None,
-    workers: int | None,
-    options: ScanOptions,
-) -> int:
+def serve(flags: dict[str, Any], options: ScanOptions) -> int:
+    """`flags` are the command line's (None where not given); they override the TOML configuration."""
     import uvicorn
 
-    conf = load_config(config_file)
+    conf = load_config(flags["config_file"])
+    reports, watch_dirs, settle, workers = flags["reports"], flags["watch_dirs"], flags["settle"], flags["workers"]
+    host, port, token, roots, max_upload_mb = (flags[k] for k in ("host", "port", "token", "roots", "max_upload_mb"))
     w, s, c = conf.get("watch", {}), conf.get("server", {}), conf.get("check", {})
     reports_dir = reports or (Path(w["reports"]) if "reports" in w else None)
     if reports_dir is None:
