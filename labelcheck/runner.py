@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import resource
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ class RunOptions:
     batch_size: int = 8
     scheduler: str | None = None  # tcp://host:port of a Dask scheduler
     startup_grace: float = STARTUP_GRACE
+    memory_limit: int = 8 << 30  # bytes of address space per worker process (0: none)
 
 
 Indexed = tuple[int, Result]
@@ -70,8 +72,13 @@ def run(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) ->
 # ---------------------------------------------------------------- local worker processes
 
 
-def _worker(conn: Connection, options: ScanOptions) -> None:
-    """A worker process: one Scanner (one exiftool), batches in, results out, until told to stop."""
+def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
+    """A worker process: one Scanner (one exiftool), batches in, results out, until told to stop.
+
+    Its address space is limited: a file that makes the in-process C2PA reader allocate without bound kills
+    this worker (the supervisor reports the item), not the machine."""
+    if memory_limit:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     with Scanner(options) as scanner:
         conn.send("ready")
         while True:
@@ -116,7 +123,7 @@ class Pool:
 
     def _start(self) -> _Slot:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.options), daemon=True)
+        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.run_options.memory_limit), daemon=True)
         proc.start()
         child.close()
         return _Slot(proc, parent)

@@ -170,6 +170,12 @@ class Scanner:
             )
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
+        except BaseException:
+            for proc in probes.values():  # no orphaned ffprobe when the batch fails
+                if proc is not None and not isinstance(proc, ToolError):
+                    proc.kill()
+                    proc.wait()
+            raise
         tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers, strict=True)}
         packet_signals = {
             id(it): self._packet_signals(it.path)

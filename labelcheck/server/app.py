@@ -256,6 +256,8 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
 
     @app.get("/readyz", response_class=PlainTextResponse)
     def readyz() -> str:
+        if watcher.crashed:
+            raise HTTPException(503, f"the checker stopped: {watcher.crashed}")
         if not watcher.ready.is_set():
             raise HTTPException(503, "the checker is starting")
         state().counts()

@@ -76,7 +76,15 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
     )
     run = RunOptions(workers=workers or w.get("workers", os.cpu_count() or 1), item_timeout=w.get("item_timeout", 60.0))
     watcher = Watcher(opts, options, run)
-    checker = threading.Thread(target=watcher.serve, name="labelcheck-watcher", daemon=True)
+
+    def check_forever() -> None:
+        try:
+            watcher.serve()
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz and the log; the API stays up
+            watcher.crashed = f"{type(exc).__name__}: {exc}"
+            log("checker-crashed", error=watcher.crashed)
+
+    checker = threading.Thread(target=check_forever, name="labelcheck-watcher", daemon=True)
     checker.start()
     app = create_app(server, watcher)
     log("serve", host=server.host, port=server.port, auth=bool(server.token), roots=[str(r) for r in server.roots])

@@ -114,6 +114,7 @@ class Watcher:
         self.lock = threading.Lock()
         self.excluded = {p.resolve() for p in (opts.reports, opts.pass_dir, opts.quarantine_dir) if p}
         self.pool: Pool | None = None
+        self.crashed: str | None = None  # set when the checking loop died (the API reports it on /readyz)
         self.ready = threading.Event()
         opts.reports.mkdir(parents=True, exist_ok=True)
 
