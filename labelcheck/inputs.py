@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -56,10 +57,12 @@ def _selected(path: Path, include: tuple[str, ...], exclude: tuple[str, ...]) ->
 def _looks_like_media(path: str) -> bool:
     """In a directory walk only media are items (by content, or by name when the content cannot be read)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return True  # a FIFO, socket or device is never opened: it is reported as not a regular file
         with open(path, "rb") as fh:
             head = fh.read(media.HEAD_BYTES)
     except OSError:
-        return True  # unreadable: report it rather than drop it
+        return True  # unreadable or a broken link: report it rather than drop it
     return media.detect(path, head).kind != "other"
 
 

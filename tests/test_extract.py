@@ -165,3 +165,12 @@ def test_when_exiftool_times_out_the_xmp_packet_is_still_read():
     r = doc["results"][0]
     assert r["status"] == "error" and r["errors"][0]["source"] == "exiftool"
     assert any(s["location"].startswith("xmp packet scan") for s in r["signals"])
+
+
+def test_a_fifo_in_a_walked_directory_is_reported_not_opened(tmp_path):
+    os.mkfifo(tmp_path / "stream.mp4")
+    shutil.copy(MEDIA / "xmp_fully_ai.jpg", tmp_path / "a.jpg")
+    _, doc = checked_scan([tmp_path])  # would hang forever if the FIFO were opened
+    by_name = {Path(r["target"]).name: r for r in doc["results"]}
+    assert "not a regular file" in by_name["stream.mp4"]["errors"][0]["message"]
+    assert by_name["a.jpg"]["status"] == "pass"

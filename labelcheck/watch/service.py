@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import threading
 import time
@@ -136,6 +137,8 @@ class Watcher:
             st = path.stat()
         except OSError:
             self.candidates.pop(str(path), None)
+            return
+        if not stat.S_ISREG(st.st_mode):  # FIFOs and devices are never opened (a FIFO would block forever)
             return
         key = str(path)
         size, mtime = st.st_size, st.st_mtime_ns
