@@ -242,6 +242,39 @@ class Result:
 
 
 @dataclass(frozen=True)
+class SegmentResult:
+    sequence: int
+    uri: str
+    start: float  # media time, seconds
+    duration: float
+    state: str | None  # C2PA validation of the fragment against its init segment: Trusted | Valid | Invalid | None
+    failures: tuple[str, ...]
+    label: str  # AI status the segment carries: from a valid manifest, else an EXT-X-DATERANGE label, else none
+    label_source: str  # c2pa | daterange | ""
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenditionResult:
+    name: str
+    bandwidth: int | None
+    init: str | None
+    manifest_label: str  # what the init segment's manifest declares
+    segments: tuple[SegmentResult, ...]
+    findings: tuple[str, ...]  # continuity: gaps in valid manifests, label changes, fetch failures
+    total_segments: int  # as listed in the playlist (more than checked when capped)
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    target: str
+    kind: str  # hls | dash
+    status: ItemStatus
+    renditions: tuple[RenditionResult, ...]
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PolicyRef:
     """Which policy a report was judged against."""
 
@@ -261,3 +294,4 @@ class Report:
     policies: tuple[PolicyRef, ...] = ()
     as_of: str = ""
     fail_on: str = "error"
+    streams: tuple[StreamResult, ...] = ()

@@ -1,0 +1,192 @@
+"""Check a stream: each rendition's init segment manifest, each media fragment validated against it, the labels
+carried by the playlist, and the continuity of all that along the timeline."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import c2pa
+
+from .. import vocab
+from ..classify import classify_manifest
+from ..extract import c2pa as c2pa_x
+from ..model import AiStatus, ItemStatus, RenditionResult, SegmentResult, StreamResult
+from .fetch import FetchError, FetchOptions, fetch
+from .playlist import Rendition, Variant, parse_dash, parse_hls
+
+VALID = ("Valid", "Trusted")
+DATERANGE_LABELS = {
+    "fully_ai": "fully_ai",
+    "fully-ai-generated": "fully_ai",
+    "made_with_ai": "made_with_ai",
+    "made-with-ai": "made_with_ai",
+    "not_ai": "not_ai",
+    "none": "none",
+}
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    rendition: str = "all"  # all | best | a rendition name
+    max_segments: int = 10_000
+
+
+def clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _daterange_label(attrs: tuple[tuple[str, str], ...]) -> str | None:
+    for key, value in attrs:
+        if not key.startswith("X-") or "AI" not in key.upper():
+            continue
+        v = value.strip().lower()
+        if v in DATERANGE_LABELS:
+            return DATERANGE_LABELS[v]
+        status = vocab.source_type_status(value.strip())
+        if status is not None:
+            return status.value
+    return None
+
+
+def _fragment(init: bytes, data: bytes, ctx: c2pa.Context) -> tuple[str | None, tuple[str, ...]]:
+    """Validate one media fragment against its init segment's manifest."""
+    with c2pa.Reader("video/mp4", io.BytesIO(init), context=ctx) as reader:
+        with reader.with_fragment("video/mp4", io.BytesIO(init), io.BytesIO(data)) as frag:
+            doc = json.loads(frag.json())
+            store = c2pa_x.store_from_json(doc, frag.get_validation_state(), True, None)
+            return store.validation_state, store.failures
+
+
+def _init_label(init: bytes, ctx: c2pa.Context) -> str:
+    try:
+        reader = c2pa.Reader.try_create("video/mp4", io.BytesIO(init), context=ctx)
+    except c2pa.C2paError:
+        return "none"
+    if reader is None:
+        return "none"
+    with reader:
+        store = c2pa_x.store_from_json(json.loads(reader.json()), reader.get_validation_state(), True, None)
+    verdict = classify_manifest(store, store.active)
+    return verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
+
+
+def _runs(
+    items: list[SegmentResult], bad: Callable[[SegmentResult], bool]
+) -> Iterator[tuple[SegmentResult, SegmentResult]]:
+    """(first, last) of each run of consecutive segments for which `bad` holds."""
+    start: SegmentResult | None = None
+    prev: SegmentResult | None = None
+    for s in items:
+        if bad(s):
+            start = start or s
+        elif start is not None and prev is not None:
+            yield start, prev
+            start = None
+        prev = s
+    if start is not None and prev is not None:
+        yield start, prev
+
+
+def continuity(segments: list[SegmentResult]) -> list[str]:
+    """Where along the timeline the provenance or the label breaks."""
+    out = []
+    for first, last in _runs(segments, lambda s: s.state not in VALID):
+        span = f"{first.sequence}" if first is last else f"{first.sequence}–{last.sequence}"
+        out.append(
+            f"segment{'s' if first is not last else ''} {span} ({clock(first.start)}–"
+            f"{clock(last.start + last.duration)}) carry no valid manifest"
+        )
+    for a, b in zip(segments, segments[1:], strict=False):
+        if a.label != b.label:
+            out.append(f"label changes from {a.label} to {b.label} at {clock(b.start)} (segment {b.sequence})")
+    return out
+
+
+def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> RenditionResult:
+    findings: list[str] = []
+    init: bytes | None = None
+    if r.init:
+        try:
+            init = fetch(r.init, opts.fetch)
+        except FetchError as exc:
+            findings.append(f"init segment not fetched: {exc}")
+    label = _init_label(init, ctx) if init else "none"
+    results: list[SegmentResult] = []
+    current_range: str | None = None
+    for seg in r.segments[: opts.max_segments]:
+        current_range = _daterange_label(seg.dateranges) or current_range
+        errors: tuple[str, ...] = ()
+        state: str | None = None
+        failures: tuple[str, ...] = ()
+        try:
+            data = fetch(seg.uri, opts.fetch)
+            if init is not None:
+                state, failures = _fragment(init, data, ctx)
+        except FetchError as exc:
+            errors = (str(exc),)
+        except c2pa.C2paError as exc:
+            errors = (f"fragment not readable against its init segment: {exc}",)
+        seg_label, source = ("none", "")
+        if state in VALID and label != "none":
+            seg_label, source = label, "c2pa"
+        elif current_range is not None:
+            seg_label, source = current_range, "daterange"
+        results.append(
+            SegmentResult(seg.sequence, seg.uri, seg.start, seg.duration, state, failures, seg_label, source, errors)
+        )
+    if len(r.segments) > opts.max_segments:
+        findings.append(f"the playlist lists {len(r.segments)} segments; the first {opts.max_segments} were checked")
+    findings += continuity(results)
+    return RenditionResult(r.name, r.bandwidth, r.init, label, tuple(results), tuple(findings), len(r.segments))
+
+
+def _renditions(ref: str, opts: StreamOptions) -> tuple[str, list[Rendition]]:
+    text = fetch(ref, opts.fetch).decode("utf-8", "replace")
+    if text.lstrip().startswith("#EXTM3U"):
+        parsed = parse_hls(text, ref)
+        if isinstance(parsed, Rendition):
+            return "hls", [parsed]
+        variants: list[Variant] = parsed
+        if opts.rendition == "best":
+            variants = sorted(variants, key=lambda v: v.bandwidth or 0)[-1:]
+        elif opts.rendition != "all":
+            variants = [v for v in variants if v.name == opts.rendition or v.name.split("@")[0] == opts.rendition]
+        out = []
+        for v in variants:
+            media = parse_hls(fetch(v.uri, opts.fetch).decode("utf-8", "replace"), v.uri)
+            if isinstance(media, Rendition):
+                out.append(
+                    Rendition(v.name, v.bandwidth, media.init, media.segments, media.ended, media.target_duration)
+                )
+        return "hls", out
+    reps = parse_dash(text, ref, opts.max_segments + 1)
+    if opts.rendition == "best":
+        reps = sorted(reps, key=lambda r: r.bandwidth or 0)[-1:]
+    elif opts.rendition != "all":
+        reps = [r for r in reps if r.name == opts.rendition]
+    return "dash", reps
+
+
+def check_stream(ref: str, opts: StreamOptions, ctx: c2pa.Context) -> StreamResult:
+    """The stream's timeline; a playlist that cannot be read is an error result, never an exception."""
+    kind = "dash" if ref.lower().split("?")[0].endswith(".mpd") else "hls"
+    try:
+        kind, renditions = _renditions(ref, opts)
+    except (FetchError, ValueError, SyntaxError) as exc:  # ET.ParseError is a SyntaxError
+        return StreamResult(ref, kind, ItemStatus.ERROR, (), (f"playlist not readable: {exc}",))
+    if not renditions:
+        return StreamResult(ref, kind, ItemStatus.ERROR, (), ("no rendition matched",))
+    results = tuple(_check_rendition(r, opts, ctx) for r in renditions)
+    segs = [s for r in results for s in r.segments]
+    if segs and all(s.errors for s in segs):
+        status = ItemStatus.ERROR
+    elif any(r.findings for r in results):
+        status = ItemStatus.FAIL
+    else:
+        status = ItemStatus.PASS
+    return StreamResult(ref, kind, status, results)

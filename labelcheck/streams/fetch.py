@@ -1,0 +1,102 @@
+"""Fetch playlist and segment bytes from HTTP(S) or local files: timeouts, size limits, retries, no private hosts."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import httpx
+
+
+class FetchError(Exception):
+    """A playlist or segment that could not be fetched; the message says why."""
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    timeout: float = 10.0
+    max_bytes: int = 256 << 20
+    retries: int = 2
+    max_redirects: int = 5
+    allow_private: bool = False  # loopback, private and link-local hosts are refused unless allowed
+
+
+def is_url(ref: str) -> bool:
+    return urlparse(ref).scheme in ("http", "https")
+
+
+def resolve(base: str, ref: str) -> str:
+    """A playlist's reference to a segment, made absolute against the playlist's own location."""
+    if is_url(ref) or (not is_url(base) and Path(ref).is_absolute()):
+        return ref
+    if is_url(base):
+        return urljoin(base, ref)
+    return str(Path(base).parent / ref)
+
+
+def _check_host(url: str, allow_private: bool) -> None:
+    host = urlparse(url).hostname or ""
+    try:
+        addrs = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except socket.gaierror as exc:
+        raise FetchError(f"{url}: host not found ({exc})") from exc
+    for addr in addrs:
+        ip = ipaddress.ip_address(str(addr).split("%")[0])
+        if not allow_private and (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved):
+            raise FetchError(f"{url}: refusing a private address ({addr}); allow it with --allow-private-network")
+
+
+def fetch(ref: str, opts: FetchOptions) -> bytes:
+    """The bytes behind `ref`, or FetchError; never more than max_bytes, never longer than the timeouts."""
+    if not is_url(ref):
+        try:
+            with open(ref, "rb") as fh:
+                data = fh.read(opts.max_bytes + 1)
+        except OSError as exc:
+            raise FetchError(f"{ref}: {exc.strerror or exc}") from exc
+        if len(data) > opts.max_bytes:
+            raise FetchError(f"{ref}: larger than {opts.max_bytes} bytes")
+        return data
+    last: Exception | None = None
+    for attempt in range(opts.retries + 1):
+        try:
+            return _get(ref, opts)
+        except FetchError as exc:
+            if "HTTP 4" in str(exc) or "private address" in str(exc) or "larger than" in str(exc):
+                raise  # not worth retrying
+            last = exc
+        time.sleep(min(2.0, 0.2 * 2**attempt))
+    raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
+
+
+def _get(url: str, opts: FetchOptions) -> bytes:
+    seen = 0
+    for _ in range(opts.max_redirects + 1):
+        _check_host(url, opts.allow_private)
+        try:
+            with httpx.stream("GET", url, timeout=opts.timeout, follow_redirects=False) as r:
+                if r.is_redirect:
+                    url = urljoin(url, r.headers.get("location", ""))
+                    seen += 1
+                    continue
+                if r.status_code >= 400:
+                    raise FetchError(f"{url}: HTTP {r.status_code}")
+                declared = r.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > opts.max_bytes:
+                    raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
+                chunks, size = [], 0
+                for chunk in r.iter_bytes():
+                    size += len(chunk)
+                    if size > opts.max_bytes:
+                        raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
+                    chunks.append(chunk)
+                if declared and declared.isdigit() and size != int(declared):
+                    raise FetchError(f"{url}: truncated ({size} of {declared} bytes)")
+                return b"".join(chunks)
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
+    raise FetchError(f"{url}: more than {opts.max_redirects} redirects")

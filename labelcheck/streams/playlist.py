@@ -1,0 +1,147 @@
+"""Playlists as data: HLS (the m3u8 package) and DASH MPD (SegmentTemplate with $Number$, SegmentList)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import m3u8
+
+from .fetch import resolve
+
+_ATTR = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
+_DURATION = re.compile(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?")
+
+
+@dataclass(frozen=True)
+class Segment:
+    sequence: int
+    uri: str
+    start: float  # media time in seconds from the start of the playlist
+    duration: float
+    dateranges: tuple[tuple[str, str], ...] = ()  # attributes of EXT-X-DATERANGE tags before this segment
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str
+    bandwidth: int | None
+    init: str | None  # EXT-X-MAP / initialization segment
+    segments: tuple[Segment, ...]
+    ended: bool  # EXT-X-ENDLIST (or a static MPD)
+    target_duration: float | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    uri: str
+    bandwidth: int | None
+
+
+def is_playlist(ref: str, head: bytes = b"") -> bool:
+    low = ref.lower().split("?")[0]
+    return low.endswith((".m3u8", ".m3u", ".mpd")) or head.lstrip().startswith((b"#EXTM3U", b"<?xml", b"<MPD"))
+
+
+def _dateranges(text: str) -> dict[int, list[tuple[str, str]]]:
+    """EXT-X-DATERANGE attributes keyed by the index of the segment they precede."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    index = 0
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-DATERANGE:"):
+            for key, value in _ATTR.findall(line.split(":", 1)[1]):
+                out.setdefault(index, []).append((key, value.strip('"')))
+        elif line and not line.startswith("#"):
+            index += 1
+    return out
+
+
+def parse_hls(text: str, base: str) -> list[Variant] | Rendition:
+    """A master playlist's variants, or a media playlist's rendition."""
+    pl = m3u8.loads(text)
+    if pl.is_variant:
+        out = []
+        for n, p in enumerate(pl.playlists):
+            info = p.stream_info
+            name = f"{info.resolution[1]}p" if info.resolution else f"variant{n}"
+            out.append(
+                Variant(
+                    name=f"{name}@{info.bandwidth}" if info.bandwidth else name,
+                    uri=resolve(base, p.uri),
+                    bandwidth=info.bandwidth,
+                )
+            )
+        return out
+    ranges = _dateranges(text)
+    init = None
+    if pl.segment_map:
+        first = pl.segment_map[0] if isinstance(pl.segment_map, list) else pl.segment_map
+        init = resolve(base, first.uri) if first.uri else None
+    segs, t = [], 0.0
+    for n, s in enumerate(pl.segments):
+        if s.init_section is not None and s.init_section.uri and init is None:
+            init = resolve(base, s.init_section.uri)
+        duration = float(s.duration or 0.0)
+        segs.append(Segment((pl.media_sequence or 0) + n, resolve(base, s.uri), t, duration, tuple(ranges.get(n, ()))))
+        t += duration
+    return Rendition("main", None, init, tuple(segs), bool(pl.is_endlist), pl.target_duration)
+
+
+def _seconds(iso: str | None) -> float:
+    m = _DURATION.fullmatch(iso or "")
+    if not m:
+        return 0.0
+    d, h, mi, s = (float(x) if x else 0.0 for x in m.groups())
+    return d * 86400 + h * 3600 + mi * 60 + s
+
+
+def _ns(tag: str) -> str:
+    return tag.split("}", 1)[0] + "}" if tag.startswith("{") else ""
+
+
+def parse_dash(text: str, base: str, max_segments: int) -> list[Rendition]:
+    """Each Representation of a static MPD as a rendition (SegmentTemplate with $Number$, or SegmentList)."""
+    root = ET.fromstring(text)
+    ns = _ns(root.tag)
+    total = _seconds(root.get("mediaPresentationDuration"))
+    out: list[Rendition] = []
+    for aset in root.iter(f"{ns}AdaptationSet"):
+        for rep in aset.iter(f"{ns}Representation"):
+            tmpl = rep.find(f"{ns}SegmentTemplate")
+            if tmpl is None:
+                tmpl = aset.find(f"{ns}SegmentTemplate")
+            rid = rep.get("id", f"rep{len(out)}")
+            raw_bw = rep.get("bandwidth") or ""
+            bw = int(raw_bw) if raw_bw.isdigit() else None
+
+            def fill(pattern: str, number: int | None = None, rid: str = rid, bw: int | None = bw) -> str:
+                s = pattern.replace("$RepresentationID$", rid).replace("$Bandwidth$", str(bw or 0))
+                return s.replace("$Number$", str(number)) if number is not None else s
+
+            segs: list[Segment] = []
+            init = None
+            if tmpl is not None:
+                timescale = float(tmpl.get("timescale", "1"))
+                dur = float(tmpl.get("duration", "0")) / timescale
+                start_no = int(tmpl.get("startNumber", "1"))
+                if tmpl.get("initialization"):
+                    init = resolve(base, fill(tmpl.get("initialization", "")))
+                count = int(total // dur) + (1 if total % dur else 0) if dur and total else 0
+                for n in range(min(count, max_segments)):
+                    segs.append(
+                        Segment(start_no + n, resolve(base, fill(tmpl.get("media", ""), start_no + n)), n * dur, dur)
+                    )
+            else:
+                slist = rep.find(f"{ns}SegmentList")
+                if slist is not None:
+                    timescale = float(slist.get("timescale", "1"))
+                    dur = float(slist.get("duration", "0")) / timescale
+                    ini = slist.find(f"{ns}Initialization")
+                    if ini is not None and ini.get("sourceURL"):
+                        init = resolve(base, ini.get("sourceURL", ""))
+                    for n, su in enumerate(slist.findall(f"{ns}SegmentURL")[:max_segments]):
+                        segs.append(Segment(n + 1, resolve(base, su.get("media", "")), n * dur, dur))
+            out.append(Rendition(rid, bw, init, tuple(segs), root.get("type", "static") == "static"))
+    return out
