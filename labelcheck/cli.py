@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from . import __version__, resources, thumbnails
 from . import policy as policy_mod
 from . import report as report_mod
 from .checks import CHECKS
+from .extract import c2pa as c2pa_x
 from .extract.c2pa import C2paSettings
 from .inputs import expand
 from .inputs import from_list as from_list_lines
@@ -36,6 +38,9 @@ from .render import sarif as sarif_r
 from .render import table as table_r
 from .runner import RunOptions, run
 from .scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report, scan
+from .streams.check import StreamOptions, check_stream
+from .streams.fetch import FetchOptions, is_url
+from .streams.playlist import is_playlist
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "table": table_r.render,
@@ -222,6 +227,25 @@ def main() -> None:
 )
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on a Dask distributed cluster (see README).")
 @click.option(
+    "--rendition",
+    default="all",
+    show_default=True,
+    metavar="all|best|NAME",
+    help="Streams: which renditions of a master playlist / MPD to check.",
+)
+@click.option(
+    "--max-segments",
+    type=click.IntRange(1, 10_000_000),
+    default=10_000,
+    show_default=True,
+    help="Streams: at most this many segments per rendition are fetched and checked.",
+)
+@click.option(
+    "--allow-private-network",
+    is_flag=True,
+    help="Streams: allow playlist and segment URLs on loopback/private addresses.",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="A progress bar on standard error (default: on a terminal)."
 )
 @scan_options
@@ -236,6 +260,9 @@ def check(
     item_timeout: float,
     scheduler: str | None,
     progress: bool | None,
+    rendition: str,
+    max_segments: int,
+    allow_private_network: bool,
     extra: tuple[tuple[str, str], ...],
     options: ScanOptions,
 ) -> None:
@@ -249,6 +276,8 @@ def check(
         sys.exit(report_mod.EXIT_TOOL_MISSING)
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "json"
+    streams = [p for p in paths if is_playlist(p) or is_url(p)]
+    paths = tuple(p for p in paths if p not in streams)
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
     known = len(paths) if from_list is None and all(os.path.isfile(p) for p in paths) else None
     run_options = RunOptions(workers=workers, item_timeout=item_timeout, scheduler=scheduler)
@@ -256,12 +285,15 @@ def check(
     stream = run(expand(targets, include, exclude), options, run_options)
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
+    stream_opts = StreamOptions(FetchOptions(allow_private=allow_private_network), rendition, max_segments)
+    stream_ctx = c2pa_x.make_context(options.c2pa) if streams else None
+    checked_streams = tuple(check_stream(s, stream_opts, stream_ctx) for s in streams)
     with Progress(show, known) as bar:
-        if fmt == "jsonl" and not extra:
+        if fmt == "jsonl" and not extra and not checked_streams:
             code = _stream_jsonl(stream, judge, version.result(), output, bar)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
-            rep = make_report(results, judge, version.result(), _now())
+            rep = replace(make_report(results, judge, version.result(), _now()), streams=checked_streams)
             _write(_render(fmt, rep), output)
             for extra_fmt, extra_file in extra:
                 _write(_render(extra_fmt, rep), extra_file)

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 
 from . import labels, resources
-from .model import Classification, Decision, Evidence, Report, Result
+from .model import Classification, Decision, Evidence, Report, Result, StreamResult
 
 SCHEMA_VERSION = "1.0"
 
@@ -159,8 +159,43 @@ def summary(results: tuple[Result, ...] | list[Result]) -> dict[str, Any]:
     return _tally(results).to_dict()
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def stream_dict(s: StreamResult) -> dict[str, Any]:
     return {
+        "target": display_path(s.target),
+        "kind": s.kind,
+        "status": s.status.value,
+        "errors": list(s.errors),
+        "renditions": [
+            {
+                "name": r.name,
+                "bandwidth": r.bandwidth,
+                "init": r.init,
+                "manifest_label": r.manifest_label,
+                "total_segments": r.total_segments,
+                "findings": list(r.findings),
+                "segments": [
+                    {
+                        "sequence": g.sequence,
+                        "uri": g.uri,
+                        "start": g.start,
+                        "duration": g.duration,
+                        "state": g.state,
+                        "failures": list(g.failures),
+                        "label": g.label,
+                        "label_source": g.label_source,
+                        "errors": list(g.errors),
+                    }
+                    for g in r.segments
+                ],
+            }
+            for r in s.renditions
+        ],
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    extra = {"streams": [stream_dict(s) for s in report.streams]} if report.streams else {}
+    return extra | {
         "schema_version": SCHEMA_VERSION,
         "tool": {
             "name": "labelcheck",
@@ -187,5 +222,8 @@ def validate(doc: dict[str, Any]) -> None:
 
 
 def exit_code(report: Report) -> int:
-    """1 when any item fails, else 5 when any item could not be checked, else 0."""
-    return _tally(report.results).exit_code()
+    """1 when any item or stream fails, else 5 when any could not be checked, else 0."""
+    tally = _tally(report.results)
+    for s in report.streams:
+        tally.status[s.status.value] += 1
+    return tally.exit_code()

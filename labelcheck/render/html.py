@@ -6,7 +6,7 @@ import html
 import json
 from collections.abc import Mapping
 
-from ..model import Report, Result
+from ..model import Report, Result, StreamResult
 from ..report import display_path, summary
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#ef6c00"}
@@ -103,6 +103,26 @@ def _row(r: Result, thumb: str | None) -> str:
     )
 
 
+def _stream_section(st: StreamResult) -> str:
+    parts = [
+        f'<h2>Stream <span class="mono">{_e(st.target)}</span> ({_e(st.kind)}): '
+        f'<span class="{_e(st.status.value)}">{_e(st.status.value)}</span></h2>'
+    ]
+    parts += [f"<p class='error'>{_e(e)}</p>" for e in st.errors]
+    for r in st.renditions:
+        cells = "".join(
+            f'<td title="{_e(g.uri)}" class="{"pass" if g.state in ("Valid", "Trusted") else "fail"}">'
+            f"{g.sequence}<br>{_e(g.label)}</td>"
+            for g in r.segments[:500]
+        )
+        parts.append(
+            f"<h3>{_e(r.name)}: manifest declares {_e(r.manifest_label)}; {len(r.segments)} of "
+            f"{r.total_segments} segments checked</h3><table><tr>{cells}</tr></table>"
+        )
+        parts.append("<ul>" + "".join(f"<li>{_e(f)}</li>" for f in r.findings) + "</ul>")
+    return "".join(parts)
+
+
 def render(report: Report, thumbnails: Mapping[str, str] | None = None) -> str:
     """The page; `thumbnails` maps a target to a data: URI (made by thumbnails.make, outside the renderer)."""
     thumbnails = thumbnails or {}
@@ -141,6 +161,7 @@ exiftool {_e(report.exiftool_version or "-")}</div>
 <th>findings</th></tr></thead><tbody>
 {rows}
 </tbody></table>
+{"".join(_stream_section(st) for st in report.streams)}
 <script type="application/json" id="report-data">{data}</script>
 <script>{SCRIPT}</script>
 </body></html>

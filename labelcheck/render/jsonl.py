@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import Report, Result
-from ..report import SCHEMA_VERSION, result_dict, summary, to_dict
+from ..model import Report, Result, StreamResult
+from ..report import SCHEMA_VERSION, result_dict, stream_dict, summary, to_dict
 
 
 def _line(obj: dict[str, Any]) -> str:
@@ -18,6 +18,7 @@ def header_line(report: Report) -> str:
     head = to_dict(report)
     head.pop("results")
     head.pop("summary")
+    head.pop("streams", None)
     return _line({"type": "run", **head})
 
 
@@ -29,5 +30,10 @@ def summary_line(counts: dict[str, Any]) -> str:
     return _line({"type": "summary", "schema_version": SCHEMA_VERSION, **counts})
 
 
+def stream_line(stream: StreamResult) -> str:
+    return _line({"type": "stream", **stream_dict(stream)})
+
+
 def render(report: Report) -> str:
-    return header_line(report) + "".join(map(result_line, report.results)) + summary_line(summary(report.results))
+    body = "".join(map(result_line, report.results)) + "".join(map(stream_line, report.streams))
+    return header_line(report) + body + summary_line(summary(report.results))

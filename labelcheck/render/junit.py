@@ -42,6 +42,22 @@ def render(report: Report) -> str:
             elif status in ("not_applicable", "manual_review") or (status == "fail" and level == "info"):
                 n["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_clean(f"{status}: {message}"))
+    if report.streams:
+        streams_suite = ET.SubElement(suites, "testsuite", name="streams")
+        tally = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for st in report.streams:
+            per_rendition = [(rend.name, list(rend.findings)) for rend in st.renditions]
+            for rname, problems in per_rendition or [("playlist", list(st.errors))]:
+                tally["tests"] += 1
+                tc = ET.SubElement(streams_suite, "testcase", classname=_clean(display_path(st.target)), name=rname)
+                if st.status.value == "error" and not st.renditions:
+                    tally["errors"] += 1
+                    ET.SubElement(tc, "error", message=_clean("; ".join(problems)))
+                elif problems:
+                    tally["failures"] += 1
+                    ET.SubElement(tc, "failure", message=_clean(problems[0])).text = _clean("\n".join(problems))
+        for key, value in tally.items():
+            streams_suite.set(key, str(value))
     for policy, suite in by_policy.items():
         for key, value in counts[policy].items():
             suite.set(key, str(value))

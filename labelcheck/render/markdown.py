@@ -42,4 +42,13 @@ def render(report: Report) -> str:
                 )
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more items (see the full report).")
+    for st in report.streams:
+        lines += ["", f"### Stream `{_cell(display_path(st.target))}` ({st.kind}): **{st.status.value}**", ""]
+        lines += [f"- error: {_cell(e)}" for e in st.errors]
+        for rend in st.renditions:
+            lines.append(
+                f"- rendition `{rend.name}`: {len(rend.segments)} of {rend.total_segments} segments checked; "
+                f"manifest declares {rend.manifest_label}"
+            )
+            lines += [f"  - {_cell(finding)}" for finding in rend.findings]
     return "\n".join(lines) + "\n"

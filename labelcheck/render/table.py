@@ -38,6 +38,19 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
     s = summary(report.results)
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color, highlight=False)
-    console.print(table)
+    if report.results or not report.streams:
+        console.print(table)
     console.print(f"{s['total']} items: {s['pass']} pass, {s['fail']} fail, {s['error']} error")
+    for st in report.streams:
+        console.print(f"stream {escape(display_path(st.target))} ({st.kind}): {st.status.value}")
+        for e in st.errors:
+            console.print(f"  error: {escape(e)}")
+        for rend in st.renditions:
+            valid = sum(1 for seg in rend.segments if seg.state in ("Valid", "Trusted"))
+            console.print(
+                f"  {escape(rend.name)}: {len(rend.segments)}/{rend.total_segments} segments checked, {valid} with a "
+                f"valid manifest; manifest declares {rend.manifest_label}"
+            )
+            for finding in rend.findings:
+                console.print(f"    - {escape(finding)}")
     return buf.getvalue()
