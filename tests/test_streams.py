@@ -1,0 +1,217 @@
+"""Streams: playlists parsed, fragments validated against init segments, continuity found, faults survived.
+
+Media come from ffmpeg (an fMP4 HLS rendition) and the signed DASH pair of the third-party corpus; a real
+HTTP server on loopback serves them, and injects faults (404, a truncated body, redirect loops)."""
+
+import http.server
+import subprocess
+import threading
+
+import pytest
+from conftest import CORPUS
+
+from labelcheck.extract import c2pa as c2pa_x
+from labelcheck.streams.check import StreamOptions, check_stream, clock
+from labelcheck.streams.fetch import FetchError, FetchOptions, fetch
+from labelcheck.streams.playlist import Rendition, parse_dash, parse_hls
+
+PAIR = CORPUS / "c2pa-rs/sdk/tests/fixtures"
+needs_pair = pytest.mark.skipif(not (PAIR / "dash1.m4s").exists(), reason="corpus absent")
+CTX = c2pa_x.make_context(c2pa_x.C2paSettings())
+LOOPBACK = StreamOptions(FetchOptions(timeout=5, retries=1, allow_private=True))
+
+
+class Server:
+    """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends."""
+
+    def __init__(self, files: dict[str, bytes]):
+        files_ = files
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path.startswith("/loop"):
+                    self.send_response(302)
+                    self.send_header("Location", self.path)
+                    self.end_headers()
+                    return
+                body = files_.get(self.path.split("?")[0].removeprefix("/short"))
+                if body is None or self.path.startswith("/404"):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                declared = len(body) + (1000 if self.path.startswith("/short") else 0)
+                self.send_header("Content-Length", str(declared))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def hls(init: str | None, segments: list[str], extra: str = "", duration: float = 2.0, end: bool = True) -> str:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{int(duration)}", "#EXT-X-MEDIA-SEQUENCE:100"]
+    if init:
+        lines.append(f'#EXT-X-MAP:URI="{init}"')
+    for n, s in enumerate(segments):
+        if extra and n == 1:
+            lines.append(extra)
+        lines += [f"#EXTINF:{duration:.1f},", s]
+    return "\n".join(lines + (["#EXT-X-ENDLIST"] if end else [])) + "\n"
+
+
+def test_hls_and_dash_parsing():
+    master = (
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nlow.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=3000000,RESOLUTION=1280x720\nhigh.m3u8\n"
+    )
+    variants = parse_hls(master, "http://h/live/master.m3u8")
+    assert [(v.name, v.uri) for v in variants] == [
+        ("360p@800000", "http://h/live/low.m3u8"),
+        ("720p@3000000", "http://h/live/high.m3u8"),
+    ]
+    media = parse_hls(
+        hls(
+            "init.mp4",
+            ["a.m4s", "b.m4s", "c.m4s"],
+            '#EXT-X-DATERANGE:ID="x",START-DATE="2026-01-01T00:00:00Z",X-AI-LABEL="made-with-ai"',
+        ),
+        "/srv/s/index.m3u8",
+    )
+    assert isinstance(media, Rendition) and media.ended and media.init == "/srv/s/init.mp4"
+    assert [(s.sequence, s.start) for s in media.segments] == [(100, 0.0), (101, 2.0), (102, 4.0)]
+    assert ("X-AI-LABEL", "made-with-ai") in media.segments[1].dateranges
+    mpd = """<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"
+      mediaPresentationDuration="PT0H0M6.0S"><Period><AdaptationSet>
+      <Representation id="v1" bandwidth="500000"><SegmentTemplate timescale="1000" duration="2000" startNumber="1"
+        initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/seg$Number$.m4s"/></Representation>
+      </AdaptationSet></Period></MPD>"""
+    (rep,) = parse_dash(mpd, "http://h/dash/manifest.mpd", 100)
+    assert rep.init == "http://h/dash/v1/init.mp4"
+    assert [s.uri for s in rep.segments] == [f"http://h/dash/v1/seg{n}.m4s" for n in (1, 2, 3)]
+    assert clock(3725) == "01:02:05"
+
+
+@needs_pair
+def test_signed_fragments_validate_over_http_and_gaps_are_timed(tmp_path):
+    init, frag = (PAIR / "dashinit.mp4").read_bytes(), (PAIR / "dash1.m4s").read_bytes()
+    files = {"/init.mp4": init, "/f.m4s": frag, "/bad.m4s": frag[:-200] + b"\0" * 200}
+    files["/main.m3u8"] = hls("init.mp4", ["f.m4s", "f.m4s", "bad.m4s", "/404/f.m4s", "f.m4s"]).encode()
+    with Server(files) as srv:
+        result = check_stream(srv.url + "/main.m3u8", LOOPBACK, CTX)
+    (rend,) = result.renditions
+    states = [s.state for s in rend.segments]
+    assert states[:2] == ["Valid", "Valid"] and states[4] == "Valid"
+    assert states[2] == "Invalid" and rend.segments[3].errors and "404" in rend.segments[3].errors[0]
+    assert "segments 102–103 (00:00:04–00:00:08) carry no valid manifest" in rend.findings
+    assert result.status.value == "fail"
+
+
+@needs_pair
+def test_dash_mpd_and_daterange_labels(tmp_path):
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
+    for n in (1, 2):
+        (tmp_path / "v" / f"seg{n}.m4s").write_bytes((PAIR / "dash1.m4s").read_bytes())
+    (tmp_path / "m.mpd").write_text(
+        '<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S"><Period>'
+        '<AdaptationSet><Representation id="v" bandwidth="1"><SegmentTemplate timescale="1" duration="2" '
+        'initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/seg$Number$.m4s"/>'
+        "</Representation></AdaptationSet></Period></MPD>"
+    )
+    result = check_stream(str(tmp_path / "m.mpd"), StreamOptions(), CTX)
+    assert result.kind == "dash" and result.status.value == "pass"
+    assert [s.state for s in result.renditions[0].segments] == ["Valid", "Valid"]
+
+
+def test_unsigned_ffmpeg_hls_has_no_valid_manifest_and_label_changes(tmp_path):
+    out = tmp_path / "hls"
+    out.mkdir()
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_playlist_type",
+            "vod",
+            str(out / "index.m3u8"),
+        ],
+        check=True,
+    )
+    text = (
+        (out / "index.m3u8")
+        .read_text()
+        .replace(
+            "#EXTINF",
+            '#EXT-X-DATERANGE:ID="ai",START-DATE="2026-01-01T00:00:00Z",X-AI-LABEL="trainedAlgorithmicMedia"\n#EXTINF',
+            1,
+        )
+    )
+    (out / "labelled.m3u8").write_text(text)
+    result = check_stream(str(out / "labelled.m3u8"), StreamOptions(), CTX)
+    (rend,) = result.renditions
+    assert rend.manifest_label == "none" and all(s.state is None for s in rend.segments)
+    assert rend.findings[0].startswith(f"segments 0–{len(rend.segments) - 1} (00:00:00–")
+    assert all(s.label == "fully_ai" and s.label_source == "daterange" for s in rend.segments)
+
+
+def test_faults_are_findings_not_crashes(tmp_path):
+    with Server({"/p.m3u8": hls(None, [f"s{n}.ts" for n in range(3000)]).encode()}) as srv:
+        capped = check_stream(
+            srv.url + "/p.m3u8", StreamOptions(FetchOptions(allow_private=True, retries=0), "all", 5), CTX
+        )
+        assert "the playlist lists 3000 segments; the first 5 were checked" in capped.renditions[0].findings
+        missing = check_stream(srv.url + "/nope.m3u8", LOOPBACK, CTX)
+        assert missing.status.value == "error" and "HTTP 404" in missing.errors[0]
+        with pytest.raises(FetchError, match="redirects"):
+            fetch(srv.url + "/loop", FetchOptions(allow_private=True))
+        with pytest.raises(FetchError, match="truncated|RemoteProtocolError|attempts"):
+            fetch(srv.url + "/short/p.m3u8", FetchOptions(allow_private=True, retries=0))
+        private = check_stream(srv.url + "/p.m3u8", StreamOptions(), CTX)  # private addresses not allowed
+        assert private.status.value == "error" and "private address" in private.errors[0]
+    garbage = tmp_path / "g.m3u8"
+    garbage.write_bytes(b"<MPD><unclosed")
+    assert check_stream(str(garbage), StreamOptions(), CTX).status.value == "error"
+
+
+def test_cli_checks_a_stream(tmp_path):
+    import json
+    import sys
+
+    (tmp_path / "a.m3u8").write_text(hls(None, []))
+    p = subprocess.run(
+        [sys.executable, "-m", "labelcheck.cli", "check", str(tmp_path / "a.m3u8")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    doc = json.loads(p.stdout)
+    assert doc["streams"][0]["kind"] == "hls" and p.returncode == 0
