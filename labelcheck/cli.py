@@ -371,7 +371,9 @@ def schema(name: str) -> None:
 
 
 @main.command()
-@click.argument("dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--stream", "stream_url", metavar="URL", help="Follow a live HLS stream instead of folders.")
+@click.option("--allow-private-network", is_flag=True, help="With --stream: allow loopback/private addresses.")
 @click.option(
     "--reports",
     required=True,
@@ -418,6 +420,8 @@ def schema(name: str) -> None:
 @scan_options
 def watch(
     dirs: tuple[Path, ...],
+    stream_url: str | None,
+    allow_private_network: bool,
     reports: Path,
     settle: float,
     poll: bool,
@@ -433,6 +437,11 @@ def watch(
 ) -> None:
     """Watch hot folders: check each settled file once, write its report, optionally route it."""
     from .watch.service import Watcher, WatchOptions
+
+    if stream_url:
+        sys.exit(_follow_stream(stream_url, reports, allow_private_network, options))
+    if not dirs:
+        raise click.UsageError("give hot-folder DIRS, or --stream URL")
 
     try:
         check_tools(options)
@@ -496,6 +505,35 @@ def serve(options: ScanOptions, **flags: Any) -> None:
     except ValueError as exc:
         click.echo(f"labelcheck: {exc}", err=True)
         sys.exit(report_mod.EXIT_USAGE)
+
+
+def _follow_stream(url: str, reports: Path, allow_private: bool, options: ScanOptions) -> int:
+    """Follow a live stream until EXT-X-ENDLIST or SIGTERM/SIGINT; write its timeline report."""
+    import signal
+    import threading
+
+    from .streams.live import StreamLog, follow
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    reports.mkdir(parents=True, exist_ok=True)
+    store = StreamLog(reports / "labelcheck-state.sqlite")
+    try:
+        result = follow(
+            url,
+            StreamOptions(FetchOptions(allow_private=allow_private)),
+            c2pa_x.make_context(options.c2pa),
+            store,
+            stop,
+        )
+    finally:
+        store.close()
+    rep = replace(
+        make_report((), Judge.from_options(options), exiftool_version(options.exiftool), _now()), streams=(result,)
+    )
+    _write(json_r.render(rep), str(reports / "stream-report.json"))
+    return report_mod.exit_code(rep)
 
 
 @main.group("policy")

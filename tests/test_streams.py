@@ -215,3 +215,105 @@ def test_cli_checks_a_stream(tmp_path):
     )
     doc = json.loads(p.stdout)
     assert doc["streams"][0]["kind"] == "hls" and p.returncode == 0
+
+
+def test_live_playlist_is_followed_to_the_end_once(tmp_path):
+    import threading
+    import time
+
+    from labelcheck.streams.live import StreamLog, follow
+
+    out = tmp_path / "hls"
+    out.mkdir()
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-t",
+            "6",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_playlist_type",
+            "vod",
+            str(out / "vod.m3u8"),
+        ],
+        check=True,
+    )
+    vod = (out / "vod.m3u8").read_text().splitlines()
+    header = [x for x in vod if x.startswith(("#EXTM3U", "#EXT-X-VERSION", "#EXT-X-TARGETDURATION", "#EXT-X-MAP"))]
+    pairs = [(vod[i], vod[i + 1]) for i in range(len(vod)) if vod[i].startswith("#EXTINF")]
+    files = {f"/{p.name}": p.read_bytes() for p in out.iterdir() if p.suffix in (".mp4", ".m4s")}
+    files["/live.m3u8"] = b""  # not there yet: the first polls fail and are retried
+
+    def publish(n: int, end: bool = False) -> None:
+        body = header + [x for pair in pairs[:n] for x in pair] + (["#EXT-X-ENDLIST"] if end else [])
+        files["/live.m3u8"] = ("\n".join(body) + "\n").encode()
+
+    store = StreamLog(tmp_path / "state.sqlite")
+    with Server(files) as srv:
+        files.pop("/live.m3u8")
+
+        def grow():
+            time.sleep(0.5)
+            for n in range(1, len(pairs) + 1):
+                publish(n)
+                time.sleep(0.3)
+            publish(len(pairs), end=True)
+
+        t = threading.Thread(target=grow)
+        t.start()
+        stop = threading.Event()
+        result = follow(srv.url + "/live.m3u8", LOOPBACK, CTX, store, stop, max_wait=0.3)
+        t.join()
+        assert [s.sequence for s in result.renditions[0].segments] == list(range(len(pairs)))
+        starts = [s.start for s in result.renditions[0].segments]
+        assert starts == sorted(starts) and starts[-1] > 0
+        again = follow(srv.url + "/live.m3u8", LOOPBACK, CTX, store, threading.Event())  # a restart
+    assert len(again.renditions[0].segments) == len(pairs)  # nothing checked twice
+    assert again.renditions[0].findings[0].startswith("segments 0–")  # unsigned: no valid manifest
+    store.close()
+
+
+@needs_pair
+def test_cli_watch_stream_writes_a_timeline_report(tmp_path):
+    import json
+    import sys
+
+    from labelcheck import report as report_mod
+
+    (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
+    (tmp_path / "f.m4s").write_bytes((PAIR / "dash1.m4s").read_bytes())
+    (tmp_path / "live.m3u8").write_text(hls("init.mp4", ["f.m4s", "f.m4s"]))
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "watch",
+            "--stream",
+            str(tmp_path / "live.m3u8"),
+            "--reports",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    doc = json.loads((tmp_path / "r" / "stream-report.json").read_text())
+    report_mod.validate(doc)
+    assert [s["state"] for s in doc["streams"][0]["renditions"][0]["segments"]] == ["Valid", "Valid"]

@@ -15,7 +15,7 @@ from ..classify import classify_manifest
 from ..extract import c2pa as c2pa_x
 from ..model import AiStatus, ItemStatus, RenditionResult, SegmentResult, StreamResult
 from .fetch import FetchError, FetchOptions, fetch
-from .playlist import Rendition, Variant, parse_dash, parse_hls
+from .playlist import Rendition, Segment, Variant, parse_dash, parse_hls
 
 VALID = ("Valid", "Trusted")
 DATERANGE_LABELS = {
@@ -40,7 +40,7 @@ def clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def _daterange_label(attrs: tuple[tuple[str, str], ...]) -> str | None:
+def daterange_label(attrs: tuple[tuple[str, str], ...]) -> str | None:
     for key, value in attrs:
         if not key.startswith("X-") or "AI" not in key.upper():
             continue
@@ -107,38 +107,57 @@ def continuity(segments: list[SegmentResult]) -> list[str]:
     return out
 
 
-def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> RenditionResult:
-    findings: list[str] = []
-    init: bytes | None = None
-    if r.init:
+@dataclass
+class InitSegment:
+    """A rendition's init segment and what its manifest declares (fetched once, reused for every fragment)."""
+
+    data: bytes | None
+    label: str
+    problem: str | None = None
+
+    @classmethod
+    def load(cls, uri: str | None, opts: StreamOptions, ctx: c2pa.Context) -> InitSegment:
+        if not uri:
+            return cls(None, "none")
         try:
-            init = fetch(r.init, opts.fetch)
+            data = fetch(uri, opts.fetch)
         except FetchError as exc:
-            findings.append(f"init segment not fetched: {exc}")
-    label = _init_label(init, ctx) if init else "none"
+            return cls(None, "none", f"init segment not fetched: {exc}")
+        return cls(data, _init_label(data, ctx))
+
+
+def check_segment(
+    seg: Segment, init: InitSegment, daterange: str | None, opts: StreamOptions, ctx: c2pa.Context
+) -> SegmentResult:
+    """One media segment: fetched, validated against the init segment's manifest, labelled."""
+    errors: tuple[str, ...] = ()
+    state: str | None = None
+    failures: tuple[str, ...] = ()
+    try:
+        data = fetch(seg.uri, opts.fetch)
+        if init.data is not None:
+            state, failures = _fragment(init.data, data, ctx)
+    except FetchError as exc:
+        errors = (str(exc),)
+    except c2pa.C2paError as exc:
+        errors = (f"fragment not readable against its init segment: {exc}",)
+    label, source = "none", ""
+    if state in VALID and init.label != "none":
+        label, source = init.label, "c2pa"
+    elif daterange is not None:
+        label, source = daterange, "daterange"
+    return SegmentResult(seg.sequence, seg.uri, seg.start, seg.duration, state, failures, label, source, errors)
+
+
+def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> RenditionResult:
+    init = InitSegment.load(r.init, opts, ctx)
+    findings: list[str] = [init.problem] if init.problem else []
+    label = init.label
     results: list[SegmentResult] = []
     current_range: str | None = None
     for seg in r.segments[: opts.max_segments]:
-        current_range = _daterange_label(seg.dateranges) or current_range
-        errors: tuple[str, ...] = ()
-        state: str | None = None
-        failures: tuple[str, ...] = ()
-        try:
-            data = fetch(seg.uri, opts.fetch)
-            if init is not None:
-                state, failures = _fragment(init, data, ctx)
-        except FetchError as exc:
-            errors = (str(exc),)
-        except c2pa.C2paError as exc:
-            errors = (f"fragment not readable against its init segment: {exc}",)
-        seg_label, source = ("none", "")
-        if state in VALID and label != "none":
-            seg_label, source = label, "c2pa"
-        elif current_range is not None:
-            seg_label, source = current_range, "daterange"
-        results.append(
-            SegmentResult(seg.sequence, seg.uri, seg.start, seg.duration, state, failures, seg_label, source, errors)
-        )
+        current_range = daterange_label(seg.dateranges) or current_range
+        results.append(check_segment(seg, init, current_range, opts, ctx))
     if len(r.segments) > opts.max_segments:
         findings.append(f"the playlist lists {len(r.segments)} segments; the first {opts.max_segments} were checked")
     findings += continuity(results)
