@@ -250,7 +250,7 @@ class SegmentResult:
     state: str | None  # C2PA validation of the fragment against its init segment: Trusted | Valid | Invalid | None
     failures: tuple[str, ...]
     label: str  # AI status the segment carries: from a valid manifest, else an EXT-X-DATERANGE label, else none
-    label_source: str  # c2pa | daterange | ""
+    label_source: str  # c2pa | id3 (emsg timed metadata) | daterange | ""
     errors: tuple[str, ...] = ()
 
 

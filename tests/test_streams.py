@@ -317,3 +317,37 @@ def test_cli_watch_stream_writes_a_timeline_report(tmp_path):
     doc = json.loads((tmp_path / "r" / "stream-report.json").read_text())
     report_mod.validate(doc)
     assert [s["state"] for s in doc["streams"][0]["renditions"][0]["segments"]] == ["Valid", "Valid"]
+
+
+def _emsg_with_id3(description: str, value: str, version: int = 0) -> bytes:
+    import struct
+
+    def syncsafe(n: int) -> bytes:
+        return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
+
+    body = b"\x03" + description.encode() + b"\x00" + value.encode()
+    frame = b"TXXX" + syncsafe(len(body)) + b"\x00\x00" + body
+    tag = b"ID3\x04\x00\x00" + syncsafe(len(frame)) + frame
+    scheme = b"https://aomedia.org/emsg/ID3\x00" + b"\x00"
+    if version == 0:
+        payload = b"\x00\x00\x00\x00" + scheme + struct.pack(">IIII", 90000, 0, 0, 1) + tag
+    else:
+        payload = b"\x01\x00\x00\x00" + struct.pack(">IQII", 90000, 0, 0, 1) + scheme + tag
+    return struct.pack(">I4s", 8 + len(payload), b"emsg") + payload
+
+
+def test_emsg_id3_labels_in_fragments(tmp_path):
+    from labelcheck.streams.timed import emsg_messages, segment_label
+
+    seg = _emsg_with_id3("X-AI-LABEL", "made-with-ai") + b"\x00\x00\x00\x08moof"
+    assert emsg_messages(seg)[0][0] == "https://aomedia.org/emsg/ID3"
+    assert segment_label(seg) == "made_with_ai"
+    assert segment_label(_emsg_with_id3("AIGC", '{"Label": "1"}', version=1)) == "ai"
+    assert segment_label(_emsg_with_id3("X-AI-LABEL", "trainedAlgorithmicMedia")) == "fully_ai"
+    assert segment_label(b"\x00\x00\x10\x00emsg" + b"\x00" * 20) is None  # a truncated box is ignored
+    assert segment_label(_emsg_with_id3("Title", "Evening news")) is None
+    # In a stream: the fragment's emsg label is reported with its source.
+    (tmp_path / "f0.m4s").write_bytes(seg)
+    (tmp_path / "p.m3u8").write_text(hls(None, ["f0.m4s"]))
+    (rend,) = check_stream(str(tmp_path / "p.m3u8"), StreamOptions(), CTX).renditions
+    assert (rend.segments[0].label, rend.segments[0].label_source) == ("made_with_ai", "id3")

@@ -16,6 +16,7 @@ from ..extract import c2pa as c2pa_x
 from ..model import AiStatus, ItemStatus, RenditionResult, SegmentResult, StreamResult
 from .fetch import FetchError, FetchOptions, fetch
 from .playlist import Rendition, Segment, Variant, parse_dash, parse_hls
+from .timed import segment_label
 
 VALID = ("Valid", "Trusted")
 DATERANGE_LABELS = {
@@ -133,8 +134,10 @@ def check_segment(
     errors: tuple[str, ...] = ()
     state: str | None = None
     failures: tuple[str, ...] = ()
+    timed: str | None = None
     try:
         data = fetch(seg.uri, opts.fetch)
+        timed = segment_label(data)
         if init.data is not None:
             state, failures = _fragment(init.data, data, ctx)
     except FetchError as exc:
@@ -144,6 +147,8 @@ def check_segment(
     label, source = "none", ""
     if state in VALID and init.label != "none":
         label, source = init.label, "c2pa"
+    elif timed is not None:
+        label, source = timed, "id3"
     elif daterange is not None:
         label, source = daterange, "daterange"
     return SegmentResult(seg.sequence, seg.uri, seg.start, seg.duration, state, failures, label, source, errors)
