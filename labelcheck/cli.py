@@ -375,6 +375,14 @@ def schema(name: str) -> None:
 @click.option("--stream", "stream_url", metavar="URL", help="Follow a live HLS stream instead of folders.")
 @click.option("--allow-private-network", is_flag=True, help="With --stream: allow loopback/private addresses.")
 @click.option(
+    "--segment",
+    "segment_seconds",
+    type=click.FloatRange(0.5, 600),
+    default=None,
+    help="With --stream on RTMP/SRT/UDP or a plain video file: capture it through ffmpeg into fragments "
+    "of this many seconds and check those.",
+)
+@click.option(
     "--reports",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
@@ -422,6 +430,7 @@ def watch(
     dirs: tuple[Path, ...],
     stream_url: str | None,
     allow_private_network: bool,
+    segment_seconds: float | None,
     reports: Path,
     settle: float,
     poll: bool,
@@ -439,7 +448,7 @@ def watch(
     from .watch.service import Watcher, WatchOptions
 
     if stream_url:
-        sys.exit(_follow_stream(stream_url, reports, allow_private_network, options))
+        sys.exit(_follow_stream(stream_url, reports, allow_private_network, segment_seconds, options))
     if not dirs:
         raise click.UsageError("give hot-folder DIRS, or --stream URL")
 
@@ -507,17 +516,33 @@ def serve(options: ScanOptions, **flags: Any) -> None:
         sys.exit(report_mod.EXIT_USAGE)
 
 
-def _follow_stream(url: str, reports: Path, allow_private: bool, options: ScanOptions) -> int:
-    """Follow a live stream until EXT-X-ENDLIST or SIGTERM/SIGINT; write its timeline report."""
+def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float | None, options: ScanOptions) -> int:
+    """Follow a live stream until EXT-X-ENDLIST or SIGTERM/SIGINT; write its timeline report. A source that is no
+    playlist is first captured through ffmpeg (`--segment`)."""
     import signal
     import threading
 
+    from .streams import capture
     from .streams.live import StreamLog, follow
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
     reports.mkdir(parents=True, exist_ok=True)
+    recorder = None
+    if capture.needs_capture(url):
+        if segment is None:
+            raise click.UsageError(f"{url} is not a playlist: give --segment SECONDS to capture it through ffmpeg")
+        recorder, playlist = capture.start(url, reports / "capture", segment)
+        url = str(playlist)
+
+        def until_capture_ends() -> None:  # ffmpeg writes EXT-X-ENDLIST at the end; this covers a crash
+            assert recorder is not None
+            recorder.wait()
+            if not stop.wait(4 * (segment or 2)):
+                stop.set()
+
+        threading.Thread(target=until_capture_ends, daemon=True).start()
     store = StreamLog(reports / "labelcheck-state.sqlite")
     try:
         result = follow(

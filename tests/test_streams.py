@@ -351,3 +351,50 @@ def test_emsg_id3_labels_in_fragments(tmp_path):
     (tmp_path / "p.m3u8").write_text(hls(None, ["f0.m4s"]))
     (rend,) = check_stream(str(tmp_path / "p.m3u8"), StreamOptions(), CTX).renditions
     assert (rend.segments[0].label, rend.segments[0].label_source) == ("made_with_ai", "id3")
+
+
+def test_a_plain_video_file_is_captured_into_fragments_and_checked(tmp_path):
+    import json
+    import sys
+
+    from conftest import MEDIA
+
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "watch",
+            "--stream",
+            str(MEDIA / "c2pa_fully_ai.mp4"),
+            "--segment",
+            "0.5",
+            "--reports",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert p.returncode == 1, p.stderr  # remuxing drops the file's manifest: the fragments carry none
+    rend = json.loads((tmp_path / "stream-report.json").read_text())["streams"][0]["renditions"][0]
+    assert rend["segments"] and all(s["state"] is None for s in rend["segments"])
+    assert "no valid manifest" in rend["findings"][0]
+    no_segment = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "watch",
+            "--stream",
+            str(MEDIA / "c2pa_fully_ai.mp4"),
+            "--reports",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert no_segment.returncode == 2 and "--segment" in no_segment.stderr
