@@ -100,7 +100,7 @@ def continuity(segments: list[SegmentResult]) -> list[str]:
         span = f"{first.sequence}" if first is last else f"{first.sequence}–{last.sequence}"
         out.append(
             f"segment{'s' if first is not last else ''} {span} ({clock(first.start)}–"
-            f"{clock(last.start + last.duration)}) carry no valid manifest"
+            f"{clock(last.start + last.duration)}) carr{'y' if first is not last else 'ies'} no valid manifest"
         )
     for a, b in zip(segments, segments[1:], strict=False):
         if a.label != b.label:
