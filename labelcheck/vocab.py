@@ -160,6 +160,26 @@ CARRIER_NAMES = {
 }
 
 
+# Label words used by stream carriers (EXT-X-DATERANGE X- attributes, ID3 TXXX frames); DST terms are accepted too.
+STREAM_LABEL_WORDS = {
+    "fully_ai": "fully_ai",
+    "fully-ai-generated": "fully_ai",
+    "made_with_ai": "made_with_ai",
+    "made-with-ai": "made_with_ai",
+    "not_ai": "not_ai",
+    "none": "none",
+}
+
+
+def stream_label(value: str) -> str | None:
+    """The AI status a stream label value names (a label word or a digital source type), or None."""
+    v = value.strip()
+    if v.lower() in STREAM_LABEL_WORDS:
+        return STREAM_LABEL_WORDS[v.lower()]
+    status = source_type_status(v)
+    return status.value if status is not None else None
+
+
 def source_type_term(value: str | None) -> str | None:
     """The bare term of a digital source type in any of its spellings (http, https, QCode, bare, schema.org)."""
     if not value:

@@ -60,6 +60,41 @@ class Server:
         self.httpd.server_close()
 
 
+def make_hls(out, seconds: int, name: str):
+    """An fMP4 HLS rendition of `seconds` one-second segments, made by ffmpeg."""
+    out.mkdir()
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_segment_type",
+            "fmp4",
+            "-hls_playlist_type",
+            "vod",
+            str(out / name),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return out
+
+
 def hls(init: str | None, segments: list[str], extra: str = "", duration: float = 2.0, end: bool = True) -> str:
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", f"#EXT-X-TARGETDURATION:{int(duration)}", "#EXT-X-MEDIA-SEQUENCE:100"]
     if init:
@@ -136,35 +171,7 @@ def test_dash_mpd_and_daterange_labels(tmp_path):
 
 
 def test_unsigned_ffmpeg_hls_has_no_valid_manifest_and_label_changes(tmp_path):
-    out = tmp_path / "hls"
-    out.mkdir()
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=10",
-            "-t",
-            "4",
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_segment_type",
-            "fmp4",
-            "-hls_playlist_type",
-            "vod",
-            str(out / "index.m3u8"),
-        ],
-        check=True,
-    )
+    out = make_hls(tmp_path / "hls", 4, "index.m3u8")
     text = (
         (out / "index.m3u8")
         .read_text()
@@ -223,35 +230,7 @@ def test_live_playlist_is_followed_to_the_end_once(tmp_path):
 
     from labelcheck.streams.live import StreamLog, follow
 
-    out = tmp_path / "hls"
-    out.mkdir()
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=10",
-            "-t",
-            "6",
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_segment_type",
-            "fmp4",
-            "-hls_playlist_type",
-            "vod",
-            str(out / "vod.m3u8"),
-        ],
-        check=True,
-    )
+    out = make_hls(tmp_path / "hls", 6, "vod.m3u8")
     vod = (out / "vod.m3u8").read_text().splitlines()
     header = [x for x in vod if x.startswith(("#EXTM3U", "#EXT-X-VERSION", "#EXT-X-TARGETDURATION", "#EXT-X-MAP"))]
     pairs = [(vod[i], vod[i + 1]) for i in range(len(vod)) if vod[i].startswith("#EXTINF")]

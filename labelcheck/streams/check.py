@@ -19,14 +19,6 @@ from .playlist import Rendition, Segment, Variant, parse_dash, parse_hls
 from .timed import segment_label
 
 VALID = ("Valid", "Trusted")
-DATERANGE_LABELS = {
-    "fully_ai": "fully_ai",
-    "fully-ai-generated": "fully_ai",
-    "made_with_ai": "made_with_ai",
-    "made-with-ai": "made_with_ai",
-    "not_ai": "not_ai",
-    "none": "none",
-}
 
 
 @dataclass(frozen=True)
@@ -45,12 +37,9 @@ def daterange_label(attrs: tuple[tuple[str, str], ...]) -> str | None:
     for key, value in attrs:
         if not key.startswith("X-") or "AI" not in key.upper():
             continue
-        v = value.strip().lower()
-        if v in DATERANGE_LABELS:
-            return DATERANGE_LABELS[v]
-        status = vocab.source_type_status(value.strip())
-        if status is not None:
-            return status.value
+        label = vocab.stream_label(value)
+        if label is not None:
+            return label
     return None
 
 

@@ -9,14 +9,6 @@ from .. import vocab
 from ..classify import parse_aigc
 
 ID3_SCHEMES = ("https://aomedia.org/emsg/ID3", "https://developer.apple.com/streaming/emsg-id3")
-LABEL_WORDS = {
-    "fully_ai": "fully_ai",
-    "fully-ai-generated": "fully_ai",
-    "made_with_ai": "made_with_ai",
-    "made-with-ai": "made_with_ai",
-    "not_ai": "not_ai",
-    "none": "none",
-}
 MAX_BOXES = 10_000
 
 
@@ -104,13 +96,8 @@ def label_of(frames: list[tuple[str, str]]) -> str | None:
             return (
                 {"1": "ai", "2": "possibly_ai", "3": "possibly_ai"}.get(code, "ai") if isinstance(code, str) else "ai"
             )
-        if "AI" in desc.upper():
-            v = value.strip()
-            if v.lower() in LABEL_WORDS:
-                return LABEL_WORDS[v.lower()]
-            status = vocab.source_type_status(v)
-            if status is not None:
-                return status.value
+        if "AI" in desc.upper() and (label := vocab.stream_label(value)) is not None:
+            return label
     return None
 
 
