@@ -1,0 +1,204 @@
+"""`labelcheck check`: files, directories, lists and streams -> a report in any format, and the exit code."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from .. import report as report_mod
+from .. import thumbnails
+from ..extract import c2pa as c2pa_x
+from ..inputs import expand
+from ..inputs import from_list as from_list_lines
+from ..model import Report, Result
+from ..progress import Progress
+from ..render import csv as csv_r
+from ..render import html as html_r
+from ..render import json as json_r
+from ..render import jsonl as jsonl_r
+from ..render import junit as junit_r
+from ..render import markdown as markdown_r
+from ..render import sarif as sarif_r
+from ..render import table as table_r
+from ..runner import RunOptions, run
+from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
+from ..streams.check import StreamOptions, check_stream
+from ..streams.fetch import FetchOptions, is_url
+from ..streams.playlist import is_playlist
+from .options import scan_options, write_output
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "table": table_r.render,
+    "json": json_r.render,
+    "jsonl": jsonl_r.render,
+    "html": html_r.render,
+    "junit": junit_r.render,
+    "csv": csv_r.render,
+    "markdown": markdown_r.render,
+    "sarif": sarif_r.render,
+}
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option(
+    "--from-list",
+    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+    metavar="FILE|-",
+    help="Also check the targets listed in FILE, one per line ('-' reads standard input).",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="Only files whose name or path matches; repeatable.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose name or path matches; repeatable.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default=None,
+    help="Output format (default: table on a terminal, json otherwise). jsonl streams as items finish.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option(
+    "--report",
+    "extra",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    callback=lambda c, p, v: _extra_reports(v),
+    help="Also write the report in another format from the same run (e.g. junit=r.xml); repeatable.",
+)
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(0, 256),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Worker processes, each with its own exiftool (0: in this process, without a time limit).",
+)
+@click.option(
+    "--item-timeout",
+    type=click.FloatRange(1, 86400),
+    default=60.0,
+    show_default=True,
+    help="Seconds one item may take (plus 10 s per GB) before its worker is replaced and the item reported.",
+)
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on a Dask distributed cluster (see README).")
+@click.option(
+    "--rendition",
+    default="all",
+    show_default=True,
+    metavar="all|best|NAME",
+    help="Streams: which renditions of a master playlist / MPD to check.",
+)
+@click.option(
+    "--max-segments",
+    type=click.IntRange(1, 10_000_000),
+    default=10_000,
+    show_default=True,
+    help="Streams: at most this many segments per rendition are fetched and checked.",
+)
+@click.option(
+    "--allow-private-network",
+    is_flag=True,
+    help="Streams: allow playlist and segment URLs on loopback/private addresses.",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="A progress bar on standard error (default: on a terminal)."
+)
+@scan_options
+def check(
+    paths: tuple[str, ...],
+    from_list: Any,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
+    workers: int,
+    item_timeout: float,
+    scheduler: str | None,
+    progress: bool | None,
+    rendition: str,
+    max_segments: int,
+    allow_private_network: bool,
+    extra: tuple[tuple[str, str], ...],
+    options: ScanOptions,
+) -> None:
+    """Check files, directories (recursively), globs and lists, and report what each declares about AI."""
+    if not paths and from_list is None:
+        raise click.UsageError("nothing to check: give PATH... or --from-list")
+    try:
+        check_tools(options)
+    except ToolMissing as exc:
+        click.echo(f"labelcheck: {exc}", err=True)
+        sys.exit(report_mod.EXIT_TOOL_MISSING)
+    if fmt is None:
+        fmt = "table" if output is None and sys.stdout.isatty() else "json"
+    streams = [p for p in paths if is_playlist(p) or is_url(p)]
+    paths = tuple(p for p in paths if p not in streams)
+    targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
+    known = len(paths) if from_list is None and all(os.path.isfile(p) for p in paths) else None
+    run_options = RunOptions(workers=workers, item_timeout=item_timeout, scheduler=scheduler)
+    version = ThreadPoolExecutor(1).submit(exiftool_version, options.exiftool)  # Perl starts while work begins
+    stream = run(expand(targets, include, exclude), options, run_options)
+    judge = Judge.from_options(options)
+    show = sys.stderr.isatty() if progress is None else progress
+    stream_opts = StreamOptions(FetchOptions(allow_private=allow_private_network), rendition, max_segments)
+    stream_ctx = c2pa_x.make_context(options.c2pa) if streams else None
+    checked_streams = tuple(check_stream(s, stream_opts, stream_ctx) for s in streams)
+    with Progress(show, known) as bar:
+        if fmt == "jsonl" and not extra and not checked_streams:
+            code = _stream_jsonl(stream, judge, version.result(), output, bar)
+        else:
+            results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
+            rep = replace(make_report(results, judge, version.result(), _now()), streams=checked_streams)
+            write_output(_render(fmt, rep), output)
+            for extra_fmt, extra_file in extra:
+                write_output(_render(extra_fmt, rep), extra_file)
+            code = report_mod.exit_code(rep)
+    sys.exit(code)
+
+
+def _extra_reports(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for v in values:
+        fmt, sep, file = v.partition("=")
+        if not sep or fmt not in RENDERERS or not file:
+            raise click.BadParameter(
+                f"'{v}': expected FORMAT=FILE with FORMAT one of {', '.join(sorted(RENDERERS))}", param_hint="--report"
+            )
+        out.append((fmt, file))
+    return tuple(out)
+
+
+def _render(fmt: str, rep: Report) -> str:
+    if fmt == "html":
+        return html_r.render(rep, thumbnails.make(rep.results))
+    return RENDERERS[fmt](rep)
+
+
+def _stream_jsonl(
+    stream: Iterator[tuple[int, Result]], judge: Judge, exiftool: str | None, output: str | None, bar: Progress
+) -> int:
+    """Write each result as it is produced; memory holds counts, not results."""
+    tally = report_mod.Tally()
+    try:
+        fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    try:
+        head = make_report((), judge, exiftool, _now())
+        fh.write(jsonl_r.header_line(head))
+        for _, result in bar.track(stream):
+            tally.add(result)
+            fh.write(jsonl_r.result_line(result))
+            fh.flush()
+        fh.write(jsonl_r.summary_line(tally.to_dict()))
+    finally:
+        if fh is not sys.stdout:
+            fh.close()
+    return tally.exit_code()

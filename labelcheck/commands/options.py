@@ -1,0 +1,152 @@
+"""Options shared by the scanning commands (one ScanOptions), policy loading, and writing output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import policy as policy_mod
+from .. import report as report_mod
+from ..extract.c2pa import C2paSettings
+from ..model import Report
+from ..scan import ScanOptions, ToolMissing, scan
+
+
+def load_policies(refs: tuple[str, ...]) -> tuple[policy_mod.Policy, ...]:
+    try:
+        return tuple(policy_mod.load(r) for r in refs)
+    except policy_mod.PolicyError as exc:
+        click.echo(f"labelcheck: policy error: {exc}", err=True)
+        sys.exit(report_mod.EXIT_POLICY)
+
+
+def build_options(
+    ffprobe_mode: str,
+    trust_anchors: tuple[str, ...],
+    trust_list: str | None,
+    no_trust_list: bool,
+    allow_network: bool,
+    exiftool_timeout: float,
+    policy: tuple[str, ...],
+    fail_on: str,
+    as_of: dt.datetime | None,
+) -> ScanOptions:
+    for pem in trust_anchors + ((trust_list,) if trust_list else ()):
+        if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
+            raise click.BadParameter(f"{pem} holds no PEM certificate", param_hint="--trust-anchors/--trust-list")
+    c2pa = C2paSettings(
+        allow_network=allow_network, trust_anchors=trust_anchors, trust_list="" if no_trust_list else trust_list
+    )
+    return ScanOptions(
+        c2pa=c2pa,
+        exiftool_timeout=exiftool_timeout,
+        ffprobe_mode=ffprobe_mode,
+        policies=load_policies(policy),
+        fail_on=fail_on,
+        as_of=as_of.date() if as_of else None,
+    )
+
+
+def scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
+    try:
+        return scan(paths, options)
+    except ToolMissing as exc:
+        click.echo(f"labelcheck: {exc}", err=True)
+        sys.exit(report_mod.EXIT_TOOL_MISSING)
+
+
+def scan_options(f: Callable[..., None]) -> Callable[..., None]:
+    """The options every scanning command shares, handed to the command as one `options: ScanOptions`."""
+
+    @functools.wraps(f)
+    def wrapper(**kw: Any) -> None:
+        names = (
+            "ffprobe_mode",
+            "trust_anchors",
+            "trust_list",
+            "no_trust_list",
+            "allow_network",
+            "exiftool_timeout",
+            "policy",
+            "fail_on",
+            "as_of",
+        )
+        f(options=build_options(*(kw.pop(n) for n in names)), **kw)
+
+    for option in (
+        click.option(
+            "--ffprobe",
+            "ffprobe_mode",
+            type=click.Choice(["auto", "always", "never"]),
+            default="auto",
+            show_default=True,
+            help="ffprobe for audio/video: auto = only containers exiftool does not read in full (Matroska, WebM, "
+            "MPEG-TS, Ogg, FLAC, AVI); always = every audio/video item.",
+        ),
+        click.option(
+            "--as-of",
+            type=click.DateTime(["%Y-%m-%d"]),
+            default=None,
+            help="Read the policies' calendar (applies_from, escalate) on this day; default today.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["error", "warning"]),
+            default="error",
+            show_default=True,
+            help="The lowest level of a failed rule that makes an item (and the exit code) fail.",
+        ),
+        click.option(
+            "--policy",
+            "-p",
+            multiple=True,
+            metavar="ID|FILE",
+            help="A built-in policy ID or a policy YAML file; repeatable. Default: labelcheck-default.",
+        ),
+        click.option(
+            "--exiftool-timeout",
+            type=click.FloatRange(0.1, 600),
+            default=1.0,
+            show_default=True,
+            help="Seconds exiftool may spend on one file before it is restarted and the file reported.",
+        ),
+        click.option(
+            "--allow-network",
+            is_flag=True,
+            help="Allow fetching remote C2PA manifests and OCSP responses (off by default).",
+        ),
+        click.option("--no-trust-list", is_flag=True, help="Do not use the bundled official C2PA trust list."),
+        click.option(
+            "--trust-list",
+            type=click.Path(exists=True, dir_okay=False),
+            help="A PEM file that replaces the bundled C2PA trust list (e.g. a newer download).",
+        ),
+        click.option(
+            "--trust-anchors",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="Extra trust anchors (PEM), added to the official C2PA trust list. Repeatable.",
+        ),
+    ):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def write_output(text: str, output: str | None) -> None:
+    if not output:
+        click.echo(text, nl=False)
+        return
+    tmp = f"{output}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
