@@ -377,3 +377,38 @@ def test_a_plain_video_file_is_captured_into_fragments_and_checked(tmp_path):
         check=False,
     )
     assert no_segment.returncode == 2 and "--segment" in no_segment.stderr
+
+
+def test_dash_segment_timeline_and_a_slow_server():
+    import time
+
+    mpd = """<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><Period><AdaptationSet>
+      <Representation id="a" bandwidth="1"><SegmentTemplate timescale="90000" initialization="init.mp4"
+      media="seg-$Time$.m4s"><SegmentTimeline><S t="0" d="180000" r="2"/><S d="90000"/></SegmentTimeline>
+      </SegmentTemplate></Representation></AdaptationSet></Period></MPD>"""
+    (rep,) = parse_dash(mpd, "/m/x.mpd", 100)
+    assert [(s.uri, s.start, s.duration) for s in rep.segments] == [
+        ("/m/seg-0.m4s", 0.0, 2.0),
+        ("/m/seg-180000.m4s", 2.0, 2.0),
+        ("/m/seg-360000.m4s", 4.0, 2.0),
+        ("/m/seg-540000.m4s", 6.0, 1.0),
+    ]
+
+    files = {"/p.m3u8": hls(None, ["/slow/s.m4s"]).encode(), "/slow/s.m4s": b"x"}
+    with Server(files) as srv:
+        handler = srv.httpd.RequestHandlerClass
+        original = handler.do_GET
+
+        def slow_get(self):
+            if self.path.startswith("/slow"):
+                time.sleep(3)
+            return original(self)
+
+        handler.do_GET = slow_get
+        t = time.monotonic()
+        result = check_stream(
+            srv.url + "/p.m3u8", StreamOptions(FetchOptions(timeout=0.5, retries=0, allow_private=True)), CTX
+        )
+        assert time.monotonic() - t < 10  # bounded by the timeout, not by the server
+    (seg,) = result.renditions[0].segments
+    assert seg.errors and "Timeout" in seg.errors[0]

@@ -128,11 +128,24 @@ def parse_dash(text: str, base: str, max_segments: int) -> list[Rendition]:
                 start_no = int(tmpl.get("startNumber", "1"))
                 if tmpl.get("initialization"):
                     init = resolve(base, fill(tmpl.get("initialization", "")))
-                count = int(total // dur) + (1 if total % dur else 0) if dur and total else 0
-                for n in range(min(count, max_segments)):
-                    segs.append(
-                        Segment(start_no + n, resolve(base, fill(tmpl.get("media", ""), start_no + n)), n * dur, dur)
-                    )
+                timeline = tmpl.find(f"{ns}SegmentTimeline")
+                if timeline is not None:  # explicit times: <S t= d= r=/>, media named by $Time$ or $Number$
+                    t = 0
+                    for s in timeline.findall(f"{ns}S"):
+                        t = int(s.get("t", t))
+                        d = int(s.get("d", "0"))
+                        for _ in range(int(s.get("r", "0")) + 1):
+                            if len(segs) >= max_segments or d <= 0:
+                                break
+                            number = start_no + len(segs)
+                            media = fill(tmpl.get("media", ""), number).replace("$Time$", str(t))
+                            segs.append(Segment(number, resolve(base, media), t / timescale, d / timescale))
+                            t += d
+                else:
+                    count = int(total // dur) + (1 if total % dur else 0) if dur and total else 0
+                    for n in range(min(count, max_segments)):
+                        media = fill(tmpl.get("media", ""), start_no + n)
+                        segs.append(Segment(start_no + n, resolve(base, media), n * dur, dur))
             else:
                 slist = rep.find(f"{ns}SegmentList")
                 if slist is not None:
