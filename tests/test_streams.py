@@ -184,7 +184,7 @@ def test_unsigned_ffmpeg_hls_has_no_valid_manifest_and_label_changes(tmp_path):
     (out / "labelled.m3u8").write_text(text)
     result = check_stream(str(out / "labelled.m3u8"), StreamOptions(), CTX)
     (rend,) = result.renditions
-    assert rend.manifest_label == "none" and all(s.state is None for s in rend.segments)
+    assert rend.manifest_label == "none" and all(s.state is None and not s.errors for s in rend.segments)
     assert rend.findings[0].startswith(f"segments 0–{len(rend.segments) - 1} (00:00:00–")
     assert all(s.label == "fully_ai" and s.label_source == "daterange" for s in rend.segments)
 
@@ -412,3 +412,24 @@ def test_dash_segment_timeline_and_a_slow_server():
         assert time.monotonic() - t < 10  # bounded by the timeout, not by the server
     (seg,) = result.renditions[0].segments
     assert seg.errors and "Timeout" in seg.errors[0]
+
+
+def test_streams_in_csv_sarif_and_the_schema(tmp_path):
+    import csv
+    import io
+    import json
+
+    from labelcheck import report as report_mod
+    from labelcheck.model import Report
+    from labelcheck.render import csv as csv_r
+    from labelcheck.render import sarif as sarif_r
+
+    out = make_hls(tmp_path / "hls", 2, "index.m3u8")
+    stream = check_stream(str(out / "index.m3u8"), StreamOptions(), CTX)
+    rep = Report("0", "0", None, "2026-11-22T00:00:00+00:00", (), (), "2026-11-22", "error", (stream,))
+    report_mod.validate(report_mod.to_dict(rep))
+    rows = list(csv.DictReader(io.StringIO(csv_r.render(rep))))
+    assert rows[0]["media_type"] == "stream/hls" and "no valid manifest" in rows[0]["failed_rules"]
+    sarif = json.loads(sarif_r.render(rep))
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "stream/continuity"
+    assert report_mod.exit_code(rep) == report_mod.EXIT_NONCOMPLIANT

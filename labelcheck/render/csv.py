@@ -61,4 +61,26 @@ def render(report: Report) -> str:
                 " | ".join(ev.notes),
             ]
         )
+    for st in report.streams:  # one row per stream rendition: its timeline summarised
+        for rend in st.renditions or ():
+            valid = sum(1 for g in rend.segments if g.state in ("Valid", "Trusted"))
+            row = dict.fromkeys(COLUMNS, "")
+            row |= {
+                "target": f"{display_path(st.target)}#{rend.name}",
+                "media_type": f"stream/{st.kind}",
+                "status": st.status.value,
+                "ai_status": rend.manifest_label,
+                "validation_state": f"{valid}/{len(rend.segments)} segments valid",
+                "failed_rules": " | ".join(rend.findings),
+            }
+            w.writerow([row[c] for c in COLUMNS])
+        if not st.renditions:
+            row = dict.fromkeys(COLUMNS, "")
+            row |= {
+                "target": display_path(st.target),
+                "media_type": f"stream/{st.kind}",
+                "status": st.status.value,
+                "errors": " | ".join(st.errors),
+            }
+            w.writerow([row[c] for c in COLUMNS])
     return buf.getvalue()

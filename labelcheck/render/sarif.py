@@ -47,6 +47,30 @@ def render(report: Report) -> str:
                     "properties": {"ai_status": r.classification.status.value, "sha256": r.evidence.sha256},
                 }
             )
+    for st in report.streams:
+        problems = [(rend.name, f) for rend in st.renditions for f in rend.findings] + [
+            ("playlist", e) for e in st.errors
+        ]
+        for name, text in problems:
+            rules.setdefault(
+                "stream/continuity",
+                {
+                    "id": "stream/continuity",
+                    "name": "continuity",
+                    "shortDescription": {"text": "provenance and label continuity along a stream's timeline"},
+                    "fullDescription": {"text": "every segment carries a valid manifest and the label does not change"},
+                    "properties": {"policy": "stream"},
+                },
+            )
+            results.append(
+                {
+                    "ruleId": "stream/continuity",
+                    "level": "error" if st.status.value == "error" else "warning",
+                    "kind": "fail",
+                    "message": {"text": f"{name}: {text}"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(st.target)}}}],
+                }
+            )
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

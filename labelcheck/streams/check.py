@@ -52,17 +52,18 @@ def _fragment(init: bytes, data: bytes, ctx: c2pa.Context) -> tuple[str | None, 
             return store.validation_state, store.failures
 
 
-def _init_label(init: bytes, ctx: c2pa.Context) -> str:
+def _init_manifest(init: bytes, ctx: c2pa.Context) -> tuple[bool, str]:
+    """(whether the init segment carries a manifest, what it declares)."""
     try:
         reader = c2pa.Reader.try_create("video/mp4", io.BytesIO(init), context=ctx)
     except c2pa.C2paError:
-        return "none"
+        return True, "none"  # a manifest that cannot be read: its fragments will say why
     if reader is None:
-        return "none"
+        return False, "none"
     with reader:
         store = c2pa_x.store_from_json(json.loads(reader.json()), reader.get_validation_state(), True, None)
     verdict = classify_manifest(store, store.active)
-    return verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
+    return True, verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
 
 
 def _runs(
@@ -104,6 +105,7 @@ class InitSegment:
     data: bytes | None
     label: str
     problem: str | None = None
+    has_manifest: bool = False
 
     @classmethod
     def load(cls, uri: str | None, opts: StreamOptions, ctx: c2pa.Context) -> InitSegment:
@@ -113,7 +115,8 @@ class InitSegment:
             data = fetch(uri, opts.fetch)
         except FetchError as exc:
             return cls(None, "none", f"init segment not fetched: {exc}")
-        return cls(data, _init_label(data, ctx))
+        has_manifest, label = _init_manifest(data, ctx)
+        return cls(data, label, None, has_manifest)
 
 
 def check_segment(
@@ -127,7 +130,7 @@ def check_segment(
     try:
         data = fetch(seg.uri, opts.fetch)
         timed = segment_label(data)
-        if init.data is not None:
+        if init.data is not None and init.has_manifest:  # no manifest: nothing to validate, not an error
             state, failures = _fragment(init.data, data, ctx)
     except FetchError as exc:
         errors = (str(exc),)
