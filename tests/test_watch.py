@@ -52,8 +52,12 @@ def start(inbox: Path, reports: Path, *extra: str) -> subprocess.Popen:
 
 
 def counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as con:
-        return dict(con.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall())
+    """Items by state; empty while the service is still creating its database."""
+    try:
+        with sqlite3.connect(db) as con:
+            return dict(con.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall())
+    except sqlite3.OperationalError:
+        return {}
 
 
 def wait_for(cond, timeout: float) -> bool:
