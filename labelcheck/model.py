@@ -55,6 +55,7 @@ class Kind(str, Enum):
     TDM = "tdm"  # TDMRep reservation / policy
     PROVENANCE_REF = "provenance_ref"  # dcterms:provenance or another remote manifest reference
     CONTAINER = "container"  # codec / container facts
+    STREAM_LABEL = "stream_label"  # an AI status named by a stream's own carrier (EXT-X-DATERANGE X-, emsg ID3)
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,7 @@ class RenditionResult:
     segments: tuple[SegmentResult, ...]
     findings: tuple[str, ...]  # continuity: gaps in valid manifests, label changes, fetch failures
     total_segments: int  # as listed in the playlist (more than checked when capped)
+    manifest: C2paStore | None = None  # the init segment's manifest store, as c2pa-python read it
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,7 @@ class StreamResult:
     status: ItemStatus
     renditions: tuple[RenditionResult, ...]
     errors: tuple[str, ...] = ()
+    result: Result | None = None  # the policies applied to the stream as a whole
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,11 @@ def summary(results: tuple[Result, ...] | list[Result]) -> dict[str, Any]:
 
 
 def stream_dict(s: StreamResult) -> dict[str, Any]:
-    return {
+    judged = {}
+    if s.result is not None:
+        whole = result_dict(s.result)
+        judged = {"ai": whole["ai"], "findings": whole["findings"], "labels": whole["labels"]}
+    return judged | {
         "target": display_path(s.target),
         "kind": s.kind,
         "status": s.status.value,

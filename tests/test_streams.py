@@ -433,3 +433,38 @@ def test_streams_in_csv_sarif_and_the_schema(tmp_path):
     sarif = json.loads(sarif_r.render(rep))
     assert sarif["runs"][0]["results"][0]["ruleId"] == "stream/continuity"
     assert report_mod.exit_code(rep) == report_mod.EXIT_NONCOMPLIANT
+
+
+@needs_pair
+def test_policies_apply_to_the_stream_as_a_whole(tmp_path):
+    import json
+    import sys
+
+    (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
+    (tmp_path / "f.m4s").write_bytes((PAIR / "dash1.m4s").read_bytes())
+    labelled = '#EXT-X-DATERANGE:ID="ai",START-DATE="2026-01-01T00:00:00Z",X-AI-LABEL="fully-ai-generated"'
+    (tmp_path / "s.m3u8").write_text(hls("init.mp4", ["f.m4s", "f.m4s"], labelled))
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelcheck.cli",
+            "check",
+            str(tmp_path / "s.m3u8"),
+            "-p",
+            "eu-ai-act-art50",
+            "--as-of",
+            "2026-12-15",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert p.returncode == 1, p.stderr
+    stream = json.loads(p.stdout)["streams"][0]
+    assert stream["ai"]["status"] == "fully_ai" and stream["ai"]["basis"] == "non_standard"
+    mark = next(f for f in stream["findings"] if f["rule"] == "art50-2-machine-readable-mark")
+    assert mark["status"] == "fail" and "without a standard" in mark["message"]  # a DATERANGE is no standard label
+    integrity = next(f for f in stream["findings"] if f["rule"] == "cop-1-1-signed-metadata-intact")
+    assert integrity["status"] == "pass" and "Valid" in integrity["message"]  # the fragments validated

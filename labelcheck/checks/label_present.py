@@ -77,7 +77,8 @@ def check(subject: Subject, options: dict[str, Any]) -> Outcome:
             f"AI content ({status}) whose label does not conform: {found[0].problems[0]}",
             f"fix the label so it conforms; {remediation(holdable, status)}",
         )
-    basis = subject.classification.evidence[0].reason if subject.classification.evidence else "heuristics"
+    cls = subject.classification
+    basis = next((d.reason for d in cls.evidence if d.status is cls.status), "heuristics")  # what decided
     return Outcome(
         FindingStatus.FAIL,
         f"AI content ({status}) without a standard machine-readable label in "

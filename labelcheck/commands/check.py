@@ -29,7 +29,7 @@ from ..render import sarif as sarif_r
 from ..render import table as table_r
 from ..runner import RunOptions, run
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
-from ..streams.check import StreamOptions, check_stream
+from ..streams.check import StreamOptions, check_stream, judge_stream
 from ..streams.fetch import FetchOptions, is_url
 from ..streams.playlist import is_playlist
 from .options import scan_options, write_output
@@ -149,7 +149,7 @@ def check(
     show = sys.stderr.isatty() if progress is None else progress
     stream_opts = StreamOptions(FetchOptions(allow_private=allow_private_network), rendition, max_segments)
     stream_ctx = c2pa_x.make_context(options.c2pa) if streams else None
-    checked_streams = tuple(check_stream(s, stream_opts, stream_ctx) for s in streams)
+    checked_streams = tuple(judge_stream(check_stream(s, stream_opts, stream_ctx), judge) for s in streams)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
             code = _stream_jsonl(stream, judge, version.result(), output, bar)

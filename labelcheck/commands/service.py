@@ -15,7 +15,7 @@ from ..extract import c2pa as c2pa_x
 from ..render import json as json_r
 from ..runner import RunOptions
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
-from ..streams.check import StreamOptions
+from ..streams.check import StreamOptions, judge_stream
 from ..streams.fetch import FetchOptions
 from .options import scan_options, write_output
 
@@ -204,8 +204,9 @@ def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float 
         )
     finally:
         store.close()
+    judge = Judge.from_options(options)
     rep = replace(
-        make_report((), Judge.from_options(options), exiftool_version(options.exiftool), _now()), streams=(result,)
+        make_report((), judge, exiftool_version(options.exiftool), _now()), streams=(judge_stream(result, judge),)
     )
     write_output(json_r.render(rep), str(reports / "stream-report.json"))
     return report_mod.exit_code(rep)

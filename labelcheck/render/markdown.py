@@ -45,6 +45,12 @@ def render(report: Report) -> str:
     for st in report.streams:
         lines += ["", f"### Stream `{_cell(display_path(st.target))}` ({st.kind}): **{st.status.value}**", ""]
         lines += [f"- error: {_cell(e)}" for e in st.errors]
+        if st.result is not None:
+            lines += [
+                f"- `{f.policy}/{f.rule}` ({f.level}): {_cell(f.message)}"
+                for f in st.result.findings
+                if f.status.value in ("fail", "error")
+            ]
         for rend in st.renditions:
             lines.append(
                 f"- rendition `{rend.name}`: {len(rend.segments)} of {rend.total_segments} segments checked; "

@@ -45,6 +45,13 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
         console.print(f"stream {escape(display_path(st.target))} ({st.kind}): {st.status.value}")
         for e in st.errors:
             console.print(f"  error: {escape(e)}")
+        if st.result is not None:
+            console.print(
+                f"  as a whole: {st.result.classification.status.value} ({st.result.classification.basis.value})"
+            )
+            for f in st.result.findings:
+                if f.status.value in ("fail", "error"):
+                    console.print(f"    {escape(f.policy)}/{escape(f.rule)} ({f.level}): {escape(f.message)}")
         for rend in st.renditions:
             valid = sum(1 for seg in rend.segments if seg.state in ("Valid", "Trusted"))
             console.print(

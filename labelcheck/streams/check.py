@@ -6,14 +6,26 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import c2pa
 
 from .. import vocab
 from ..classify import classify_manifest
 from ..extract import c2pa as c2pa_x
-from ..model import AiStatus, ItemStatus, RenditionResult, SegmentResult, StreamResult
+from ..model import (
+    AiStatus,
+    C2paStore,
+    Evidence,
+    ItemStatus,
+    Kind,
+    RenditionResult,
+    SegmentResult,
+    Signal,
+    StreamResult,
+    ToolError,
+)
+from ..scan import Judge
 from .fetch import FetchError, FetchOptions, fetch
 from .playlist import Rendition, Segment, Variant, parse_dash, parse_hls
 from .timed import segment_label
@@ -52,18 +64,18 @@ def _fragment(init: bytes, data: bytes, ctx: c2pa.Context) -> tuple[str | None, 
             return store.validation_state, store.failures
 
 
-def _init_manifest(init: bytes, ctx: c2pa.Context) -> tuple[bool, str]:
-    """(whether the init segment carries a manifest, what it declares)."""
+def _init_manifest(init: bytes, ctx: c2pa.Context) -> tuple[C2paStore | None, str]:
+    """(the init segment's manifest store, or None when it has none; what it declares)."""
     try:
         reader = c2pa.Reader.try_create("video/mp4", io.BytesIO(init), context=ctx)
     except c2pa.C2paError:
-        return True, "none"  # a manifest that cannot be read: its fragments will say why
+        return C2paStore(present=True), "none"  # a manifest that cannot be read: its fragments will say why
     if reader is None:
-        return False, "none"
+        return None, "none"
     with reader:
         store = c2pa_x.store_from_json(json.loads(reader.json()), reader.get_validation_state(), True, None)
     verdict = classify_manifest(store, store.active)
-    return True, verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
+    return store, verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
 
 
 def _runs(
@@ -105,7 +117,7 @@ class InitSegment:
     data: bytes | None
     label: str
     problem: str | None = None
-    has_manifest: bool = False
+    store: C2paStore | None = None
 
     @classmethod
     def load(cls, uri: str | None, opts: StreamOptions, ctx: c2pa.Context) -> InitSegment:
@@ -115,8 +127,8 @@ class InitSegment:
             data = fetch(uri, opts.fetch)
         except FetchError as exc:
             return cls(None, "none", f"init segment not fetched: {exc}")
-        has_manifest, label = _init_manifest(data, ctx)
-        return cls(data, label, None, has_manifest)
+        store, label = _init_manifest(data, ctx)
+        return cls(data, label, None, store)
 
 
 def check_segment(
@@ -130,7 +142,7 @@ def check_segment(
     try:
         data = fetch(seg.uri, opts.fetch)
         timed = segment_label(data)
-        if init.data is not None and init.has_manifest:  # no manifest: nothing to validate, not an error
+        if init.data is not None and init.store is not None:  # no manifest: nothing to validate, not an error
             state, failures = _fragment(init.data, data, ctx)
     except FetchError as exc:
         errors = (str(exc),)
@@ -158,7 +170,9 @@ def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> Re
     if len(r.segments) > opts.max_segments:
         findings.append(f"the playlist lists {len(r.segments)} segments; the first {opts.max_segments} were checked")
     findings += continuity(results)
-    return RenditionResult(r.name, r.bandwidth, r.init, label, tuple(results), tuple(findings), len(r.segments))
+    return RenditionResult(
+        r.name, r.bandwidth, r.init, label, tuple(results), tuple(findings), len(r.segments), init.store
+    )
 
 
 def _renditions(ref: str, opts: StreamOptions) -> tuple[str, list[Rendition]]:
@@ -206,3 +220,36 @@ def check_stream(ref: str, opts: StreamOptions, ctx: c2pa.Context) -> StreamResu
     else:
         status = ItemStatus.PASS
     return StreamResult(ref, kind, status, results)
+
+
+def stream_evidence(st: StreamResult) -> Evidence:
+    """The stream as one item: its first rendition's manifest, with the integrity its fragments showed (Invalid
+    when any fragment failed), and the labels its own carriers named along the timeline."""
+    rend = st.renditions[0] if st.renditions else None
+    store = C2paStore(present=False)
+    if rend is not None and rend.manifest is not None:
+        states = [s.state for s in rend.segments if s.state is not None]
+        state = "Invalid" if "Invalid" in states or not states else min(states, key=("Trusted", "Valid").index)
+        failures = tuple(sorted({f for s in rend.segments for f in s.failures}))
+        store = replace(
+            rend.manifest,
+            validation_state=state if states else rend.manifest.validation_state,
+            failures=failures or rend.manifest.failures,
+        )
+    labels = sorted(
+        {(s.label_source, s.label) for r in st.renditions for s in r.segments if s.label_source in ("id3", "daterange")}
+    )
+    signals = tuple(Signal("stream", Kind.STREAM_LABEL, f"{src} label", label, src) for src, label in labels)
+    errors = tuple(ToolError("input", e) for e in st.errors)
+    # What the segments are (fMP4 with an init segment, else MPEG-TS): that decides which carriers they can hold.
+    mime = "video/mp4" if any(r.init for r in st.renditions) else "video/mp2t"
+    return Evidence(st.target, mime, "video", 0, None, store, signals, errors)
+
+
+def judge_stream(st: StreamResult, judge: Judge) -> StreamResult:
+    """The policies applied to the stream as a whole; the stream fails on a failed rule or a continuity break."""
+    result = judge(stream_evidence(st))
+    status = st.status
+    if status is not ItemStatus.ERROR and result.status is ItemStatus.FAIL:
+        status = ItemStatus.FAIL
+    return replace(st, result=result, status=status)
