@@ -32,7 +32,7 @@ from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_
 from ..streams.check import StreamOptions, check_stream, judge_stream
 from ..streams.fetch import FetchOptions, is_url
 from ..streams.playlist import is_playlist
-from .options import scan_options, write_output
+from .options import item_timeout_option, scan_options, write_output
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "table": table_r.render,
@@ -80,13 +80,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     show_default=True,
     help="Worker processes, each with its own exiftool (0: in this process, without a time limit).",
 )
-@click.option(
-    "--item-timeout",
-    type=click.FloatRange(1, 86400),
-    default=60.0,
-    show_default=True,
-    help="Seconds one item may take (plus 10 s per GB) before its worker is replaced and the item reported.",
-)
+@item_timeout_option
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on a Dask distributed cluster (see README).")
 @click.option(
     "--rendition",

@@ -62,6 +62,16 @@ def scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
         sys.exit(report_mod.EXIT_TOOL_MISSING)
 
 
+# The per-item time limit of the worker pool, shared by `check` and `watch`.
+item_timeout_option = click.option(
+    "--item-timeout",
+    type=click.FloatRange(1, 86400),
+    default=60.0,
+    show_default=True,
+    help="Seconds one item may take (plus 10 s per GB) before its worker is replaced and the item reported.",
+)
+
+
 def scan_options(f: Callable[..., None]) -> Callable[..., None]:
     """The options every scanning command shares, handed to the command as one `options: ScanOptions`."""
 

@@ -17,7 +17,7 @@ from ..runner import RunOptions
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
 from ..streams.check import StreamOptions, judge_stream
 from ..streams.fetch import FetchOptions
-from .options import scan_options, write_output
+from .options import item_timeout_option, scan_options, write_output
 
 
 @click.command()
@@ -73,7 +73,7 @@ from .options import scan_options, write_output
     help="Times an item may stop the checker (crash, kill, hang) before it is marked failed.",
 )
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=os.cpu_count() or 1, show_default=True)
-@click.option("--item-timeout", type=click.FloatRange(1, 86400), default=60.0, show_default=True)
+@item_timeout_option
 @click.option("--once", is_flag=True, help="Check what is there (settled), then stop.")
 @scan_options
 def watch(
