@@ -27,7 +27,7 @@ from ..model import (
 )
 from ..scan import Judge
 from .fetch import FetchError, FetchOptions, fetch
-from .playlist import Rendition, Segment, Variant, parse_dash, parse_hls
+from .playlist import Rendition, Segment, Variant, choose, parse_dash, parse_hls
 from .timed import segment_label
 
 VALID = ("Valid", "Trusted")
@@ -181,25 +181,17 @@ def _renditions(ref: str, opts: StreamOptions) -> tuple[str, list[Rendition]]:
         parsed = parse_hls(text, ref)
         if isinstance(parsed, Rendition):
             return "hls", [parsed]
-        variants: list[Variant] = parsed
-        if opts.rendition == "best":
-            variants = sorted(variants, key=lambda v: v.bandwidth or 0)[-1:]
-        elif opts.rendition != "all":
-            variants = [v for v in variants if v.name == opts.rendition or v.name.split("@")[0] == opts.rendition]
-        out = []
-        for v in variants:
-            media = parse_hls(fetch(v.uri, opts.fetch).decode("utf-8", "replace"), v.uri)
-            if isinstance(media, Rendition):
-                out.append(
-                    Rendition(v.name, v.bandwidth, media.init, media.segments, media.ended, media.target_duration)
-                )
-        return "hls", out
-    reps = parse_dash(text, ref, opts.max_segments + 1)
-    if opts.rendition == "best":
-        reps = sorted(reps, key=lambda r: r.bandwidth or 0)[-1:]
-    elif opts.rendition != "all":
-        reps = [r for r in reps if r.name == opts.rendition]
-    return "dash", reps
+        loaded = (load_variant(v, opts) for v in choose(parsed, opts.rendition))
+        return "hls", [r for r in loaded if r is not None]
+    return "dash", choose(parse_dash(text, ref, opts.max_segments + 1), opts.rendition)
+
+
+def load_variant(v: Variant, opts: StreamOptions) -> Rendition | None:
+    """A master playlist's variant as a rendition (None when it is itself a master playlist)."""
+    media = parse_hls(fetch(v.uri, opts.fetch).decode("utf-8", "replace"), v.uri)
+    if not isinstance(media, Rendition):
+        return None
+    return Rendition(v.name, v.bandwidth, media.init, media.segments, media.ended, media.target_duration)
 
 
 def check_stream(ref: str, opts: StreamOptions, ctx: c2pa.Context) -> StreamResult:

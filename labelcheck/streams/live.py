@@ -13,9 +13,9 @@ import c2pa
 
 from ..model import ItemStatus, RenditionResult, SegmentResult, StreamResult
 from ..watch.service import log
-from .check import InitSegment, StreamOptions, check_segment, continuity, daterange_label
+from .check import InitSegment, StreamOptions, check_segment, continuity, daterange_label, load_variant
 from .fetch import FetchError, fetch
-from .playlist import Rendition, Variant, parse_hls
+from .playlist import Rendition, choose, parse_hls
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_segments (
@@ -96,17 +96,12 @@ def _media_playlist(ref: str, opts: StreamOptions) -> Rendition:
     parsed = parse_hls(fetch(ref, opts.fetch).decode("utf-8", "replace"), ref)
     if isinstance(parsed, Rendition):
         return parsed
-    variants: list[Variant] = sorted(parsed, key=lambda v: v.bandwidth or 0)
-    pick = (
-        variants[-1]
-        if opts.rendition in ("best", "all")
-        else next(
-            (v for v in variants if v.name == opts.rendition or v.name.split("@")[0] == opts.rendition), variants[-1]
-        )
-    )
-    media = parse_hls(fetch(pick.uri, opts.fetch).decode("utf-8", "replace"), pick.uri)
-    if not isinstance(media, Rendition):
-        raise FetchError(f"{pick.uri}: a master playlist where a media playlist was expected")
+    # One rendition is followed: the one named (the lowest bandwidth of that name), else the best.
+    parsed = sorted(parsed, key=lambda v: v.bandwidth or 0)
+    pick = (choose(parsed, opts.rendition) if opts.rendition != "all" else []) or choose(parsed, "best")
+    media = load_variant(pick[0], opts)
+    if media is None:
+        raise FetchError(f"{pick[0].uri}: a master playlist where a media playlist was expected")
     return media
 
 

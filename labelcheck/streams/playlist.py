@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import TypeVar
 
 import m3u8
 
@@ -38,6 +39,18 @@ class Variant:
     name: str
     uri: str
     bandwidth: int | None
+
+
+Choice = TypeVar("Choice", Variant, Rendition)
+
+
+def choose(items: list[Choice], rendition: str) -> list[Choice]:
+    """What `--rendition` selects: all, the best (highest bandwidth), or those named NAME (or NAME@bandwidth)."""
+    if rendition == "all":
+        return list(items)
+    if rendition == "best":
+        return sorted(items, key=lambda i: i.bandwidth or 0)[-1:]
+    return [i for i in items if i.name == rendition or i.name.split("@")[0] == rendition]
 
 
 def is_playlist(ref: str, head: bytes = b"") -> bool:
