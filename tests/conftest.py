@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,21 @@ FIXTURES = ROOT / "fixtures"
 MEDIA = FIXTURES / "media"
 TEST_CA = FIXTURES / "certs" / "test-ca.pem"
 CORPUS = Path(os.environ.get("LABELCHECK_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def run_cli(
+    *args: Any, env: dict[str, str] | None = None, cwd: Any = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The installed command line as a real process (`python -m labelcheck.cli ...`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "labelcheck.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def fixture_manifest() -> dict[str, Any]:

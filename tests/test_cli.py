@@ -2,23 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 
-from conftest import MEDIA, TEST_CA
+from conftest import MEDIA, TEST_CA, run_cli
 
 from labelcheck import report as report_mod
 
-
-def run(*args, env=None, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "labelcheck.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+run = run_cli
 
 
 def test_check_passes_with_exit_0_and_valid_json():

@@ -1,12 +1,10 @@
 """Policies: loading and validation errors, extends, the law's calendar, fail-on, built-in policies end to end."""
 
 import datetime as dt
-import subprocess
-import sys
 import textwrap
 
 import pytest
-from conftest import MEDIA, TEST_CA, checked_scan
+from conftest import MEDIA, TEST_CA, checked_scan, run_cli
 
 from labelcheck import policy
 from labelcheck.model import FindingStatus
@@ -160,14 +158,7 @@ def test_circular_extends_is_an_error(tmp_path):
         policy.load(str(tmp_path / "a.yaml"))
 
 
-def cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "labelcheck.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+cli = run_cli
 
 
 def test_cli_policy_error_exits_3_in_one_line_and_checks_nothing(tmp_path):

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from conftest import MEDIA
+from conftest import MEDIA, run_cli
 
 TOKEN = "t0k3n-for-the-tests-only"
 
@@ -139,23 +139,8 @@ def test_openapi_is_served(server):
 
 
 def test_refuses_to_bind_beyond_loopback_without_a_token(tmp_path):
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelcheck.cli",
-            "serve",
-            "--reports",
-            str(tmp_path),
-            "--host",
-            "0.0.0.0",
-            "--port",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
+    p = run_cli(
+        "serve", "--reports", tmp_path, "--host", "0.0.0.0", "--port", "0", timeout=60, env={"PATH": "/usr/bin:/bin"}
     )
     assert p.returncode == 2 and "without --token" in p.stderr
 
@@ -254,13 +239,7 @@ def test_dashboard_filters_by_policy_and_status(server):
 def test_a_bad_config_file_is_a_named_usage_error(tmp_path):
     cfg = tmp_path / "labelcheck.toml"
     cfg.write_text('[server]\nport = "eighty"\n')
-    p = subprocess.run(
-        [sys.executable, "-m", "labelcheck.cli", "serve", "--config", str(cfg), "--reports", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    p = run_cli("serve", "--config", cfg, "--reports", tmp_path / "r", timeout=60)
     assert p.returncode == 2 and "server/port" in p.stderr and "labelcheck.toml" in p.stderr
 
 

@@ -8,7 +8,7 @@ import subprocess
 import threading
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, run_cli
 
 from labelcheck.extract import c2pa as c2pa_x
 from labelcheck.streams.check import StreamOptions, check_stream, clock
@@ -210,16 +210,9 @@ def test_faults_are_findings_not_crashes(tmp_path):
 
 def test_cli_checks_a_stream(tmp_path):
     import json
-    import sys
 
     (tmp_path / "a.m3u8").write_text(hls(None, []))
-    p = subprocess.run(
-        [sys.executable, "-m", "labelcheck.cli", "check", str(tmp_path / "a.m3u8")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    p = run_cli("check", str(tmp_path / "a.m3u8"))
     doc = json.loads(p.stdout)
     assert doc["streams"][0]["kind"] == "hls" and p.returncode == 0
 
@@ -269,29 +262,13 @@ def test_live_playlist_is_followed_to_the_end_once(tmp_path):
 @needs_pair
 def test_cli_watch_stream_writes_a_timeline_report(tmp_path):
     import json
-    import sys
 
     from labelcheck import report as report_mod
 
     (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
     (tmp_path / "f.m4s").write_bytes((PAIR / "dash1.m4s").read_bytes())
     (tmp_path / "live.m3u8").write_text(hls("init.mp4", ["f.m4s", "f.m4s"]))
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelcheck.cli",
-            "watch",
-            "--stream",
-            str(tmp_path / "live.m3u8"),
-            "--reports",
-            str(tmp_path / "r"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    p = run_cli("watch", "--stream", str(tmp_path / "live.m3u8"), "--reports", str(tmp_path / "r"))
     assert p.returncode == 0, p.stderr
     doc = json.loads((tmp_path / "r" / "stream-report.json").read_text())
     report_mod.validate(doc)
@@ -334,47 +311,16 @@ def test_emsg_id3_labels_in_fragments(tmp_path):
 
 def test_a_plain_video_file_is_captured_into_fragments_and_checked(tmp_path):
     import json
-    import sys
 
     from conftest import MEDIA
 
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelcheck.cli",
-            "watch",
-            "--stream",
-            str(MEDIA / "c2pa_fully_ai.mp4"),
-            "--segment",
-            "0.5",
-            "--reports",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    p = run_cli("watch", "--stream", str(MEDIA / "c2pa_fully_ai.mp4"), "--segment", "0.5", "--reports", str(tmp_path))
     assert p.returncode == 1, p.stderr  # remuxing drops the file's manifest: the fragments carry none
     rend = json.loads((tmp_path / "stream-report.json").read_text())["streams"][0]["renditions"][0]
     assert rend["segments"] and all(s["state"] is None for s in rend["segments"])
     assert "no valid manifest" in rend["findings"][0]
-    no_segment = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelcheck.cli",
-            "watch",
-            "--stream",
-            str(MEDIA / "c2pa_fully_ai.mp4"),
-            "--reports",
-            str(tmp_path / "x"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    no_segment = run_cli(
+        "watch", "--stream", str(MEDIA / "c2pa_fully_ai.mp4"), "--reports", str(tmp_path / "x"), timeout=60
     )
     assert no_segment.returncode == 2 and "--segment" in no_segment.stderr
 
@@ -438,29 +384,12 @@ def test_streams_in_csv_sarif_and_the_schema(tmp_path):
 @needs_pair
 def test_policies_apply_to_the_stream_as_a_whole(tmp_path):
     import json
-    import sys
 
     (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
     (tmp_path / "f.m4s").write_bytes((PAIR / "dash1.m4s").read_bytes())
     labelled = '#EXT-X-DATERANGE:ID="ai",START-DATE="2026-01-01T00:00:00Z",X-AI-LABEL="fully-ai-generated"'
     (tmp_path / "s.m3u8").write_text(hls("init.mp4", ["f.m4s", "f.m4s"], labelled))
-    p = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelcheck.cli",
-            "check",
-            str(tmp_path / "s.m3u8"),
-            "-p",
-            "eu-ai-act-art50",
-            "--as-of",
-            "2026-12-15",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    p = run_cli("check", str(tmp_path / "s.m3u8"), "-p", "eu-ai-act-art50", "--as-of", "2026-12-15")
     assert p.returncode == 1, p.stderr
     stream = json.loads(p.stdout)["streams"][0]
     assert stream["ai"]["status"] == "fully_ai" and stream["ai"]["basis"] == "non_standard"
