@@ -164,10 +164,6 @@ class ExifToolSession:
         self.restarts = 0
         self._tool: BoundedExifTool | None = None
 
-    @property
-    def version(self) -> str | None:
-        return self._ensure().version if self.available() else None
-
     def available(self) -> bool:
         return shutil.which(self.executable) is not None
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,6 @@ def wanted(media: MediaType, mode: str) -> bool:
     if not media.is_av or mode == "never":
         return False
     return mode == "always" or media.mime not in EXIFTOOL_COVERS
-
-
-def available(cmd: str = "ffprobe") -> bool:
-    return shutil.which(cmd) is not None
 
 
 def start(path: Path, cmd: str = "ffprobe") -> subprocess.Popen[bytes] | ToolError:

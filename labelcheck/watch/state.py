@@ -116,15 +116,6 @@ class State:
         with self._tx() as db:
             db.execute("UPDATE items SET routed_to=?, updated_at=? WHERE id=?", (where, _now(), item_id))
 
-    def requeue(self, item_id: int) -> None:
-        """Give an item in hand back to the queue (graceful shutdown): the attempt does not count."""
-        with self._tx() as db:
-            db.execute(
-                "UPDATE items SET state='queued', attempts=MAX(attempts-1, 0), updated_at=? "
-                "WHERE id=? AND state='checking'",
-                (_now(), item_id),
-            )
-
     def recover(self) -> tuple[int, int]:
         """After a crash: versions left `checking` are requeued, or failed past the attempt limit.
         Returns (requeued, failed)."""
