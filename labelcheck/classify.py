@@ -140,6 +140,14 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
     return inception  # an unrecognised dst, or None
 
 
+def manifest_declares(store: C2paStore) -> tuple[str, str]:
+    """What the active manifest declares, as a status word ("none" when it declares nothing), and why."""
+    verdict = classify_manifest(store, store.active)
+    if verdict is None or verdict.status is AiStatus.UNKNOWN:
+        return "none", verdict.reason if verdict else ""
+    return verdict.status.value, verdict.reason
+
+
 def _c2pa_decisions(store: C2paStore) -> list[Decision]:
     if not store.present and not store.remote_url:
         return []

@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from . import resources, vocab
-from .classify import classify_manifest, parse_aigc, training_use
-from .model import AiStatus, Evidence, Kind, LabelRecord, Signal
+from .classify import manifest_declares, parse_aigc, training_use
+from .model import Evidence, Kind, LabelRecord, Signal
 
 # Which schema validates which payload.
 SCHEMAS = {
@@ -64,21 +64,12 @@ def _c2pa_records(ev: Evidence) -> list[LabelRecord]:
                     )
             else:
                 ai_problems += [f"{where}: {p}" for p in found]
-    verdict = classify_manifest(store, store.active)
-    declares = verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
-    specific = bool(verdict) and "dst=" in (verdict.reason if verdict else "")
+    declares, reason = manifest_declares(store)
+    specific = "dst=" in reason
     records.insert(
         0,
         LabelRecord(
-            "c2pa",
-            "ai",
-            store.active or "",
-            verdict.reason if verdict else "",
-            declares,
-            specific,
-            True,
-            not ai_problems,
-            tuple(ai_problems),
+            "c2pa", "ai", store.active or "", reason, declares, specific, True, not ai_problems, tuple(ai_problems)
         ),
     )
     return records

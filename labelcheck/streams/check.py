@@ -11,10 +11,9 @@ from dataclasses import dataclass, field, replace
 import c2pa
 
 from .. import vocab
-from ..classify import classify_manifest
+from ..classify import manifest_declares
 from ..extract import c2pa as c2pa_x
 from ..model import (
-    AiStatus,
     C2paStore,
     Evidence,
     ItemStatus,
@@ -74,8 +73,7 @@ def _init_manifest(init: bytes, ctx: c2pa.Context) -> tuple[C2paStore | None, st
         return None, "none"
     with reader:
         store = c2pa_x.store_from_json(json.loads(reader.json()), reader.get_validation_state(), True, None)
-    verdict = classify_manifest(store, store.active)
-    return store, verdict.status.value if verdict and verdict.status is not AiStatus.UNKNOWN else "none"
+    return store, manifest_declares(store)[0]
 
 
 def _runs(
