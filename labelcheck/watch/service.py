@@ -206,18 +206,7 @@ class Watcher:
                 continue
             result = json.loads(path.read_text(encoding="utf-8"))["results"][0]
             if not self._logged(item.id):
-                self._append_log(
-                    {
-                        "id": item.id,
-                        "path": item.path,
-                        "size": item.size,
-                        "mtime_ns": item.mtime_ns,
-                        "status": result["status"],
-                        "ai_status": result["ai"]["status"],
-                        "sha256": result["sha256"],
-                        "report": str(path),
-                    }
-                )
+                self._log_line(item, path, result["status"], result["ai"]["status"], result["sha256"])
             self.state.finish(item.id, result["status"], result["sha256"], str(path))
             log("recovered", id=item.id, path=item.path, report=str(path))
             if self.opts.pass_dir or self.opts.quarantine_dir:
@@ -238,16 +227,17 @@ class Watcher:
         write_atomic(path, json.dumps(report_mod.to_dict(rep), indent=2, ensure_ascii=False) + "\n")
         return path
 
-    def _log_line(self, item: Item, result: Result, report: Path) -> None:
+    def _log_line(self, item: Item, report: Path, status: str, ai_status: str, sha256: str | None) -> None:
+        """One JSONL audit line per finished item, whether just checked or recovered from its report."""
         self._append_log(
             {
                 "id": item.id,
                 "path": item.path,
                 "size": item.size,
                 "mtime_ns": item.mtime_ns,
-                "status": result.status.value,
-                "ai_status": result.classification.status.value,
-                "sha256": result.evidence.sha256,
+                "status": status,
+                "ai_status": ai_status,
+                "sha256": sha256,
                 "report": str(report),
             }
         )
@@ -274,7 +264,9 @@ class Watcher:
         for index, result in pool.run([Path(i.path) for i in items]):
             item = by_index[index]
             report = self._report(item, result)
-            self._log_line(item, result, report)
+            self._log_line(
+                item, report, result.status.value, result.classification.status.value, result.evidence.sha256
+            )
             self.state.finish(item.id, result.status.value, result.evidence.sha256, str(report))
             log(
                 "checked",
