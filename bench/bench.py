@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 CORPUS = Path(os.environ.get("LABELCHECK_CORPUS", ROOT.parent / "shared" / "corpus"))
-LABELCHECK = [sys.executable, "-m", "labelcheck.cli"]
+LABELCHECK = [sys.executable, "-m", "labelcheck"]
 # exiftool spends seconds on these whatever the options; they are measured apart (bounded cost), not in throughput.
 PATHOLOGICAL = {"tiff_poc.tiff", "basic-signed.pdf"}
 MEDIA_SUFFIXES = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOption
 
     from .runner import _batches
 
+    options = replace(options, overlap_tools=False)  # each Dask worker thread is one core's worth of work
     with Client(run_options.scheduler) as client:
         window = max(2, 4 * max(1, len(client.scheduler_info().get("workers", {}))))
         batches = _batches(paths, run_options.batch_size)

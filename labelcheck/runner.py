@@ -8,17 +8,17 @@ processes supervised here, and a Dask distributed cluster (`scheduler="tcp://...
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
 import os
 import resource
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+from . import workers
 from .model import Result, ToolError
 from .scan import Judge, Scanner, ScanOptions, failed_evidence
 
@@ -113,9 +113,9 @@ class Pool:
     retried item by item, and the item that still overruns is reported as an error, never retried forever."""
 
     def __init__(self, options: ScanOptions, run_options: RunOptions) -> None:
-        self.options = options
+        self.options = replace(options, overlap_tools=False)  # a worker is one core's worth of work
         self.run_options = run_options
-        self.ctx = mp.get_context("spawn")  # no fork: native SDK state is not fork-safe
+        self.ctx = workers.context()
         self.restarts = 0  # worker processes replaced (hang or crash)
         self.tool_restarts = 0  # exiftool processes restarted inside workers (deadline passed)
         self.startup_deaths = 0

@@ -65,6 +65,9 @@ class ScanOptions:
     exiftool_short_timeout: float = 0.5  # TIFF/PDF: their XMP is also found by packet scanning
     ffprobe_timeout: float = 20.0
     batch_size: int = 16
+    # Run C2PA while exiftool parses the same batch (two cores for one item stream). Worker processes turn it off:
+    # there a worker is one core's worth of work, and overlapping only makes N workers contend for N cores.
+    overlap_tools: bool = True
 
 
 def _sha256(path: Path) -> str:
@@ -165,8 +168,12 @@ class Scanner:
                 stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
 
         try:
+            if not self.options.overlap_tools:
+                read_c2pa()
             tag_answers = self._exiftool.read(
-                [it.path for it in readable], during=read_c2pa, mimes=[it.media.mime for it in readable]
+                [it.path for it in readable],
+                during=read_c2pa if self.options.overlap_tools else None,
+                mimes=[it.media.mime for it in readable],
             )
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc

@@ -25,9 +25,9 @@ CORPUS = Path(os.environ.get("LABELCHECK_CORPUS", ROOT.parent / "shared" / "corp
 def run_cli(
     *args: Any, env: dict[str, str] | None = None, cwd: Any = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """The installed command line as a real process (`python -m labelcheck.cli ...`)."""
+    """The installed command line as a real process (`python -m labelcheck ...`)."""
     return subprocess.run(
-        [sys.executable, "-m", "labelcheck.cli", *map(str, args)],
+        [sys.executable, "-m", "labelcheck", *map(str, args)],
         capture_output=True,
         text=True,
         env=env,
