@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from . import resources
@@ -90,7 +89,13 @@ def _path_of(ref: str, relative_to: Path | None) -> tuple[Path, str]:
     return path, str(path)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _schema_errors(schema: dict[str, Any], doc: Any) -> list[Any]:
+    import jsonschema  # imported when a policy is validated, not when the package is
+
+    return sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
+
+
+def _read(path: Path, validate: bool = True) -> dict[str, Any]:
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -101,10 +106,7 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(f"{path}: cannot be read ({exc})") from exc
     if not isinstance(doc, dict):
         raise PolicyError(f"{path}: a policy is a mapping with id, title and rules")
-    errors = sorted(
-        jsonschema.Draft202012Validator(resources.schema("policy")).iter_errors(doc),
-        key=lambda e: list(e.absolute_path),
-    )
+    errors = _schema_errors(resources.schema("policy"), doc) if validate else []
     if errors:
         err = errors[0]
         where = _where(doc, list(err.absolute_path))
@@ -122,18 +124,21 @@ def _where(doc: dict[str, Any], path: list[Any]) -> str:
     return "/".join(str(p) for p in path) or "policy"
 
 
-def _resolve(ref: str, relative_to: Path | None, stack: tuple[str, ...]) -> tuple[dict[str, Any], str, list[dict]]:
-    """The policy document and its rules with every `extends` applied (base first, then overrides by rule id)."""
+def _resolve(
+    ref: str, relative_to: Path | None, stack: tuple[str, ...], strict: bool = False
+) -> tuple[dict[str, Any], str, list[dict]]:
+    """The policy document and its rules with every `extends` applied (base first, then overrides by rule id).
+    Built-in documents are validated only when `strict` (the package's tests load each one strictly)."""
     path, source = _path_of(ref, relative_to)
     key = str(path.resolve())
     if key in stack:
         chain = " -> ".join(Path(s).name for s in (*stack, key))
         raise PolicyError(f"{path}: circular extends ({chain})")
-    doc = _read(path)
+    doc = _read(path, validate=strict or source != "builtin")
     bases = doc.get("extends") or []
     rules: dict[str, dict[str, Any]] = {}
     for base in [bases] if isinstance(bases, str) else bases:
-        for r in _resolve(base, path, (*stack, key))[2]:
+        for r in _resolve(base, path, (*stack, key), strict)[2]:
             rules[r["id"]] = r
     for r in doc.get("rules") or []:
         merged = {**rules.get(r["id"], {}), **r}
@@ -143,7 +148,7 @@ def _resolve(ref: str, relative_to: Path | None, stack: tuple[str, ...]) -> tupl
     return doc, source, list(rules.values())
 
 
-def _rule(r: dict[str, Any], policy_id: str) -> Rule:
+def _rule(r: dict[str, Any], policy_id: str, strict: bool = False) -> Rule:
     where = f"{r['_file']}: rule '{r['id']}'"
     check = r.get("check")
     if not check:
@@ -154,9 +159,7 @@ def _rule(r: dict[str, Any], policy_id: str) -> Rule:
         raise PolicyError(f"{where}: no level (error, warning or info)")
     module = CHECKS[check]
     options = {**module.DEFAULTS, **r.get("options", {})}
-    errors = sorted(
-        jsonschema.Draft202012Validator(module.OPTIONS).iter_errors(options), key=lambda e: list(e.absolute_path)
-    )
+    errors = _schema_errors(module.OPTIONS, options) if strict or r["_file"] != "builtin" else []
     if errors:
         err = errors[0]
         option = "/".join(str(p) for p in err.absolute_path) or (
@@ -180,11 +183,14 @@ def _rule(r: dict[str, Any], policy_id: str) -> Rule:
     )
 
 
-def load(ref: str) -> Policy:
-    """A built-in policy by ID, or a policy file; raises PolicyError naming the place of any problem."""
+def load(ref: str, strict: bool = False) -> Policy:
+    """A built-in policy by ID, or a policy file; raises PolicyError naming the place of any problem.
+
+    A user's file is always validated against the policy schema and each check's options; the built-in policies
+    ship with the package and are validated by its tests (`strict=True`), not at every start."""
     try:
-        doc, source, rules = _resolve(ref, None, ())
-        built = tuple(_rule(r, doc["id"]) for r in rules if r.get("enabled", True))
+        doc, source, rules = _resolve(ref, None, (), strict)
+        built = tuple(_rule(r, doc["id"], strict) for r in rules if r.get("enabled", True))
     except ValueError as exc:  # a date that matches the pattern but is no date
         raise PolicyError(f"{ref}: {exc}") from exc
     return Policy(doc["id"], doc["title"], doc.get("description", ""), source, built)

@@ -5,10 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.progress import Progress as RichProgress
-
 from .model import Result
 
 
@@ -19,10 +15,14 @@ class Progress:
         self.enabled = enabled
         self.total = total
         self.errors = 0
-        self._bar: RichProgress | None = None
+        self._bar: Any = None
 
     def __enter__(self) -> Progress:
-        if self.enabled:
+        if self.enabled:  # rich is imported only when a bar is shown
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
             self._bar = RichProgress(
                 TextColumn("checking"),
                 BarColumn(),

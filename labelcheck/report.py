@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import jsonschema
-
 from . import labels, resources
 from .model import Classification, Decision, Evidence, Report, Result, StreamResult
 
@@ -220,6 +218,8 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def validate(doc: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when `doc` is not a valid report."""
+    import jsonschema  # imported when a report is validated, not when the package is
+
     error = jsonschema.exceptions.best_match(resources.validator("report").iter_errors(doc))
     if error is not None:
         raise error

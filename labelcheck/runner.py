@@ -80,6 +80,7 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     with Scanner(options) as scanner:
+        scanner.start_tools()
         conn.send("ready")
         while True:
             try:

@@ -137,6 +137,13 @@ class Scanner:
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
         self.judge = Judge.from_options(self.options)
 
+    def start_tools(self) -> None:
+        """Start exiftool before the first batch arrives (otherwise it starts with the first batch)."""
+        try:
+            self._exiftool.start()
+        except ExifToolMissing as exc:
+            raise ToolMissing(str(exc)) from exc
+
     @property
     def exiftool_restarts(self) -> int:
         return self._exiftool.restarts

@@ -29,8 +29,7 @@ from ..render import sarif as sarif_r
 from ..render import table as table_r
 from ..runner import RunOptions, run
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
-from ..streams.check import StreamOptions, check_stream, judge_stream
-from ..streams.fetch import FetchOptions, is_url
+from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
 from .options import item_timeout_option, scan_options, write_output
 
@@ -141,9 +140,7 @@ def check(
     stream = run(expand(targets, include, exclude), options, run_options)
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
-    stream_opts = StreamOptions(FetchOptions(allow_private=allow_private_network), rendition, max_segments)
-    stream_ctx = c2pa_x.make_context(options.c2pa) if streams else None
-    checked_streams = tuple(judge_stream(check_stream(s, stream_opts, stream_ctx), judge) for s in streams)
+    checked_streams = _check_streams(streams, options, judge, allow_private_network, rendition, max_segments)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
             code = _stream_jsonl(stream, judge, version.result(), output, bar)
@@ -173,6 +170,20 @@ def _render(fmt: str, rep: Report) -> str:
     if fmt == "html":
         return html_r.render(rep, thumbnails.make(rep.results))
     return RENDERERS[fmt](rep)
+
+
+def _check_streams(
+    streams: list[str], options: ScanOptions, judge: Judge, allow_private: bool, rendition: str, max_segments: int
+) -> tuple[Any, ...]:
+    """Each playlist or URL checked along its timeline (the stream machinery is imported only when needed)."""
+    if not streams:
+        return ()
+    from ..streams.check import StreamOptions, check_stream, judge_stream
+    from ..streams.fetch import FetchOptions
+
+    opts = StreamOptions(FetchOptions(allow_private=allow_private), rendition, max_segments)
+    ctx = c2pa_x.make_context(options.c2pa)
+    return tuple(judge_stream(check_stream(s, opts, ctx), judge) for s in streams)
 
 
 def _stream_jsonl(

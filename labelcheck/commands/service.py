@@ -15,8 +15,6 @@ from ..extract import c2pa as c2pa_x
 from ..render import json as json_r
 from ..runner import RunOptions
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
-from ..streams.check import StreamOptions, judge_stream
-from ..streams.fetch import FetchOptions
 from .options import item_timeout_option, scan_options, write_output
 
 
@@ -173,6 +171,8 @@ def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float 
     import threading
 
     from ..streams import capture
+    from ..streams.check import StreamOptions, judge_stream
+    from ..streams.fetch import FetchOptions
     from ..streams.live import StreamLog, follow
 
     stop = threading.Event()

@@ -172,6 +172,11 @@ class ExifToolSession:
             self._tool.run()
         return self._tool
 
+    def start(self) -> None:
+        """Start the process now (a worker does this while it waits for its first batch: Perl's start-up is then
+        off the critical path)."""
+        self._ensure()
+
     def close(self) -> None:
         if self._tool is not None and self._tool.running:
             self._tool.terminate()

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
-import httpx
-
 
 class FetchError(Exception):
     """A playlist or segment that could not be fetched; the message says why."""
@@ -74,6 +72,8 @@ def fetch(ref: str, opts: FetchOptions) -> bytes:
 
 
 def _get(url: str, opts: FetchOptions) -> bytes:
+    import httpx  # imported when a stream is fetched, not when the package is
+
     seen = 0
     for _ in range(opts.max_redirects + 1):
         _check_host(url, opts.allow_private)
