@@ -22,6 +22,7 @@ from . import policy as policy_mod
 from .classify import classify
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
+from .extract.costly import costly_structure
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
 from .extract.xmppacket import find_packets
@@ -45,7 +46,7 @@ from .model import (
 )
 
 HASH_CHUNK = 1 << 20
-MAX_PROBES = 2  # ffprobe processes started ahead, per worker
+MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
 class ToolMissing(Exception):
@@ -63,6 +64,7 @@ class ScanOptions:
     ffprobe_mode: str = "auto"  # auto: containers exiftool does not cover fully; always: every audio/video; never
     exiftool_timeout: float = 1.0
     exiftool_short_timeout: float = 0.5  # TIFF/PDF: their XMP is also found by packet scanning
+    read_costly: bool = False  # give exiftool even structures it spends seconds on (extract/costly.py)
     ffprobe_timeout: float = 20.0
     batch_size: int = 16
     # Run C2PA while exiftool parses the same batch (two cores for one item stream). Worker processes turn it off:
@@ -166,21 +168,28 @@ class Scanner:
         hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
         wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
         # A few ffprobe processes run alongside exiftool and C2PA; the rest start when collected (memory bound).
-        probes: dict[int, Any] = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in wanted[:MAX_PROBES]}
-        probes.update({id(it): None for it in wanted[MAX_PROBES:]})
+        ahead = MAX_PROBES if self.options.overlap_tools else 0
+        probes: dict[int, Any] = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in wanted[:ahead]}
+        probes.update({id(it): None for it in wanted[ahead:]})
         stores: dict[int, tuple[C2paStore, list[ToolError]]] = {}
 
         def read_c2pa() -> None:
             for it in readable:
                 stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
 
+        costly = {
+            id(it): why
+            for it in readable
+            if not self.options.read_costly and (why := costly_structure(it.path, it.media.mime))
+        }
+        for_exiftool = [it for it in readable if id(it) not in costly]
         try:
             if not self.options.overlap_tools:
                 read_c2pa()
             tag_answers = self._exiftool.read(
-                [it.path for it in readable],
+                [it.path for it in for_exiftool],
                 during=read_c2pa if self.options.overlap_tools else None,
-                mimes=[it.media.mime for it in readable],
+                mimes=[it.media.mime for it in for_exiftool],
             )
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
@@ -190,12 +199,16 @@ class Scanner:
                     proc.kill()
                     proc.wait()
             raise
-        tags_by_item = {id(it): ans for it, ans in zip(readable, tag_answers, strict=True)}
+        tags_by_item: dict[int, dict[str, Any] | ToolError | None] = dict.fromkeys(costly)
+        tags_by_item.update({id(it): ans for it, ans in zip(for_exiftool, tag_answers, strict=True)})
         packet_signals = {
             id(it): self._packet_signals(it.path)
-            for it, ans in zip(readable, tag_answers, strict=True)
-            if isinstance(ans, ToolError) and ans.timed_out
+            for it in readable
+            if id(it) in costly or (isinstance(ans := tags_by_item[id(it)], ToolError) and ans.timed_out)
         }
+        for it in readable:
+            if id(it) in costly:
+                it.notes += (costly[id(it)],)
         for it, digest in zip(readable, hashes.result(), strict=True):
             if isinstance(digest, ToolError):
                 it.errors.append(digest)

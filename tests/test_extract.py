@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import struct
+import subprocess
 import time
 from pathlib import Path
 
@@ -159,11 +161,72 @@ def test_packet_scanning_finds_xmp_across_chunk_boundaries(tmp_path):
     assert xmppacket.find_packets(f, max_scan=1024) == []
 
 
-@pytest.mark.skipif(not (CORPUS / "c2pa-rs/sdk/tests/fixtures/basic-signed.pdf").exists(), reason="corpus absent")
-def test_when_exiftool_times_out_the_xmp_packet_is_still_read():
-    _, doc = checked_scan([CORPUS / "c2pa-rs/sdk/tests/fixtures/basic-signed.pdf"], exiftool_timeout=1.0)
+def _tiff_with_xmp(tmp_path):
+    """A real TIFF (ffmpeg) with an IPTC digital source type in its XMP (exiftool)."""
+    f = tmp_path / "labelled.tiff"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", str(f)], check=True
+    )
+    subprocess.run(
+        [
+            "exiftool",
+            "-q",
+            "-overwrite_original",
+            "-XMP-iptcExt:DigitalSourceType=http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+            str(f),
+        ],
+        check=True,
+    )
+    return f
+
+
+def test_when_exiftool_times_out_the_xmp_packet_is_still_read(tmp_path):
+    f = _tiff_with_xmp(tmp_path)
+    _, doc = checked_scan([f], exiftool_short_timeout=0.001)  # TIFF gets the short deadline; packets the normal one
     r = doc["results"][0]
-    assert r["status"] == "error" and r["errors"][0]["source"] == "exiftool"
+    assert r["errors"][0]["source"] == "exiftool" and "no answer" in r["errors"][0]["message"]
+    assert any(s["location"].startswith("xmp packet scan") for s in r["signals"])
+    assert r["ai"]["status"] == "fully_ai"
+
+
+def test_a_tiff_with_thousands_of_directories_is_not_given_to_exiftool(tmp_path):
+    from labelcheck.extract.costly import MAX_DIRECTORIES, costly_structure
+
+    plain = _tiff_with_xmp(tmp_path)
+    assert costly_structure(plain, "image/tiff") is None
+    # The same image with a chain of empty directories appended after IFD0 (the shape of a known DoS file).
+    data = bytearray(plain.read_bytes())
+    bo = "<" if data[:2] == b"II" else ">"
+    ifd0 = struct.unpack(bo + "I", data[4:8])[0]
+    count = struct.unpack(bo + "H", data[ifd0 : ifd0 + 2])[0]
+    link = ifd0 + 2 + 12 * count
+    chain_start = len(data)
+    for _ in range(MAX_DIRECTORIES + 10):
+        here = len(data)
+        data += struct.pack(bo + "H", 0) + struct.pack(bo + "I", here + 6)
+    data[-4:] = struct.pack(bo + "I", 0)
+    data[link : link + 4] = struct.pack(bo + "I", chain_start)
+    chained = tmp_path / "chained.tiff"
+    chained.write_bytes(bytes(data))
+    assert "directories" in (costly_structure(chained, "image/tiff") or "")
+    _, doc = checked_scan([chained])
+    r = doc["results"][0]
+    assert not r["errors"] and any("directories" in n for n in r["notes"])
+    assert r["ai"]["status"] == "fully_ai"  # the XMP label is still read, by packet scanning
+
+
+@pytest.mark.skipif(not (CORPUS / "c2pa-rs/sdk/tests/fixtures/basic-signed.pdf").exists(), reason="corpus absent")
+def test_an_aes256_pdf_is_read_by_packet_scanning_without_exiftool():
+    from labelcheck.extract.costly import costly_structure
+
+    pdf = CORPUS / "c2pa-rs/sdk/tests/fixtures/basic-signed.pdf"
+    assert "AES-256" in (costly_structure(pdf, "application/pdf") or "")
+    for other in ("c2pa-rs/sdk/tests/fixtures/basic.pdf", "exiftool/t/images/PDF.pdf"):
+        assert costly_structure(CORPUS / other, "application/pdf") is None
+    _, doc = checked_scan([pdf])
+    r = doc["results"][0]
+    assert not [e for e in r["errors"] if e["source"] == "exiftool"]
+    assert any("AES-256" in n for n in r["notes"])
     assert any(s["location"].startswith("xmp packet scan") for s in r["signals"])
 
 

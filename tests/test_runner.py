@@ -37,7 +37,7 @@ def test_an_item_over_its_time_limit_is_reported_and_the_rest_goes_on():
     got = dict(
         run(
             paths,
-            options(exiftool_timeout=30.0, exiftool_short_timeout=30.0),
+            options(exiftool_timeout=30.0, exiftool_short_timeout=30.0, read_costly=True),
             RunOptions(workers=1, batch_size=1, item_timeout=1.0, startup_grace=10.0),
         )
     )

@@ -34,6 +34,7 @@ def build_options(
     no_trust_list: bool,
     allow_network: bool,
     exiftool_timeout: float,
+    read_costly: bool,
     policy: tuple[str, ...],
     fail_on: str,
     as_of: dt.datetime | None,
@@ -47,6 +48,7 @@ def build_options(
     return ScanOptions(
         c2pa=c2pa,
         exiftool_timeout=exiftool_timeout,
+        read_costly=read_costly,
         ffprobe_mode=ffprobe_mode,
         policies=load_policies(policy),
         fail_on=fail_on,
@@ -84,6 +86,7 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             "no_trust_list",
             "allow_network",
             "exiftool_timeout",
+            "read_costly",
             "policy",
             "fail_on",
             "as_of",
@@ -126,6 +129,12 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             default=1.0,
             show_default=True,
             help="Seconds exiftool may spend on one file before it is restarted and the file reported.",
+        ),
+        click.option(
+            "--read-costly",
+            is_flag=True,
+            help="Give exiftool even the structures it is known to spend seconds on (AES-256 PDFs, TIFFs with "
+            "thousands of directories), bounded by its deadline; by default their XMP is read by packet scanning.",
         ),
         click.option(
             "--allow-network",
