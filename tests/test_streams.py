@@ -397,3 +397,123 @@ def test_policies_apply_to_the_stream_as_a_whole(tmp_path):
     assert mark["status"] == "fail" and "without a standard" in mark["message"]  # a DATERANGE is no standard label
     integrity = next(f for f in stream["findings"] if f["rule"] == "cop-1-1-signed-metadata-intact")
     assert integrity["status"] == "pass" and "Valid" in integrity["message"]  # the fragments validated
+
+
+def _id3_metadata_ts(labels: list[tuple[float, str, str]]) -> bytes:
+    """An MPEG-TS holding only a timed-ID3 metadata stream (PAT, PMT with stream_type 0x15 and the ID3 metadata
+    descriptor, one PES per label): the input ffmpeg muxes beside the video. Each ID3 tag is wrapped in the 5-byte
+    metadata access-unit cell header that ffmpeg's demuxer removes."""
+    import struct
+
+    def crc32_mpeg(data: bytes) -> int:
+        crc = 0xFFFFFFFF
+        for byte in data:
+            crc ^= byte << 24
+            for _ in range(8):
+                crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+        return crc
+
+    def section(table_id: int, body: bytes) -> bytes:
+        sec = bytes([table_id]) + struct.pack(">HH", 0xB000 | (len(body) + 9), 1) + b"\xc1\x00\x00" + body
+        return b"\x00" + sec + struct.pack(">I", crc32_mpeg(sec))
+
+    counters: dict[int, int] = {}
+
+    def packets(pid: int, payload: bytes) -> bytes:
+        out, first = b"", True
+        while payload or first:
+            chunk, payload = payload[:184], payload[184:]
+            cc = counters.get(pid, 0)
+            counters[pid] = cc + 1
+            flags = (0x4000 if first else 0) | pid
+            if len(chunk) < 184:  # stuffing in an adaptation field
+                pad = 184 - len(chunk)
+                chunk = (b"\x00" if pad == 1 else bytes([pad - 1, 0]) + b"\xff" * (pad - 2)) + chunk
+                out += struct.pack(">BHB", 0x47, flags, 0x30 | (cc & 0xF)) + chunk
+            else:
+                out += struct.pack(">BHB", 0x47, flags, 0x10 | (cc & 0xF)) + chunk
+            first = False
+        return out
+
+    def syncsafe(n: int) -> bytes:
+        return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
+
+    def pts(seconds: float) -> bytes:
+        v = int(seconds * 90000)
+        return bytes(
+            [
+                0x21 | ((v >> 29) & 0x0E),
+                (v >> 22) & 0xFF,
+                ((v >> 14) & 0xFE) | 1,
+                (v >> 7) & 0xFF,
+                ((v << 1) & 0xFE) | 1,
+            ]
+        )
+
+    pat = section(0x00, struct.pack(">HH", 1, 0xE000 | 0x1000))
+    metadata_descriptor = b"\x26\x0d\xff\xff" + b"ID3 " + b"\xff" + b"ID3 " + b"\x00\x0f"
+    es = b"\x15" + struct.pack(">HH", 0xE000 | 0x100, 0xF000 | len(metadata_descriptor)) + metadata_descriptor
+    pmt = section(0x02, struct.pack(">HH", 0xE000 | 0x1FFF, 0xF000) + es)
+    ts = b""
+    for at, description, value in labels:
+        body = b"\x03" + description.encode() + b"\x00" + value.encode()
+        frame = b"TXXX" + syncsafe(len(body)) + b"\x00\x00" + body
+        tag = b"ID3\x04\x00\x00" + syncsafe(len(frame)) + frame
+        cell = b"\x00\x00\xdf" + struct.pack(">H", len(tag)) + tag
+        pes = b"\x00\x00\x01\xbd" + struct.pack(">H", 8 + len(cell)) + b"\x84\x80\x05" + pts(at + 1.4) + cell
+        ts += packets(0, pat) + packets(0x1000, pmt) + packets(0x100, pes)
+    return ts
+
+
+def make_ts_hls_with_id3(out, labels: list[tuple[float, str, str]], seconds: int = 6):
+    """An MPEG-TS HLS rendition (two-second segments) made by ffmpeg, carrying ID3 timed metadata."""
+    out.mkdir()
+    (out / "id3.ts").write_bytes(_id3_metadata_ts(labels))
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-i",
+            str(out / "id3.ts"),
+        ]
+        + ["-map", "0:v", "-map", "1:d", "-t", str(seconds), "-c:v", "libx264", "-g", "10", "-c:d", "copy"]
+        + [
+            "-f",
+            "hls",
+            "-hls_time",
+            "2",
+            "-hls_segment_type",
+            "mpegts",
+            "-hls_playlist_type",
+            "vod",
+            str(out / "ts.m3u8"),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return out
+
+
+def test_id3_timed_metadata_in_mpeg_ts_segments(tmp_path):
+    from labelcheck.streams.timed import is_transport_stream, segment_label, ts_id3_tags
+
+    out = make_ts_hls_with_id3(
+        tmp_path / "ts",
+        [(0.0, "X-AI-LABEL", "none"), (2.0, "X-AI-LABEL", "fully-ai-generated"), (4.0, "AIGC", '{"Label": "1"}')],
+    )
+    seg0 = (out / "ts0.ts").read_bytes()
+    assert is_transport_stream(seg0) and ts_id3_tags(seg0)[0].startswith(b"ID3")
+    assert segment_label(seg0[: 188 * 3]) is None  # cut before the metadata PES: no label, no crash
+    assert segment_label(b"\x47" + b"\x00" * 400) is None  # garbage with a sync byte
+    files = {f"/{p.name}": p.read_bytes() for p in out.iterdir()}
+    with Server(files) as srv:
+        st = check_stream(srv.url + "/ts.m3u8", LOOPBACK, CTX)
+    (rend,) = st.renditions
+    assert [(s.label, s.label_source) for s in rend.segments] == [("none", "id3"), ("fully_ai", "id3"), ("ai", "id3")]
+    assert "label changes from none to fully_ai at 00:00:02 (segment 1)" in rend.findings

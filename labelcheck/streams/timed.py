@@ -1,4 +1,5 @@
-"""Labels carried inside segments: ID3 timed metadata in CMAF `emsg` boxes (pure parsing, bounded)."""
+"""Labels carried inside segments: ID3 timed metadata in CMAF `emsg` boxes and in MPEG-TS metadata PES streams
+(pure parsing, bounded)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from ..classify import parse_aigc
 
 ID3_SCHEMES = ("https://aomedia.org/emsg/ID3", "https://developer.apple.com/streaming/emsg-id3")
 MAX_BOXES = 10_000
+TS_PACKET = 188
+MAX_TS_PACKETS = 1_000_000  # ~188 MB of segment
+MAX_PES = 1 << 20  # bytes of one metadata PES kept
 
 
 def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -101,7 +105,94 @@ def label_of(frames: list[tuple[str, str]]) -> str | None:
     return None
 
 
+def _section(payload: bytes, pusi: bool) -> bytes:
+    """A PSI section (PAT, PMT) starting in this packet's payload, after its pointer field."""
+    if not pusi or not payload:
+        return b""
+    start = 1 + payload[0]
+    if start + 3 > len(payload):
+        return b""
+    length = ((payload[start + 1] & 0x0F) << 8) | payload[start + 2]
+    return payload[start : start + 3 + length]
+
+
+def _pat_pmt_pids(sec: bytes) -> set[int]:
+    if len(sec) < 12 or sec[0] != 0x00:
+        return set()
+    body = sec[8:-4]  # after the fixed header, before the CRC
+    return {
+        ((body[i + 2] & 0x1F) << 8) | body[i + 3]
+        for i in range(0, len(body) - 3, 4)
+        if (body[i] << 8 | body[i + 1]) != 0  # program 0 is the network PID
+    }
+
+
+def _pmt_id3_pids(sec: bytes) -> set[int]:
+    """Elementary streams declared as ID3 timed metadata: stream_type 0x15 (metadata in PES) or 0x06 (private),
+    with an `ID3 ` format identifier in their descriptors (metadata or registration descriptor)."""
+    if len(sec) < 16 or sec[0] != 0x02:
+        return set()
+    end = len(sec) - 4
+    pos = 12 + (((sec[10] & 0x0F) << 8) | sec[11])
+    pids = set()
+    while pos + 5 <= end:
+        stream_type, pid = sec[pos], ((sec[pos + 1] & 0x1F) << 8) | sec[pos + 2]
+        info_len = ((sec[pos + 3] & 0x0F) << 8) | sec[pos + 4]
+        if stream_type in (0x15, 0x06) and b"ID3 " in sec[pos + 5 : pos + 5 + info_len]:
+            pids.add(pid)
+        pos += 5 + info_len
+    return pids
+
+
+def _pes_payload(pes: bytes) -> bytes:
+    if len(pes) < 9 or pes[:3] != b"\x00\x00\x01":
+        return b""
+    length = (pes[4] << 8) | pes[5]
+    body = pes[: 6 + length] if length else pes
+    return body[9 + pes[8] :]
+
+
+def ts_id3_tags(data: bytes) -> list[bytes]:
+    """The ID3 tags of an MPEG-TS segment's timed-metadata streams (found through its PAT and PMT)."""
+    pmt_pids: set[int] = set()
+    id3_pids: set[int] = set()
+    open_pes: dict[int, bytearray] = {}
+    tags: list[bytes] = []
+    for n in range(min(len(data) // TS_PACKET, MAX_TS_PACKETS)):
+        pkt = data[n * TS_PACKET : (n + 1) * TS_PACKET]
+        if pkt[0] != 0x47:
+            break  # lost sync: a truncated or garbage segment ends here
+        pusi = bool(pkt[1] & 0x40)
+        pid = ((pkt[1] & 0x1F) << 8) | pkt[2]
+        control = (pkt[3] >> 4) & 0x3
+        start = 4 + (1 + pkt[4] if control & 0x2 else 0)
+        if not control & 0x1 or start >= TS_PACKET:
+            continue
+        payload = pkt[start:]
+        if pid == 0:
+            pmt_pids |= _pat_pmt_pids(_section(payload, pusi))
+        elif pid in pmt_pids:
+            id3_pids |= _pmt_id3_pids(_section(payload, pusi))
+        elif pid in id3_pids:
+            if pusi:
+                if pid in open_pes:
+                    tags.append(_pes_payload(bytes(open_pes[pid])))
+                open_pes[pid] = bytearray(payload)
+            elif pid in open_pes and len(open_pes[pid]) < MAX_PES:
+                open_pes[pid] += payload
+    tags += [_pes_payload(bytes(p)) for p in open_pes.values()]
+    # The ID3 tag sits right in the PES (HLS), or after a 5-byte metadata access-unit cell header (13818-1).
+    return [t if t.startswith(b"ID3") else t[5:] for t in tags if b"ID3" in (t[:3], t[5:8])]
+
+
+def is_transport_stream(data: bytes) -> bool:
+    return len(data) >= TS_PACKET and data[0] == 0x47 and (len(data) < 2 * TS_PACKET or data[TS_PACKET] == 0x47)
+
+
 def segment_label(data: bytes) -> str | None:
-    """The label in a fragment's `emsg` ID3 timed metadata, if any."""
-    frames = [f for scheme, msg in emsg_messages(data) if scheme in ID3_SCHEMES for f in id3_text_frames(msg)]
+    """The label in a segment's ID3 timed metadata (MPEG-TS metadata stream, or CMAF `emsg`), if any."""
+    if is_transport_stream(data):
+        frames = [f for tag in ts_id3_tags(data) for f in id3_text_frames(tag)]
+    else:
+        frames = [f for scheme, msg in emsg_messages(data) if scheme in ID3_SCHEMES for f in id3_text_frames(msg)]
     return label_of(frames)
