@@ -24,8 +24,15 @@ LOOPBACK = StreamOptions(FetchOptions(timeout=5, retries=1, allow_private=True))
 class Server:
     """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends."""
 
-    def __init__(self, files: dict[str, bytes]):
+    def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
+
+        def lookup(path: str) -> bytes | None:
+            if path in files_:
+                return files_[path]
+            if root is not None and (root / path.lstrip("/")).is_file():  # a directory a live encoder writes to
+                return (root / path.lstrip("/")).read_bytes()
+            return None
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -37,7 +44,7 @@ class Server:
                     self.send_header("Location", self.path)
                     self.end_headers()
                     return
-                body = files_.get(self.path.split("?")[0].removeprefix("/short"))
+                body = lookup(self.path.split("?")[0].removeprefix("/short"))
                 if body is None or self.path.startswith("/404"):
                     self.send_error(404)
                     return
@@ -517,3 +524,46 @@ def test_id3_timed_metadata_in_mpeg_ts_segments(tmp_path):
     (rend,) = st.renditions
     assert [(s.label, s.label_source) for s in rend.segments] == [("none", "id3"), ("fully_ai", "id3"), ("ai", "id3")]
     assert "label changes from none to fully_ai at 00:00:02 (segment 1)" in rend.findings
+
+
+def test_live_dash_from_a_real_ffmpeg_encoder_is_followed_until_it_turns_static(tmp_path):
+    """ffmpeg encodes in real time (-re) into a dynamic MPD refreshed every second; the follower polls it over
+    HTTP, checks each new segment once, and stops when ffmpeg rewrites the MPD as static."""
+    import threading
+
+    from labelcheck.streams.live import StreamLog, follow
+
+    out = tmp_path / "live"
+    out.mkdir()
+    encoder = subprocess.Popen(
+        ["ffmpeg", "-v", "error", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "5"]
+        + ["-c:v", "libx264", "-g", "10", "-f", "dash", "-seg_duration", "1", "-use_timeline", "1"]
+        + ["-use_template", "1", "-window_size", "10", "-remove_at_exit", "0", str(out / "live.mpd")]
+    )
+    store = StreamLog(tmp_path / "state.sqlite")
+    try:
+        with Server({}, root=out) as srv:
+            result = follow(srv.url + "/live.mpd", LOOPBACK, CTX, store, threading.Event(), max_wait=0.5)
+    finally:
+        encoder.wait(timeout=60)
+        store.close()
+    assert result.kind == "dash"
+    (rend,) = result.renditions
+    assert [s.sequence for s in rend.segments] == [1, 2, 3, 4, 5]  # every segment once, in order
+    assert all(not s.errors for s in rend.segments)
+    assert rend.findings and rend.findings[0].startswith("segments 1–5")  # unsigned: no valid manifest
+
+
+def test_dynamic_mpd_without_a_timeline_lists_what_is_available_now():
+    mpd = """<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-11-22T10:00:00Z"
+     minimumUpdatePeriod="PT2S" timeShiftBufferDepth="PT10S"><Period start="PT0S"><AdaptationSet>
+  <Representation id="v" bandwidth="1000"><SegmentTemplate media="v-$Number%04d$.m4s" initialization="v-init.mp4"
+    duration="2" timescale="1" startNumber="7"/></Representation></AdaptationSet></Period></MPD>"""
+    import datetime as dt
+
+    now = dt.datetime(2026, 11, 22, 10, 1, 1, tzinfo=dt.UTC).timestamp()  # 61 s in: 30 complete segments
+    (rend,) = parse_dash(mpd, "http://h/live.mpd", 100, now=now)
+    assert not rend.ended and rend.target_duration == 2.0
+    assert [s.sequence for s in rend.segments] == list(range(7 + 25, 7 + 30))  # the last 10 s of the buffer
+    assert rend.segments[-1].uri == "http://h/v-0036.m4s"

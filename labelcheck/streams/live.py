@@ -1,5 +1,6 @@
-"""Live streams: poll a media playlist at its target duration, check each new segment once, record progress in
-SQLite (the watcher's database), survive playlist resets and network errors, stop at EXT-X-ENDLIST or on signal."""
+"""Live streams: poll a media playlist (HLS) or a dynamic MPD (DASH) at its target duration / minimum update period,
+check each new segment once, record progress in SQLite (the watcher's database), survive playlist resets and
+network errors, stop at EXT-X-ENDLIST, when the MPD turns static, or on signal."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..model import ItemStatus, RenditionResult, SegmentResult, StreamResult
 from ..watch.service import log
 from .check import InitSegment, StreamOptions, check_segment, continuity, daterange_label, load_variant
 from .fetch import FetchError, fetch
-from .playlist import Rendition, choose, parse_hls
+from .playlist import Rendition, choose, parse_dash, parse_hls
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_segments (
@@ -92,23 +93,31 @@ class StreamLog:
         self.db.close()
 
 
-def _media_playlist(ref: str, opts: StreamOptions) -> Rendition:
-    parsed = parse_hls(fetch(ref, opts.fetch).decode("utf-8", "replace"), ref)
+def _media_playlist(ref: str, opts: StreamOptions) -> tuple[str, Rendition]:
+    """("hls" | "dash", the rendition followed)."""
+    text = fetch(ref, opts.fetch).decode("utf-8", "replace")
+    if not text.lstrip().startswith("#EXTM3U"):
+        reps = sorted(parse_dash(text, ref, opts.max_segments), key=lambda r: r.bandwidth or 0)
+        chosen = (choose(reps, opts.rendition) if opts.rendition != "all" else []) or choose(reps, "best")
+        if not chosen:
+            raise ValueError(f"{ref}: the MPD has no representation")
+        return "dash", chosen[0]
+    parsed = parse_hls(text, ref)
     if isinstance(parsed, Rendition):
-        return parsed
+        return "hls", parsed
     # One rendition is followed: the one named (the lowest bandwidth of that name), else the best.
     parsed = sorted(parsed, key=lambda v: v.bandwidth or 0)
     pick = (choose(parsed, opts.rendition) if opts.rendition != "all" else []) or choose(parsed, "best")
     media = load_variant(pick[0], opts)
     if media is None:
         raise FetchError(f"{pick[0].uri}: a master playlist where a media playlist was expected")
-    return media
+    return "hls", media
 
 
 def follow(
     ref: str, opts: StreamOptions, ctx: c2pa.Context, store: StreamLog, stop: threading.Event, max_wait: float = 10.0
 ) -> StreamResult:
-    """Check a live HLS stream until EXT-X-ENDLIST or `stop`; returns the timeline of every segment checked."""
+    """Check a live stream until it ends or `stop`; returns the timeline of every segment checked."""
     last, offset = store.last(ref)
     progress = _Progress(last, offset)
     backoff = 1.0
@@ -116,10 +125,11 @@ def follow(
     init_uri: str | None = None
     findings: list[str] = []
     daterange: str | None = None
+    kind = "dash" if ref.lower().split("?")[0].endswith(".mpd") else "hls"
     while not stop.is_set():
         try:
-            media = _media_playlist(ref, opts)
-        except (FetchError, ValueError) as exc:
+            kind, media = _media_playlist(ref, opts)
+        except (FetchError, ValueError, SyntaxError) as exc:  # ET.ParseError is a SyntaxError
             log("stream-error", stream=ref, error=str(exc), retry_in=backoff)
             stop.wait(backoff)
             backoff = min(MAX_BACKOFF, backoff * 2)
@@ -161,4 +171,4 @@ def follow(
     status = ItemStatus.FAIL if all_findings else ItemStatus.PASS
     label = init.label if init else "none"
     rendition = RenditionResult("live", None, init_uri, label, tuple(segments), all_findings, len(segments))
-    return StreamResult(ref, "hls", status, (rendition,))
+    return StreamResult(ref, kind, status, (rendition,))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TypeVar
@@ -13,6 +15,7 @@ from .fetch import resolve
 
 _ATTR = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
 _DURATION = re.compile(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?")
+_IDENT = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time)(%0(\d+)d)?\$")
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,48 @@ def _ns(tag: str) -> str:
     return tag.split("}", 1)[0] + "}" if tag.startswith("{") else ""
 
 
-def parse_dash(text: str, base: str, max_segments: int) -> list[Rendition]:
-    """Each Representation of a static MPD as a rendition (SegmentTemplate with $Number$, or SegmentList)."""
+def fill_template(pattern: str, values: dict[str, object]) -> str:
+    """A SegmentTemplate URL with its identifiers ($Number$, $Number%05d$, $Time$, ...) replaced; `$$` is `$`."""
+
+    def one(m: re.Match[str]) -> str:
+        value = values.get(m.group(1))
+        if value is None:
+            return m.group(0)
+        return str(value).zfill(int(m.group(3))) if m.group(3) else str(value)
+
+    return _IDENT.sub(one, pattern).replace("$$", "$")
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _live_numbers(root: ET.Element, tmpl_dur: float, start_no: int, now: float) -> range:
+    """Segment numbers available now in a dynamic MPD without a timeline: complete segments since
+    availabilityStartTime, within the time-shift buffer."""
+    ast = _epoch(root.get("availabilityStartTime"))
+    if ast is None or tmpl_dur <= 0:
+        return range(0)
+    complete = int((now - ast) // tmpl_dur)
+    depth = _seconds(root.get("timeShiftBufferDepth")) or 60.0
+    first = max(0, complete - int(depth // tmpl_dur))
+    return range(start_no + first, start_no + complete)
+
+
+def parse_dash(text: str, base: str, max_segments: int, now: float | None = None) -> list[Rendition]:
+    """Each Representation of an MPD as a rendition (SegmentTemplate with $Number$/$Time$ and an optional
+    SegmentTimeline, or SegmentList). A dynamic (live) MPD lists what is available `now`; it has ended when it
+    turns static, and is refreshed every minimumUpdatePeriod."""
     root = ET.fromstring(text)
     ns = _ns(root.tag)
     total = _seconds(root.get("mediaPresentationDuration"))
+    dynamic = root.get("type", "static") == "dynamic"
+    refresh = _seconds(root.get("minimumUpdatePeriod")) or None
     out: list[Rendition] = []
     for aset in root.iter(f"{ns}AdaptationSet"):
         for rep in aset.iter(f"{ns}Representation"):
@@ -129,9 +169,12 @@ def parse_dash(text: str, base: str, max_segments: int) -> list[Rendition]:
             raw_bw = rep.get("bandwidth") or ""
             bw = int(raw_bw) if raw_bw.isdigit() else None
 
-            def fill(pattern: str, number: int | None = None, rid: str = rid, bw: int | None = bw) -> str:
-                s = pattern.replace("$RepresentationID$", rid).replace("$Bandwidth$", str(bw or 0))
-                return s.replace("$Number$", str(number)) if number is not None else s
+            def fill(
+                pattern: str, number: int | None = None, t: int | None = None, rid: str = rid, bw: int | None = bw
+            ) -> str:
+                return fill_template(
+                    pattern, {"RepresentationID": rid, "Bandwidth": bw or 0, "Number": number, "Time": t}
+                )
 
             segs: list[Segment] = []
             init = None
@@ -151,9 +194,14 @@ def parse_dash(text: str, base: str, max_segments: int) -> list[Rendition]:
                             if len(segs) >= max_segments or d <= 0:
                                 break
                             number = start_no + len(segs)
-                            media = fill(tmpl.get("media", ""), number).replace("$Time$", str(t))
+                            media = fill(tmpl.get("media", ""), number, t)
                             segs.append(Segment(number, resolve(base, media), t / timescale, d / timescale))
                             t += d
+                elif dynamic:
+                    numbers = _live_numbers(root, dur, start_no, time.time() if now is None else now)
+                    for number in numbers[-max_segments:]:
+                        media = fill(tmpl.get("media", ""), number)
+                        segs.append(Segment(number, resolve(base, media), (number - start_no) * dur, dur))
                 else:
                     count = int(total // dur) + (1 if total % dur else 0) if dur and total else 0
                     for n in range(min(count, max_segments)):
@@ -169,5 +217,5 @@ def parse_dash(text: str, base: str, max_segments: int) -> list[Rendition]:
                         init = resolve(base, ini.get("sourceURL", ""))
                     for n, su in enumerate(slist.findall(f"{ns}SegmentURL")[:max_segments]):
                         segs.append(Segment(n + 1, resolve(base, su.get("media", "")), n * dur, dur))
-            out.append(Rendition(rid, bw, init, tuple(segs), root.get("type", "static") == "static"))
+            out.append(Rendition(rid, bw, init, tuple(segs), not dynamic, refresh))
     return out
