@@ -219,6 +219,8 @@ def _metadata_decision(s: Signal) -> Decision | None:
             s.source, AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", s.key, STANDARD_METADATA
         )
     if s.kind is Kind.STREAM_LABEL:  # custom stream carriers are not standard labels
+        if s.value == "none":  # the carrier is there and names no AI involvement: no declaration
+            return Decision("stream", AiStatus.UNKNOWN, Basis.NONE, f"{s.key}=none", s.key, HEURISTIC)
         status = AiStatus(s.value) if s.value in AiStatus._value2member_map_ else AiStatus.FULLY_AI
         return Decision("stream", status, Basis.NON_STANDARD, f"{s.key}={s.value}", s.key, HEURISTIC)
     if s.kind is Kind.PROVENANCE_REF:

@@ -250,9 +250,12 @@ class SegmentResult:
     duration: float
     state: str | None  # C2PA validation of the fragment against its init segment: Trusted | Valid | Invalid | None
     failures: tuple[str, ...]
-    label: str  # AI status the segment carries: from a valid manifest, else an EXT-X-DATERANGE label, else none
-    label_source: str  # c2pa | id3 (emsg timed metadata) | daterange | ""
+    label: str  # AI status the segment carries: valid manifest, else ID3 timed metadata, DATERANGE, container tags
+    label_source: str  # c2pa | id3 (timed metadata in TS or emsg) | daterange | tags (container/stream tags) | ""
     errors: tuple[str, ...] = ()
+    status: str = ""  # the policies applied to this segment: pass | fail | error ("" until judged)
+    failed_rules: tuple[str, ...] = ()  # policy/rule of each failed rule
+    aigc: str | None = None  # a TC260 AIGC JSON carried in the segment's ID3 timed metadata, as written
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,8 @@ class RenditionResult:
     findings: tuple[str, ...]  # continuity: gaps in valid manifests, label changes, fetch failures
     total_segments: int  # as listed in the playlist (more than checked when capped)
     manifest: C2paStore | None = None  # the init segment's manifest store, as c2pa-python read it
+    tags: tuple[Signal, ...] = ()  # container and stream tags (ffprobe) of the init segment, else the first segment
+    tags_label: str = "none"  # the AI status those tags declare
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,7 @@ def stream_dict(s: StreamResult) -> dict[str, Any]:
                 "bandwidth": r.bandwidth,
                 "init": r.init,
                 "manifest_label": r.manifest_label,
+                "tags_label": r.tags_label,
                 "total_segments": r.total_segments,
                 "findings": list(r.findings),
                 "segments": [
@@ -186,6 +187,8 @@ def stream_dict(s: StreamResult) -> dict[str, Any]:
                         "label": g.label,
                         "label_source": g.label_source,
                         "errors": list(g.errors),
+                        "status": g.status,
+                        "failed_rules": list(g.failed_rules),
                     }
                     for g in r.segments
                 ],

@@ -567,3 +567,50 @@ def test_dynamic_mpd_without_a_timeline_lists_what_is_available_now():
     assert not rend.ended and rend.target_duration == 2.0
     assert [s.sequence for s in rend.segments] == list(range(7 + 25, 7 + 30))  # the last 10 s of the buffer
     assert rend.segments[-1].uri == "http://h/v-0036.m4s"
+
+
+def _judged(st, policy_id: str):
+    from labelcheck import policy
+    from labelcheck.scan import Judge, ScanOptions
+    from labelcheck.streams.check import judge_stream
+
+    return judge_stream(st, Judge.from_options(ScanOptions(policies=(policy.load(policy_id),))))
+
+
+def test_policies_apply_per_segment_and_failing_runs_are_placed_on_the_timeline(tmp_path):
+    full = '{"Label": "1", "ContentProducer": "001191110102MA01TEST0001", "ProduceID": "live-0001"}'
+    out = make_ts_hls_with_id3(
+        tmp_path / "ts",
+        [(0.0, "X-AI-LABEL", "none"), (2.0, "X-AI-LABEL", "fully-ai-generated"), (4.0, "AIGC", full)],
+    )
+    st = _judged(check_stream(str(out / "ts.m3u8"), StreamOptions(), CTX), "cn-gb45438")
+    (rend,) = st.renditions
+    # Segment 0 names no AI: nothing to label. Segment 1 is AI content without the implicit label; segment 2
+    # carries a complete TC260 AIGC label in its ID3 timed metadata.
+    assert [(s.status, s.failed_rules) for s in rend.segments] == [
+        ("pass", ()),
+        ("fail", ("cn-gb45438/implicit-label",)),
+        ("pass", ()),
+    ]
+    assert "segment 1 (00:00:02–00:00:04) fails cn-gb45438/implicit-label" in rend.findings
+    assert st.status.value == "fail"
+
+
+def test_container_tags_of_the_init_segment_label_the_stream(tmp_path):
+    out = tmp_path / "tagged"
+    out.mkdir()
+    aigc = '{"Label": "1", "ContentProducer": "001191110102MA01TEST0001", "ProduceID": "vod-7"}'
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "2"]
+        + ["-c:v", "libx264", "-g", "10", "-metadata", f"AIGC={aigc}", "-f", "hls", "-hls_time", "1"]
+        + ["-hls_segment_type", "fmp4", "-hls_segment_options", "movflags=+use_metadata_tags"]
+        + ["-hls_playlist_type", "vod", str(out / "p.m3u8")],
+        check=True,
+        timeout=120,
+    )
+    st = _judged(check_stream(str(out / "p.m3u8"), StreamOptions(), CTX), "cn-gb45438")
+    (rend,) = st.renditions
+    assert rend.tags_label == "fully_ai" and any(t.key == "format:AIGC" for t in rend.tags)
+    assert [(s.label, s.label_source) for s in rend.segments] == [("fully_ai", "tags")] * 2
+    assert all(s.status == "pass" for s in rend.segments)  # the implicit label is in the container
+    assert st.result is not None and st.result.classification.status.value == "fully_ai"

@@ -111,8 +111,9 @@ def _stream_section(st: StreamResult) -> str:
     parts += [f"<p class='error'>{_e(e)}</p>" for e in st.errors]
     for r in st.renditions:
         cells = "".join(
-            f'<td title="{_e(g.uri)}" class="{"pass" if g.state in ("Valid", "Trusted") else "fail"}">'
-            f"{g.sequence}<br>{_e(g.label)}</td>"
+            f'<td title="{_e(g.uri)}{_e(chr(10) + ", ".join(g.failed_rules)) if g.failed_rules else ""}" '
+            f'class="{"pass" if g.state in ("Valid", "Trusted") and g.status != "fail" else "fail"}">'
+            f"{g.sequence}<br>{_e(g.label)}{'<br>' + _e(g.status) if g.status else ''}</td>"
             for g in r.segments[:500]
         )
         parts.append(

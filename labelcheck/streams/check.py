@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import c2pa
 
 from .. import vocab
-from ..classify import manifest_declares
+from ..classify import classify, manifest_declares
 from ..extract import c2pa as c2pa_x
+from ..extract import ffprobe as ffprobe_x
+from ..extract.tags import signals_from_ffprobe
 from ..model import (
+    AiStatus,
     C2paStore,
     Evidence,
     ItemStatus,
@@ -24,10 +29,11 @@ from ..model import (
     StreamResult,
     ToolError,
 )
+from ..policy import fails
 from ..scan import Judge
 from .fetch import FetchError, FetchOptions, fetch
 from .playlist import Rendition, Segment, Variant, choose, parse_dash, parse_hls
-from .timed import segment_label
+from .timed import aigc_payload, label_of, segment_frames
 
 VALID = ("Valid", "Trusted")
 
@@ -108,6 +114,26 @@ def continuity(segments: list[SegmentResult]) -> list[str]:
     return out
 
 
+def container_tags(data: bytes, ffprobe: str = "ffprobe") -> tuple[tuple[Signal, ...], str | None]:
+    """The container and stream tags of one segment's bytes (ffprobe on a temporary file): (signals, problem)."""
+    with tempfile.TemporaryDirectory(prefix="labelcheck-seg-") as d:
+        path = Path(d) / "segment"
+        path.write_bytes(data)
+        answer = ffprobe_x.probe(path, timeout=20.0, cmd=ffprobe)
+    if isinstance(answer, ToolError):
+        return (), f"container tags not read: {answer.message}"
+    tags = [sig for sig in signals_from_ffprobe(answer) if sig.kind is not Kind.CONTAINER]  # labels, not codecs
+    return tuple(tags), None
+
+
+def tags_label(signals: tuple[Signal, ...], mime: str) -> str:
+    """The AI status container tags declare on their own ("none" when they declare nothing)."""
+    if not signals:
+        return "none"
+    status = classify(Evidence("tags", mime, "video", 0, None, C2paStore(present=False), signals, ())).status
+    return "none" if status is AiStatus.UNKNOWN else status.value
+
+
 @dataclass
 class InitSegment:
     """A rendition's init segment and what its manifest declares (fetched once, reused for every fragment)."""
@@ -130,16 +156,23 @@ class InitSegment:
 
 
 def check_segment(
-    seg: Segment, init: InitSegment, daterange: str | None, opts: StreamOptions, ctx: c2pa.Context
+    seg: Segment,
+    init: InitSegment,
+    daterange: str | None,
+    opts: StreamOptions,
+    ctx: c2pa.Context,
+    tags: str = "none",
 ) -> SegmentResult:
     """One media segment: fetched, validated against the init segment's manifest, labelled."""
     errors: tuple[str, ...] = ()
     state: str | None = None
     failures: tuple[str, ...] = ()
     timed: str | None = None
+    aigc: str | None = None
     try:
         data = fetch(seg.uri, opts.fetch)
-        timed = segment_label(data)
+        frames = segment_frames(data)
+        timed, aigc = label_of(frames), aigc_payload(frames)
         if init.data is not None and init.store is not None:  # no manifest: nothing to validate, not an error
             state, failures = _fragment(init.data, data, ctx)
     except FetchError as exc:
@@ -153,23 +186,51 @@ def check_segment(
         label, source = timed, "id3"
     elif daterange is not None:
         label, source = daterange, "daterange"
-    return SegmentResult(seg.sequence, seg.uri, seg.start, seg.duration, state, failures, label, source, errors)
+    elif tags != "none":
+        label, source = tags, "tags"
+    return SegmentResult(
+        seg.sequence, seg.uri, seg.start, seg.duration, state, failures, label, source, errors, aigc=aigc
+    )
+
+
+def rendition_tags(r: Rendition, init: InitSegment, opts: StreamOptions) -> tuple[tuple[Signal, ...], str | None]:
+    """Container/stream tags of the init segment (fMP4), else of the first media segment (MPEG-TS, whose every
+    segment repeats its tables; later segments are not probed: a process per segment would cost ~0.1 s each)."""
+    data = init.data
+    if data is None and r.segments:
+        try:
+            data = fetch(r.segments[0].uri, opts.fetch)
+        except FetchError:
+            return (), None  # the segment's own check reports the failure
+    return container_tags(data) if data else ((), None)
 
 
 def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> RenditionResult:
     init = InitSegment.load(r.init, opts, ctx)
     findings: list[str] = [init.problem] if init.problem else []
+    tags, problem = rendition_tags(r, init, opts)
+    findings += [problem] if problem else []
+    from_tags = tags_label(tags, "video/mp4" if r.init else "video/mp2t")
     label = init.label
     results: list[SegmentResult] = []
     current_range: str | None = None
     for seg in r.segments[: opts.max_segments]:
         current_range = daterange_label(seg.dateranges) or current_range
-        results.append(check_segment(seg, init, current_range, opts, ctx))
+        results.append(check_segment(seg, init, current_range, opts, ctx, from_tags))
     if len(r.segments) > opts.max_segments:
         findings.append(f"the playlist lists {len(r.segments)} segments; the first {opts.max_segments} were checked")
     findings += continuity(results)
     return RenditionResult(
-        r.name, r.bandwidth, r.init, label, tuple(results), tuple(findings), len(r.segments), init.store
+        r.name,
+        r.bandwidth,
+        r.init,
+        label,
+        tuple(results),
+        tuple(findings),
+        len(r.segments),
+        init.store,
+        tags,
+        from_tags,
     )
 
 
@@ -212,9 +273,18 @@ def check_stream(ref: str, opts: StreamOptions, ctx: c2pa.Context) -> StreamResu
     return StreamResult(ref, kind, status, results)
 
 
+def _mime(st: StreamResult) -> str:
+    """What the segments are (fMP4 with an init segment, else MPEG-TS): that decides which carriers they can hold."""
+    return "video/mp4" if any(r.init for r in st.renditions) else "video/mp2t"
+
+
+def _label_signal(source: str, label: str) -> Signal:
+    return Signal("stream", Kind.STREAM_LABEL, f"{source} label", label, source)
+
+
 def stream_evidence(st: StreamResult) -> Evidence:
     """The stream as one item: its first rendition's manifest, with the integrity its fragments showed (Invalid
-    when any fragment failed), and the labels its own carriers named along the timeline."""
+    when any fragment failed), its container tags, and the labels its own carriers named along the timeline."""
     rend = st.renditions[0] if st.renditions else None
     store = C2paStore(present=False)
     if rend is not None and rend.manifest is not None:
@@ -227,19 +297,58 @@ def stream_evidence(st: StreamResult) -> Evidence:
             failures=failures or rend.manifest.failures,
         )
     labels = sorted(
-        {(s.label_source, s.label) for r in st.renditions for s in r.segments if s.label_source in ("id3", "daterange")}
+        {
+            (s.label_source, s.label)
+            for r in st.renditions
+            for s in r.segments
+            if s.label_source in ("id3", "daterange") and s.label != "none"  # "none": the carrier names no AI
+        }
     )
-    signals = tuple(Signal("stream", Kind.STREAM_LABEL, f"{src} label", label, src) for src, label in labels)
+    signals = tuple(_label_signal(src, label) for src, label in labels) + (rend.tags if rend else ())
     errors = tuple(ToolError("input", e) for e in st.errors)
-    # What the segments are (fMP4 with an init segment, else MPEG-TS): that decides which carriers they can hold.
-    mime = "video/mp4" if any(r.init for r in st.renditions) else "video/mp2t"
-    return Evidence(st.target, mime, "video", 0, None, store, signals, errors)
+    return Evidence(st.target, _mime(st), "video", 0, None, store, signals, errors)
+
+
+def segment_evidence(st: StreamResult, rend: RenditionResult, seg: SegmentResult) -> Evidence:
+    """One segment as an item: the rendition's manifest with this fragment's validation, the label the segment
+    carries in its own carriers, and the rendition's container tags."""
+    store = C2paStore(present=False)
+    if rend.manifest is not None and seg.state is not None:
+        store = replace(rend.manifest, validation_state=seg.state, failures=seg.failures or rend.manifest.failures)
+    carried = seg.label_source in ("id3", "daterange") and seg.label != "none"
+    own: tuple[Signal, ...] = (_label_signal(seg.label_source, seg.label),) if carried else ()
+    if seg.aigc is not None:  # the implicit label itself, judged (and schema-checked) like one in a file
+        own += (Signal("id3", Kind.AIGC, "TXXX:AIGC", seg.aigc, "id3 timed metadata"),)
+    errors = tuple(ToolError("input", e) for e in seg.errors)
+    target = f"{st.target}#{rend.name}/{seg.sequence}"
+    return Evidence(target, _mime(st), "video", 0, None, store, own + rend.tags, errors)
+
+
+def _judge_segments(st: StreamResult, rend: RenditionResult, judge: Judge) -> RenditionResult:
+    """The policies applied to each segment; runs of segments failing the same rules become continuity findings."""
+    segments = []
+    for seg in rend.segments:
+        result = judge(segment_evidence(st, rend, seg))
+        failed = tuple(f"{f.policy}/{f.rule}" for f in result.findings if fails(f, judge.fail_on))
+        segments.append(replace(seg, status=result.status.value, failed_rules=failed))
+    findings = list(rend.findings)
+    for first, last in _runs(segments, lambda s: bool(s.failed_rules)):
+        rules = sorted({r for s in segments if first.sequence <= s.sequence <= last.sequence for r in s.failed_rules})
+        span = f"segment {first.sequence}" if first is last else f"segments {first.sequence}–{last.sequence}"
+        findings.append(
+            f"{span} ({clock(first.start)}–{clock(last.start + last.duration)}) fail{'s' if first is last else ''} "
+            f"{', '.join(rules)}"
+        )
+    return replace(rend, segments=tuple(segments), findings=tuple(findings))
 
 
 def judge_stream(st: StreamResult, judge: Judge) -> StreamResult:
-    """The policies applied to the stream as a whole; the stream fails on a failed rule or a continuity break."""
+    """The policies applied to the stream as a whole and to each segment; the stream fails on a failed rule or a
+    continuity break."""
     result = judge(stream_evidence(st))
+    renditions = tuple(_judge_segments(st, r, judge) for r in st.renditions)
     status = st.status
-    if status is not ItemStatus.ERROR and result.status is ItemStatus.FAIL:
+    segment_failed = any(s.failed_rules for r in renditions for s in r.segments)
+    if status is not ItemStatus.ERROR and (result.status is ItemStatus.FAIL or segment_failed):
         status = ItemStatus.FAIL
-    return replace(st, result=result, status=status)
+    return replace(st, result=result, status=status, renditions=renditions)

@@ -12,9 +12,18 @@ from pathlib import Path
 
 import c2pa
 
-from ..model import ItemStatus, RenditionResult, SegmentResult, StreamResult
+from ..model import ItemStatus, RenditionResult, SegmentResult, Signal, StreamResult
 from ..watch.service import log
-from .check import InitSegment, StreamOptions, check_segment, continuity, daterange_label, load_variant
+from .check import (
+    InitSegment,
+    StreamOptions,
+    check_segment,
+    continuity,
+    daterange_label,
+    load_variant,
+    rendition_tags,
+    tags_label,
+)
 from .fetch import FetchError, fetch
 from .playlist import Rendition, choose, parse_dash, parse_hls
 
@@ -123,6 +132,8 @@ def follow(
     backoff = 1.0
     init: InitSegment | None = None
     init_uri: str | None = None
+    tags: tuple[Signal, ...] = ()
+    from_tags = "none"
     findings: list[str] = []
     daterange: str | None = None
     kind = "dash" if ref.lower().split("?")[0].endswith(".mpd") else "hls"
@@ -135,8 +146,11 @@ def follow(
             backoff = min(MAX_BACKOFF, backoff * 2)
             continue
         backoff = 1.0
-        if media.init != init_uri:
+        if init is None or media.init != init_uri:
             init_uri, init = media.init, InitSegment.load(media.init, opts, ctx)
+            tags, problem = rendition_tags(media, init, opts)
+            findings += [problem] if problem else []
+            from_tags = tags_label(tags, "video/mp4" if media.init else "video/mp2t")
         first = media.segments[0].sequence if media.segments else None
         if progress.last_sequence is not None and first is not None and first > progress.last_sequence + 1:
             findings.append(
@@ -159,7 +173,7 @@ def follow(
                 continue
             placed = replace(seg, start=progress.offset)  # on the stream's own timeline: the window slides
             assert init is not None
-            result = check_segment(placed, init, daterange, opts, ctx)
+            result = check_segment(placed, init, daterange, opts, ctx, from_tags)
             store.add(ref, result)
             progress.last_sequence, progress.offset = seg.sequence, placed.start + placed.duration
             log("segment", stream=ref, sequence=seg.sequence, state=result.state, label=result.label)
@@ -170,5 +184,7 @@ def follow(
     all_findings = tuple(findings + continuity(segments))
     status = ItemStatus.FAIL if all_findings else ItemStatus.PASS
     label = init.label if init else "none"
-    rendition = RenditionResult("live", None, init_uri, label, tuple(segments), all_findings, len(segments))
+    rendition = RenditionResult(
+        "live", None, init_uri, label, tuple(segments), all_findings, len(segments), None, tags, from_tags
+    )
     return StreamResult(ref, kind, status, (rendition,))

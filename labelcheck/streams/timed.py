@@ -189,10 +189,18 @@ def is_transport_stream(data: bytes) -> bool:
     return len(data) >= TS_PACKET and data[0] == 0x47 and (len(data) < 2 * TS_PACKET or data[TS_PACKET] == 0x47)
 
 
-def segment_label(data: bytes) -> str | None:
-    """The label in a segment's ID3 timed metadata (MPEG-TS metadata stream, or CMAF `emsg`), if any."""
+def segment_frames(data: bytes) -> list[tuple[str, str]]:
+    """The ID3 text frames of a segment's timed metadata (MPEG-TS metadata stream, or CMAF `emsg`)."""
     if is_transport_stream(data):
-        frames = [f for tag in ts_id3_tags(data) for f in id3_text_frames(tag)]
-    else:
-        frames = [f for scheme, msg in emsg_messages(data) if scheme in ID3_SCHEMES for f in id3_text_frames(msg)]
-    return label_of(frames)
+        return [f for tag in ts_id3_tags(data) for f in id3_text_frames(tag)]
+    return [f for scheme, msg in emsg_messages(data) if scheme in ID3_SCHEMES for f in id3_text_frames(msg)]
+
+
+def aigc_payload(frames: list[tuple[str, str]]) -> str | None:
+    """The TC260 AIGC JSON an `AIGC` frame carries, as written (validated later like any AIGC label)."""
+    return next((value for desc, value in frames if desc.strip().upper() == "AIGC"), None)
+
+
+def segment_label(data: bytes) -> str | None:
+    """The label in a segment's ID3 timed metadata, if any."""
+    return label_of(segment_frames(data))
