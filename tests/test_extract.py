@@ -115,9 +115,25 @@ def test_ffprobe_reads_container_tags_and_fails_cleanly():
 def test_ffprobe_runs_only_where_it_adds_something(fixture_results):
     assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_camera.jpg"]["signals"])  # a still
     assert not any(s["source"] == "ffprobe" for s in fixture_results["plain_video.mp4"]["signals"])
-    assert any(s["source"] == "ffprobe" for s in fixture_results["mkv_aigc.mkv"]["signals"])
-    _, doc = checked_scan([MEDIA / "plain_video.mp4"], ffprobe_mode="always")
-    assert any(s["key"].endswith(":codec") for s in doc["results"][0]["signals"])
+    # Matroska: exiftool reads its Tags (with -ee also those after the Clusters); ffprobe only when asked.
+    mkv = fixture_results["mkv_aigc.mkv"]["signals"]
+    assert any(s["key"] == "Matroska:Aigc" for s in mkv) and not any(s["source"] == "ffprobe" for s in mkv)
+    _, doc = checked_scan([MEDIA / "plain_video.mp4", MEDIA / "mkv_aigc.mkv"], ffprobe_mode="always")
+    assert all(any(s["key"].endswith(":codec") for s in r["signals"]) for r in doc["results"])
+    assert any(s["key"] == "format:AIGC" for s in doc["results"][1]["signals"])
+
+
+def test_ffprobe_reads_containers_exiftool_does_not(tmp_path):
+    ts = tmp_path / "clip.ts"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "1", "-c:v", "libx264"]
+        + ["-metadata", "service_provider=AI-generated news desk", "-f", "mpegts", str(ts)],
+        check=True,
+    )
+    _, doc = checked_scan([ts])
+    signals = doc["results"][0]["signals"]
+    assert any(s["source"] == "ffprobe" and s["key"].endswith(":codec") for s in signals)
+    assert any(s["source"] == "ffprobe" and "AI-generated" in s["value"] for s in signals)
 
 
 def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):

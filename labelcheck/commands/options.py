@@ -100,8 +100,8 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             type=click.Choice(["auto", "always", "never"]),
             default="auto",
             show_default=True,
-            help="ffprobe for audio/video: auto = only containers exiftool does not read in full (Matroska, WebM, "
-            "MPEG-TS, Ogg, FLAC, AVI); always = every audio/video item.",
+            help="ffprobe for audio/video: auto = only containers exiftool does not read in full (MPEG-TS, Ogg, "
+            "FLAC, AVI, ...); always = every audio/video item (adds per-track attribution and codec facts).",
         ),
         click.option(
             "--as-of",

@@ -33,13 +33,16 @@ READ_ARGS = (
     "-charset",
     "filename=utf8",
 )
-# Skipping work a format cannot carry labels in: -fast2 skips maker notes and JPEG trailers; -fast alone keeps
-# PNG chunks after IDAT (generator text can sit there) and RIFF chunks after the image data (WebP XMP).
-FAST_ARGS: dict[str, tuple[str, ...]] = {
+# Per format: skipping work a format cannot carry labels in (-fast2 skips maker notes and JPEG trailers; -fast alone
+# keeps PNG chunks after IDAT, where generator text can sit, and RIFF chunks after the image data, WebP XMP), and
+# reading what exiftool skips by default (-ee: Matroska Tags after the first Cluster, skipping over the Clusters).
+FORMAT_ARGS: dict[str, tuple[str, ...]] = {
     "image/jpeg": ("-fast2",),
     "image/tiff": ("-fast2",),
     "image/png": ("-fast",),
     "image/webp": ("-fast",),
+    "video/x-matroska": ("-ee",),
+    "video/webm": ("-ee",),
 }
 # Formats whose labels live in an XMP packet that packet scanning also finds, and where exiftool has known
 # pathologies (thousands of sub-IFDs, AES-256 PDF key derivation in Perl): a shorter first deadline.
@@ -228,7 +231,9 @@ class ExifToolSession:
                 timeouts.append(self.timeout)
         try:
             tool = self._ensure()
-            commands = [[*(a.encode() for a in READ_ARGS + FAST_ARGS.get(m, ())), _safe_name(p, tmp)] for p, m in batch]
+            commands = [
+                [*(a.encode() for a in READ_ARGS + FORMAT_ARGS.get(m, ())), _safe_name(p, tmp)] for p, m in batch
+            ]
             raw = tool.pipeline(commands, timeouts, during)
         finally:
             for d in tmp:

@@ -23,8 +23,11 @@ def _limit_memory() -> None:  # runs in the child before exec
 
 
 # Containers whose tags and tracks exiftool already reads in full (QuickTime keys/item list/user data per track,
-# ID3, RIFF INFO): ffprobe adds only codec facts there, at ~57 ms a spawn, so `auto` leaves them to exiftool.
-EXIFTOOL_COVERS = frozenset({"video/mp4", "video/quicktime", "audio/mp4", "audio/mpeg", "audio/wav"})
+# ID3, RIFF INFO, Matroska Tags with -ee): ffprobe adds only codec facts and per-track attribution there, at
+# ~0.1 s a spawn, so `auto` leaves them to exiftool.
+EXIFTOOL_COVERS = frozenset(
+    {"video/mp4", "video/quicktime", "audio/mp4", "audio/mpeg", "audio/wav", "video/x-matroska", "video/webm"}
+)
 MODES = ("auto", "always", "never")
 
 
@@ -36,8 +39,8 @@ def wanted(media: MediaType, mode: str) -> bool:
 
 
 def start(path: Path, cmd: str = "ffprobe") -> subprocess.Popen[bytes] | ToolError:
-    """Launch `ffprobe -show_format -show_streams` (JSON) on one file; `finish()` collects it."""
-    args = [cmd, "-hide_banner", "-show_format", "-show_streams", "-of", "json"]
+    """Launch `ffprobe -show_format -show_streams -show_programs` (JSON) on one file; `finish()` collects it."""
+    args = [cmd, "-hide_banner", "-show_format", "-show_streams", "-show_programs", "-of", "json"]
     args += convert_kwargs_to_cmd_line_args({"v": "error", "probesize": "20M", "analyzeduration": "10M"})
     args.append(f"file:{path}" if str(path).startswith("-") else str(path))
     try:

@@ -165,10 +165,11 @@ def signals_from_exiftool(tags: dict[str, Any]) -> list[Signal]:
 
 
 def signals_from_ffprobe(probe: dict[str, Any]) -> list[Signal]:
-    """Container and stream tags from ffprobe (format tags, per-stream tags), plus codec facts."""
+    """Container, program (MPEG-TS service) and stream tags from ffprobe, plus codec facts."""
     out: list[Signal] = []
     fmt = probe.get("format") or {}
     scopes = [("format", fmt.get("tags") or {})]
+    scopes += [(f"program:{p.get('program_id')}", p.get("tags") or {}) for p in probe.get("programs") or []]
     for s in probe.get("streams") or []:
         scopes.append((f"stream:{s.get('index')}:{s.get('codec_type')}", s.get("tags") or {}))
         out.append(
