@@ -31,9 +31,13 @@ EXIFTOOL_COVERS = frozenset(
 MODES = ("auto", "always", "never")
 
 
+# A lone media segment (styp/moof): no container to read without its init segment (checked as a stream instead).
+UNREADABLE_ALONE = frozenset({"video/iso.segment"})
+
+
 def wanted(media: MediaType, mode: str) -> bool:
-    """Whether to spawn ffprobe for this item: never for stills; in `auto`, only where it adds tags."""
-    if not media.is_av or mode == "never":
+    """Whether to spawn ffprobe for this item: never for stills or lone segments; in `auto`, only where it adds."""
+    if not media.is_av or mode == "never" or media.mime in UNREADABLE_ALONE:
         return False
     return mode == "always" or media.mime not in EXIFTOOL_COVERS
 
