@@ -40,6 +40,13 @@ class RunOptions:
 Indexed = tuple[int, Result]
 
 
+@dataclass
+class RunInfo:
+    """What an engine learns while it runs, for the report (filled in when its tools start)."""
+
+    exiftool_version: str | None = None
+
+
 def _batches(paths: Iterable[Path], size: int) -> Iterator[tuple[int, list[Path]]]:
     index = 0
     it = iter(paths)
@@ -55,18 +62,24 @@ def _size(path: Path) -> int:
         return 0
 
 
-def run(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
-    """Every item's Result with its position in the input, as soon as it is known."""
+def run(
+    paths: Iterable[Path], options: ScanOptions, run_options: RunOptions, info: RunInfo | None = None
+) -> Iterator[Indexed]:
+    """Every item's Result with its position in the input, as soon as it is known. `info` learns the version of
+    the exiftool the workers run (so that no extra process is started to ask it)."""
     if run_options.scheduler:
         from .cluster import run_dask
 
         yield from run_dask(paths, options, run_options)
     elif run_options.workers <= 0:
         with Scanner(options) as scanner:
+            if info is not None:
+                scanner.start_tools()
+                info.exiftool_version = scanner.exiftool_version
             for index, batch in _batches(paths, run_options.batch_size):
                 yield from enumerate(scanner.results(batch), start=index)
     else:
-        yield from Pool(options, run_options).run(paths)
+        yield from Pool(options, run_options, info).run(paths)
 
 
 # ---------------------------------------------------------------- local worker processes
@@ -81,7 +94,7 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     with Scanner(options) as scanner:
         scanner.start_tools()
-        conn.send("ready")
+        conn.send(("ready", scanner.exiftool_version))
         while True:
             try:
                 msg = conn.recv()
@@ -113,7 +126,7 @@ class Pool:
     """Supervises worker processes: a worker that overruns its batch's deadline or dies is replaced; the batch is
     retried item by item, and the item that still overruns is reported as an error, never retried forever."""
 
-    def __init__(self, options: ScanOptions, run_options: RunOptions) -> None:
+    def __init__(self, options: ScanOptions, run_options: RunOptions, info: RunInfo | None = None) -> None:
         self.options = replace(options, overlap_tools=False)  # a worker is one core's worth of work
         self.run_options = run_options
         self.ctx = workers.context()
@@ -121,6 +134,7 @@ class Pool:
         self.tool_restarts = 0  # exiftool processes restarted inside workers (deadline passed)
         self.startup_deaths = 0
         self.judge = Judge.from_options(options)
+        self.info = info or RunInfo()
 
     def _start(self) -> _Slot:
         parent, child = self.ctx.Pipe()
@@ -193,8 +207,9 @@ class Pool:
                         except (EOFError, OSError):
                             yield from self._lost(slot, slots, retry, "the checker process died on")
                             continue
-                        if msg == "ready":
+                        if msg[0] == "ready":
                             slot.ready = True
+                            self.info.exiftool_version = self.info.exiftool_version or msg[1]
                             continue
                         index, results, tool_restarts = msg
                         self.tool_restarts += tool_restarts - slot.tool_restarts

@@ -147,6 +147,10 @@ class Scanner:
             raise ToolMissing(str(exc)) from exc
 
     @property
+    def exiftool_version(self) -> str | None:
+        return self._exiftool.version
+
+    @property
     def exiftool_restarts(self) -> int:
         return self._exiftool.restarts
 

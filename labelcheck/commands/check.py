@@ -6,7 +6,6 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -27,7 +26,7 @@ from ..render import junit as junit_r
 from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
-from ..runner import RunOptions, run
+from ..runner import RunInfo, RunOptions, run
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
 from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
@@ -136,17 +135,21 @@ def check(
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
     known = len(paths) if from_list is None and all(os.path.isfile(p) for p in paths) else None
     run_options = RunOptions(workers=workers, item_timeout=item_timeout, scheduler=scheduler)
-    version = ThreadPoolExecutor(1).submit(exiftool_version, options.exiftool)  # Perl starts while work begins
-    stream = run(expand(targets, include, exclude), options, run_options)
+    info = RunInfo()
+    stream = run(expand(targets, include, exclude), options, run_options, info)
+
+    def version() -> str | None:  # the workers' exiftool tells it; asked separately only when none ran
+        return info.exiftool_version or exiftool_version(options.exiftool)
+
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
     checked_streams = _check_streams(streams, options, judge, allow_private_network, rendition, max_segments)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
-            code = _stream_jsonl(stream, judge, version.result(), output, bar)
+            code = _stream_jsonl(stream, judge, version, output, bar)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
-            rep = replace(make_report(results, judge, version.result(), _now()), streams=checked_streams)
+            rep = replace(make_report(results, judge, version(), _now()), streams=checked_streams)
             write_output(_render(fmt, rep), output)
             for extra_fmt, extra_file in extra:
                 write_output(_render(extra_fmt, rep), extra_file)
@@ -187,21 +190,31 @@ def _check_streams(
 
 
 def _stream_jsonl(
-    stream: Iterator[tuple[int, Result]], judge: Judge, exiftool: str | None, output: str | None, bar: Progress
+    stream: Iterator[tuple[int, Result]],
+    judge: Judge,
+    exiftool: Callable[[], str | None],
+    output: str | None,
+    bar: Progress,
 ) -> int:
-    """Write each result as it is produced; memory holds counts, not results."""
+    """Write each result as it is produced; memory holds counts, not results. The header line goes out with the
+    first result (by then the workers have said which exiftool they run)."""
     tally = report_mod.Tally()
     try:
         fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     try:
-        head = make_report((), judge, exiftool, _now())
-        fh.write(jsonl_r.header_line(head))
+        started = _now()
+        header = False
         for _, result in bar.track(stream):
+            if not header:
+                fh.write(jsonl_r.header_line(make_report((), judge, exiftool(), started)))
+                header = True
             tally.add(result)
             fh.write(jsonl_r.result_line(result))
             fh.flush()
+        if not header:
+            fh.write(jsonl_r.header_line(make_report((), judge, exiftool(), started)))
         fh.write(jsonl_r.summary_line(tally.to_dict()))
     finally:
         if fh is not sys.stdout:

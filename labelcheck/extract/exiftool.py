@@ -175,6 +175,12 @@ class ExifToolSession:
             self._tool.run()
         return self._tool
 
+    @property
+    def version(self) -> str | None:
+        """The running process's version (pyexiftool asks it with -ver when it starts), else None."""
+        tool = self._tool
+        return str(tool.version) if tool is not None and tool.running else None
+
     def start(self) -> None:
         """Start the process now (a worker does this while it waits for its first batch: Perl's start-up is then
         off the critical path)."""
