@@ -1,8 +1,8 @@
 """Batch execution: targets streamed to worker processes (each with its own exiftool), a time limit on every item.
 
-Three engines run the same pipeline (`Scanner`): in-process (`workers=0`), a local pool of worker
-processes (forked from a fork server, `workers.py`) supervised here, and a Dask distributed cluster (`scheduler="tcp://..."`). Results stream back as
-(input index, Result) pairs in order of completion; memory holds a bounded window of batches.
+Three engines run the same pipeline (`Scanner`): in-process (`workers=0`), a local pool of worker processes
+(forked from a fork server, `workers.py`) supervised here, and a Dask distributed cluster (`scheduler="tcp://..."`).
+Results stream back as (input index, Result) pairs in order of completion; memory holds a bounded window of batches.
 """
 
 from __future__ import annotations
