@@ -58,8 +58,25 @@ def test_builtin_policy_end_to_end(pid):
 def test_every_builtin_policy_loads_and_is_tested():
     assert set(policy.BUILTIN) == set(BUILTIN_CASES) | {policy.DEFAULT}
     for pid in policy.BUILTIN:
-        p = policy.load(pid)
+        p = policy.load(pid, strict=True)  # the schema and every check's options, as for a user's file
         assert p.rules and all(r.reference for r in p.rules)
+        assert policy.load(pid) == p  # what a run loads without re-validating is the same policy
+
+
+def test_a_users_file_is_always_validated_even_when_it_extends_a_builtin(tmp_path):
+    f = write(
+        tmp_path,
+        "bad.yaml",
+        """
+        id: bad
+        title: bad
+        extends: labelcheck-default
+        rules:
+          - {id: extra, check: label-present, level: error, reference: x, options: {carriers: [nonsense]}}
+        """,
+    )
+    with pytest.raises(policy.PolicyError, match="rule 'extra': option 'carriers/0'"):
+        policy.load(str(f))
 
 
 def test_extends_overrides_and_disables(tmp_path):
