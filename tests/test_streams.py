@@ -614,3 +614,26 @@ def test_container_tags_of_the_init_segment_label_the_stream(tmp_path):
     assert [(s.label, s.label_source) for s in rend.segments] == [("fully_ai", "tags")] * 2
     assert all(s.status == "pass" for s in rend.segments)  # the implicit label is in the container
     assert st.result is not None and st.result.classification.status.value == "fully_ai"
+
+
+@needs_pair
+def test_a_live_follow_judges_like_the_same_stream_checked_as_vod(tmp_path):
+    """The followed stream keeps its init segment's manifest and each segment's AIGC payload (in SQLite): judged
+    after the follow, it reads exactly as the VOD check of the same playlist."""
+    import threading
+
+    from labelcheck.streams.live import StreamLog, follow
+
+    (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
+    aigc = '{"Label": "1", "ContentProducer": "001191110102MA01TEST0001", "ProduceID": "x"}'
+    (tmp_path / "f.m4s").write_bytes(_emsg_with_id3("AIGC", aigc) + (PAIR / "dash1.m4s").read_bytes())
+    (tmp_path / "p.m3u8").write_text(hls("init.mp4", ["f.m4s", "f.m4s"]))
+    vod = _judged(check_stream(str(tmp_path / "p.m3u8"), StreamOptions(), CTX), "cn-gb45438")
+    store = StreamLog(tmp_path / "state.sqlite")
+    live = _judged(follow(str(tmp_path / "p.m3u8"), StreamOptions(), CTX, store, threading.Event()), "cn-gb45438")
+    store.close()
+    assert live.result is not None and vod.result is not None
+    assert live.result.evidence.c2pa.present and live.result.evidence.c2pa == vod.result.evidence.c2pa
+    pick = [(s.state, s.label, s.aigc, s.status, s.failed_rules) for s in live.renditions[0].segments]
+    assert pick == [(s.state, s.label, s.aigc, s.status, s.failed_rules) for s in vod.renditions[0].segments]
+    assert all(s.aigc == aigc for s in live.renditions[0].segments)

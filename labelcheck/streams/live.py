@@ -31,7 +31,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_segments (
     stream TEXT NOT NULL, sequence INTEGER NOT NULL, uri TEXT NOT NULL, start REAL NOT NULL, duration REAL NOT NULL,
     state TEXT, failures TEXT NOT NULL, label TEXT NOT NULL, label_source TEXT NOT NULL, errors TEXT NOT NULL,
-    checked_at TEXT NOT NULL, PRIMARY KEY (stream, sequence)
+    checked_at TEXT NOT NULL, aigc TEXT, PRIMARY KEY (stream, sequence)
 );
 """
 MAX_BACKOFF = 30.0
@@ -51,6 +51,9 @@ class StreamLog:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(stream_segments)")}
+        if "aigc" not in columns:  # a database written before segments kept their AIGC payload
+            self.db.execute("ALTER TABLE stream_segments ADD COLUMN aigc TEXT")
 
     def last(self, stream: str) -> tuple[int | None, float]:
         row = self.db.execute(
@@ -61,7 +64,8 @@ class StreamLog:
 
     def add(self, stream: str, s: SegmentResult) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO stream_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO stream_segments (stream, sequence, uri, start, duration, state, failures, label, "
+            "label_source, errors, checked_at, aigc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 stream,
                 s.sequence,
@@ -74,12 +78,13 @@ class StreamLog:
                 s.label_source,
                 "\n".join(s.errors),
                 time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                s.aigc,
             ),
         )
 
     def segments(self, stream: str) -> list[SegmentResult]:
         rows = self.db.execute(
-            "SELECT sequence, uri, start, duration, state, failures, label, label_source, errors "
+            "SELECT sequence, uri, start, duration, state, failures, label, label_source, errors, aigc "
             "FROM stream_segments WHERE stream=? ORDER BY sequence",
             (stream,),
         ).fetchall()
@@ -94,6 +99,7 @@ class StreamLog:
                 r[6],
                 r[7],
                 tuple(x for x in r[8].split("\n") if x),
+                aigc=r[9],
             )
             for r in rows
         ]
@@ -185,6 +191,15 @@ def follow(
     status = ItemStatus.FAIL if all_findings else ItemStatus.PASS
     label = init.label if init else "none"
     rendition = RenditionResult(
-        "live", None, init_uri, label, tuple(segments), all_findings, len(segments), None, tags, from_tags
+        "live",
+        None,
+        init_uri,
+        label,
+        tuple(segments),
+        all_findings,
+        len(segments),
+        init.store if init else None,
+        tags,
+        from_tags,
     )
     return StreamResult(ref, kind, status, (rendition,))
