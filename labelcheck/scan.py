@@ -171,7 +171,8 @@ class Scanner:
         readable = [it for it in items if it.readable]
         hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
         wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
-        # A few ffprobe processes run alongside exiftool and C2PA; the rest start when collected (memory bound).
+        # Overlapping: a few ffprobe processes run alongside exiftool and C2PA, the rest start when collected
+        # (memory bound). In a worker: each starts when collected, one at a time.
         ahead = MAX_PROBES if self.options.overlap_tools else 0
         probes: dict[int, Any] = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in wanted[:ahead]}
         probes.update({id(it): None for it in wanted[ahead:]})
