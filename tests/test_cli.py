@@ -2,8 +2,11 @@
 
 import json
 import os
+import subprocess
+from pathlib import Path
 
-from conftest import MEDIA, TEST_CA, run_cli
+import pytest
+from conftest import MEDIA, ROOT, TEST_CA, run_cli
 
 from labelcheck import report as report_mod
 
@@ -110,3 +113,52 @@ def test_dangling_links_and_fifos_are_item_errors(tmp_path):
 
 def test_nothing_to_check_is_a_usage_error():
     assert run("check").returncode == report_mod.EXIT_USAGE
+
+
+def _as_unprivileged(args: list[str]) -> list[str] | None:
+    """The CLI command line run without privileges: as is for a normal user; as `nobody` through setpriv (no
+    capabilities) with the system's Python of the same version for root (whose pyenv interpreter, under /root,
+    nobody may run). None when neither is possible here."""
+    import shutil
+    import sys
+
+    if os.geteuid() != 0:
+        return [sys.executable, "-m", "labelcheck", *args]
+    system_python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
+    if not shutil.which("setpriv") or not os.path.exists(system_python):
+        return None
+    site = next(p for p in sys.path if p.endswith("site-packages"))
+    env = [f"PYTHONPATH={site}:{ROOT}", "HOME=/tmp", "PATH=/usr/bin:/bin"]
+    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
+    return [*drop, "env", *env, system_python, "-m", "labelcheck", *args]
+
+
+def test_permission_denied_is_a_per_item_error_and_the_scan_goes_on():
+    import shutil
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="labelcheck-perm-", dir="/tmp"))
+    try:
+        d.chmod(0o755)
+        shutil.copy(MEDIA / "xmp_fully_ai.jpg", d / "readable.jpg")
+        (d / "readable.jpg").chmod(0o644)
+        shutil.copy(MEDIA / "xmp_fully_ai.jpg", d / "secret.jpg")
+        (d / "secret.jpg").chmod(0o000)
+        (d / "locked").mkdir()
+        shutil.copy(MEDIA / "xmp_fully_ai.jpg", d / "locked" / "inside.jpg")
+        (d / "locked").chmod(0o000)
+        cmd = _as_unprivileged(["check", str(d), "--workers", "1", "--format", "json", "--no-progress"])
+        if cmd is None:
+            pytest.skip("no way to drop privileges here")
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        assert p.returncode == 5, p.stderr  # an item could not be checked; nothing crashed
+        results = {Path(r["target"]).name: r for r in json.loads(p.stdout)["results"]}
+        assert results["readable.jpg"]["status"] == "pass"
+        assert results["secret.jpg"]["status"] == "error"
+        assert "Permission denied" in results["secret.jpg"]["errors"][0]["message"]
+        assert (
+            results["locked"]["status"] == "error" and "could not be read" in results["locked"]["errors"][0]["message"]
+        )
+    finally:
+        (d / "locked").chmod(0o755)
+        shutil.rmtree(d, ignore_errors=True)
