@@ -193,24 +193,25 @@ def check_segment(
     )
 
 
-def rendition_tags(r: Rendition, init: InitSegment, opts: StreamOptions) -> tuple[tuple[Signal, ...], str | None]:
-    """Container/stream tags of the init segment (fMP4), else of the first media segment (MPEG-TS, whose every
-    segment repeats its tables; later segments are not probed: a process per segment would cost ~0.1 s each)."""
+def rendition_tags(r: Rendition, init: InitSegment, opts: StreamOptions) -> tuple[tuple[Signal, ...], str, str | None]:
+    """(container/stream tags, the label they declare, a problem reading them) of the init segment (fMP4), else of
+    the first media segment (MPEG-TS, whose every segment repeats its tables; later segments are not probed: a
+    process per segment would cost ~0.1 s each)."""
     data = init.data
     if data is None and r.segments:
         try:
             data = fetch(r.segments[0].uri, opts.fetch)
         except FetchError:
-            return (), None  # the segment's own check reports the failure
-    return container_tags(data) if data else ((), None)
+            return (), "none", None  # the segment's own check reports the failure
+    tags, problem = container_tags(data) if data else ((), None)
+    return tags, tags_label(tags, "video/mp4" if r.init else "video/mp2t"), problem
 
 
 def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> RenditionResult:
     init = InitSegment.load(r.init, opts, ctx)
     findings: list[str] = [init.problem] if init.problem else []
-    tags, problem = rendition_tags(r, init, opts)
+    tags, from_tags, problem = rendition_tags(r, init, opts)
     findings += [problem] if problem else []
-    from_tags = tags_label(tags, "video/mp4" if r.init else "video/mp2t")
     label = init.label
     results: list[SegmentResult] = []
     current_range: str | None = None

@@ -22,7 +22,6 @@ from .check import (
     daterange_label,
     load_variant,
     rendition_tags,
-    tags_label,
 )
 from .fetch import FetchError, fetch
 from .playlist import Rendition, choose, parse_dash, parse_hls
@@ -154,9 +153,8 @@ def follow(
         backoff = 1.0
         if init is None or media.init != init_uri:
             init_uri, init = media.init, InitSegment.load(media.init, opts, ctx)
-            tags, problem = rendition_tags(media, init, opts)
+            tags, from_tags, problem = rendition_tags(media, init, opts)
             findings += [problem] if problem else []
-            from_tags = tags_label(tags, "video/mp4" if media.init else "video/mp2t")
         first = media.segments[0].sequence if media.segments else None
         if progress.last_sequence is not None and first is not None and first > progress.last_sequence + 1:
             findings.append(
