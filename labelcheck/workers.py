@@ -12,7 +12,7 @@ import multiprocessing as mp
 from multiprocessing import forkserver
 from typing import Any
 
-PRELOAD = ["labelcheck.runner"]
+PRELOAD = ["labelcheck.runner", "jsonschema"]  # jsonschema: label payloads are validated in the workers
 
 
 def context() -> Any:
