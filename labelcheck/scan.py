@@ -100,8 +100,13 @@ def _open_item(path: Path) -> _Item:
     name = os.fsdecode(path)
     try:
         st = path.stat()
-        if stat.S_ISDIR(st.st_mode):
-            return _unreadable(path, f"{name}: directory could not be read", "inode/directory")
+        if stat.S_ISDIR(st.st_mode):  # the walk yields a directory only when it could not list it
+            try:
+                os.scandir(path).close()
+                why = ""
+            except OSError as exc:
+                why = f" ({exc.strerror or exc})"
+            return _unreadable(path, f"{name}: directory could not be read{why}", "inode/directory")
         if not stat.S_ISREG(st.st_mode):
             return _unreadable(path, f"{name}: not a regular file")
         with open(path, "rb") as fh:
