@@ -19,8 +19,8 @@ def wants_workers(argv: list[str]) -> bool:
             value = argv[n + 1]
         if value is not None and value.strip() == "0":
             return False
-        if arg == "--scheduler" or arg.startswith("--scheduler="):
-            return False
+        if arg in ("--scheduler", "--stream") or arg.startswith(("--scheduler=", "--stream=")):
+            return False  # a Dask cluster, or a live stream followed in this process
     return True
 
 
@@ -28,7 +28,10 @@ def main() -> None:
     if wants_workers(sys.argv[1:]):
         from .workers import start_early
 
-        start_early()
+        try:
+            start_early()
+        except Exception:  # noqa: BLE001 - only an optimisation: the pool starts the server itself and reports
+            pass
     from .cli import entry
 
     entry()

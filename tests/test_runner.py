@@ -72,3 +72,21 @@ def test_dask_localcluster_gives_the_local_results(serial):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
         got = _by_target(run(expand([MEDIA]), options(), RunOptions(scheduler=cl.scheduler_address, batch_size=4)))
     assert got == serial
+
+
+def test_the_fork_server_is_started_early_only_for_commands_that_use_local_workers():
+    from labelcheck.__main__ import wants_workers
+
+    assert wants_workers(["check", "media/"]) and wants_workers(["check", "--workers", "2", "x"])
+    assert wants_workers(["watch", "hot/", "--pass-dir", "ok/"]) and wants_workers(["serve"])
+    for argv in (
+        [],
+        ["policy", "list"],
+        ["explain", "x.jpg"],
+        ["check", "--workers", "0", "x"],
+        ["check", "--workers=0", "x"],
+        ["check", "--scheduler", "tcp://h:8786", "x"],
+        ["watch", "--stream", "https://h/live.m3u8", "--reports", "r"],
+        ["check", "--help"],
+    ):
+        assert not wants_workers(argv), argv
