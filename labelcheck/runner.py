@@ -127,8 +127,7 @@ class Pool:
     retried item by item, and the item that still overruns is reported as an error, never retried forever."""
 
     def __init__(self, options: ScanOptions, run_options: RunOptions, info: RunInfo | None = None) -> None:
-        # A worker is one core's worth of work, and supervised: a SIGBUS from a mapped file costs only the worker.
-        self.options = replace(options, overlap_tools=False, mmap_large_files=True)
+        self.options = replace(options, overlap_tools=False)  # a worker is one core's worth of work
         self.run_options = run_options
         self.ctx = workers.context()
         self.restarts = 0  # worker processes replaced (hang or crash)

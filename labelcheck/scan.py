@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import mmap
 import os
 import shutil
 import stat
@@ -47,8 +46,6 @@ from .model import (
 )
 
 HASH_CHUNK = 1 << 20
-MMAP_MIN = 64 << 20  # files from this size are hashed through a memory map (when the options allow it)
-MMAP_CHUNK = 8 << 20
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
@@ -70,37 +67,16 @@ class ScanOptions:
     read_costly: bool = False  # give exiftool even structures it spends seconds on (extract/costly.py)
     ffprobe_timeout: float = 20.0
     batch_size: int = 16
-    # Hash large files through a memory map: no copy into Python, and c2pa-rs, which reads the same file beside it,
-    # is no longer slowed (0.2-0.3 s per GB). Only in a supervised worker process: a file truncated under the map
-    # raises SIGBUS, which there costs the worker (the item is reported, the worker replaced), not the run.
-    mmap_large_files: bool = False
     # Run C2PA while exiftool parses the same batch (two cores for one item stream). Worker processes turn it off:
     # there a worker is one core's worth of work, and overlapping only makes N workers contend for N cores.
     overlap_tools: bool = True
 
 
-def _sha256(path: Path, use_mmap: bool = False) -> str:
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        if use_mmap and os.fstat(fh.fileno()).st_size >= MMAP_MIN:
-            try:
-                return _sha256_mapped(fh.fileno())
-            except (OSError, ValueError):  # a file system without mmap, a file emptied meanwhile: read it instead
-                fh.seek(0)
-        h = hashlib.sha256()
         while chunk := fh.read(HASH_CHUNK):
             h.update(chunk)
-    return h.hexdigest()
-
-
-def _sha256_mapped(fd: int) -> str:
-    h = hashlib.sha256()
-    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-        view = memoryview(mapped)
-        try:
-            for start in range(0, len(view), MMAP_CHUNK):
-                h.update(view[start : start + MMAP_CHUNK])  # hashlib releases the GIL on large buffers
-        finally:
-            view.release()
     return h.hexdigest()
 
 
@@ -148,9 +124,9 @@ def _open_item(path: Path) -> _Item:
         return _unreadable(path, f"{name}: {exc.strerror or exc}")
 
 
-def _hash_or_error(item: _Item, use_mmap: bool = False) -> str | ToolError:
+def _hash_or_error(item: _Item) -> str | ToolError:
     try:
-        return _sha256(item.path, use_mmap)
+        return _sha256(item.path)
     except OSError as exc:  # deleted or made unreadable after it was opened
         return ToolError("input", f"{os.fsdecode(item.path)}: {exc.strerror or exc}")
 
@@ -198,8 +174,7 @@ class Scanner:
         while the one exiftool process works through the batch, then their answers are collected."""
         items = [_open_item(p) for p in paths]
         readable = [it for it in items if it.readable]
-        use_mmap = self.options.mmap_large_files
-        hashes = self._hasher.submit(lambda: [_hash_or_error(it, use_mmap) for it in readable])
+        hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
         wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
         # Overlapping: a few ffprobe processes run alongside exiftool and C2PA, the rest start when collected
         # (memory bound). In a worker: each starts when collected, one at a time.
