@@ -20,7 +20,12 @@ from .options import item_timeout_option, scan_options, write_output
 
 @click.command()
 @click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--stream", "stream_url", metavar="URL", help="Follow a live stream (HLS media playlist or dynamic DASH MPD) instead of folders.")
+@click.option(
+    "--stream",
+    "stream_url",
+    metavar="URL",
+    help="Follow a live stream (HLS media playlist or dynamic DASH MPD) instead of folders.",
+)
 @click.option("--allow-private-network", is_flag=True, help="With --stream: allow loopback/private addresses.")
 @click.option(
     "--segment",
