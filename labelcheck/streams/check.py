@@ -4,6 +4,7 @@ carried by the playlist, and the continuity of all that along the timeline."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -82,32 +83,26 @@ def _init_manifest(init: bytes, ctx: c2pa.Context) -> tuple[C2paStore | None, st
     return store, manifest_declares(store)[0]
 
 
-def _runs(
-    items: list[SegmentResult], bad: Callable[[SegmentResult], bool]
-) -> Iterator[tuple[SegmentResult, SegmentResult]]:
-    """(first, last) of each run of consecutive segments for which `bad` holds."""
-    start: SegmentResult | None = None
-    prev: SegmentResult | None = None
-    for s in items:
-        if bad(s):
-            start = start or s
-        elif start is not None and prev is not None:
-            yield start, prev
-            start = None
-        prev = s
-    if start is not None and prev is not None:
-        yield start, prev
+def _runs(items: list[SegmentResult], bad: Callable[[SegmentResult], bool]) -> Iterator[list[SegmentResult]]:
+    """Each run of consecutive segments for which `bad` holds."""
+    for is_bad, run in itertools.groupby(items, key=bad):
+        if is_bad:
+            yield list(run)
+
+
+def _span(run: list[SegmentResult]) -> str:
+    """A run of segments on the timeline: `segment 7 (00:00:14–00:00:16)`, `segments 3–5 (00:00:06–00:00:12)`."""
+    first, last = run[0], run[-1]
+    which = f"segment {first.sequence}" if len(run) == 1 else f"segments {first.sequence}–{last.sequence}"
+    return f"{which} ({clock(first.start)}–{clock(last.start + last.duration)})"
 
 
 def continuity(segments: list[SegmentResult]) -> list[str]:
     """Where along the timeline the provenance or the label breaks."""
-    out = []
-    for first, last in _runs(segments, lambda s: s.state not in VALID):
-        span = f"{first.sequence}" if first is last else f"{first.sequence}–{last.sequence}"
-        out.append(
-            f"segment{'s' if first is not last else ''} {span} ({clock(first.start)}–"
-            f"{clock(last.start + last.duration)}) carr{'y' if first is not last else 'ies'} no valid manifest"
-        )
+    out = [
+        f"{_span(run)} carr{'ies' if len(run) == 1 else 'y'} no valid manifest"
+        for run in _runs(segments, lambda s: s.state not in VALID)
+    ]
     for a, b in zip(segments, segments[1:], strict=False):
         if a.label != b.label:
             out.append(f"label changes from {a.label} to {b.label} at {clock(b.start)} (segment {b.sequence})")
@@ -333,13 +328,9 @@ def _judge_segments(st: StreamResult, rend: RenditionResult, judge: Judge) -> Re
         failed = tuple(f"{f.policy}/{f.rule}" for f in result.findings if fails(f, judge.fail_on))
         segments.append(replace(seg, status=result.status.value, failed_rules=failed))
     findings = list(rend.findings)
-    for first, last in _runs(segments, lambda s: bool(s.failed_rules)):
-        rules = sorted({r for s in segments if first.sequence <= s.sequence <= last.sequence for r in s.failed_rules})
-        span = f"segment {first.sequence}" if first is last else f"segments {first.sequence}–{last.sequence}"
-        findings.append(
-            f"{span} ({clock(first.start)}–{clock(last.start + last.duration)}) fail{'s' if first is last else ''} "
-            f"{', '.join(rules)}"
-        )
+    for run in _runs(segments, lambda s: bool(s.failed_rules)):
+        rules = sorted({r for s in run for r in s.failed_rules})
+        findings.append(f"{_span(run)} fail{'s' if len(run) == 1 else ''} {', '.join(rules)}")
     return replace(rend, segments=tuple(segments), findings=tuple(findings))
 
 
