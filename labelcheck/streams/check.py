@@ -199,7 +199,7 @@ def rendition_tags(r: Rendition, init: InitSegment, opts: StreamOptions) -> tupl
         except FetchError:
             return (), "none", None  # the segment's own check reports the failure
     tags, problem = container_tags(data) if data else ((), None)
-    return tags, tags_label(tags, "video/mp4" if r.init else "video/mp2t"), problem
+    return tags, tags_label(tags, segment_mime(bool(r.init))), problem
 
 
 def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> RenditionResult:
@@ -269,13 +269,20 @@ def check_stream(ref: str, opts: StreamOptions, ctx: c2pa.Context) -> StreamResu
     return StreamResult(ref, kind, status, results)
 
 
-def _mime(st: StreamResult) -> str:
+def segment_mime(fragmented: bool) -> str:
     """What the segments are (fMP4 with an init segment, else MPEG-TS): that decides which carriers they can hold."""
-    return "video/mp4" if any(r.init for r in st.renditions) else "video/mp2t"
+    return "video/mp4" if fragmented else "video/mp2t"
 
 
-def _label_signal(source: str, label: str) -> Signal:
-    return Signal("stream", Kind.STREAM_LABEL, f"{source} label", label, source)
+def _mime(st: StreamResult) -> str:
+    return segment_mime(any(r.init for r in st.renditions))
+
+
+def _carried_label(seg: SegmentResult) -> Signal | None:
+    """The label a segment's own carriers (ID3 timed metadata, DATERANGE) name; `none` names no AI."""
+    if seg.label_source not in ("id3", "daterange") or seg.label == "none":
+        return None
+    return Signal("stream", Kind.STREAM_LABEL, f"{seg.label_source} label", seg.label, seg.label_source)
 
 
 def stream_evidence(st: StreamResult) -> Evidence:
@@ -292,15 +299,9 @@ def stream_evidence(st: StreamResult) -> Evidence:
             validation_state=state if states else rend.manifest.validation_state,
             failures=failures or rend.manifest.failures,
         )
-    labels = sorted(
-        {
-            (s.label_source, s.label)
-            for r in st.renditions
-            for s in r.segments
-            if s.label_source in ("id3", "daterange") and s.label != "none"  # "none": the carrier names no AI
-        }
-    )
-    signals = tuple(_label_signal(src, label) for src, label in labels) + (rend.tags if rend else ())
+    carried = {label for r in st.renditions for s in r.segments if (label := _carried_label(s)) is not None}
+    labels = sorted(carried, key=lambda g: (g.location, g.value))
+    signals = tuple(labels) + (rend.tags if rend else ())
     errors = tuple(ToolError("input", e) for e in st.errors)
     return Evidence(st.target, _mime(st), "video", 0, None, store, signals, errors)
 
@@ -311,8 +312,8 @@ def segment_evidence(st: StreamResult, rend: RenditionResult, seg: SegmentResult
     store = C2paStore(present=False)
     if rend.manifest is not None and seg.state is not None:
         store = replace(rend.manifest, validation_state=seg.state, failures=seg.failures or rend.manifest.failures)
-    carried = seg.label_source in ("id3", "daterange") and seg.label != "none"
-    own: tuple[Signal, ...] = (_label_signal(seg.label_source, seg.label),) if carried else ()
+    label = _carried_label(seg)
+    own: tuple[Signal, ...] = (label,) if label is not None else ()
     if seg.aigc is not None:  # the implicit label itself, judged (and schema-checked) like one in a file
         own += (Signal("id3", Kind.AIGC, "TXXX:AIGC", seg.aigc, "id3 timed metadata"),)
     errors = tuple(ToolError("input", e) for e in seg.errors)
