@@ -594,6 +594,8 @@ def test_policies_apply_per_segment_and_failing_runs_are_placed_on_the_timeline(
     ]
     assert "segment 1 (00:00:02–00:00:04) fails cn-gb45438/implicit-label" in rend.findings
     assert st.status.value == "fail"
+    # The stream as a whole sees the AIGC label its segments carry, as each segment does.
+    assert st.result is not None and [r.carrier for r in st.result.labels if r.carrier == "tc260"] == ["tc260"]
 
 
 def test_container_tags_of_the_init_segment_label_the_stream(tmp_path):

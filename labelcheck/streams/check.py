@@ -278,16 +278,20 @@ def _mime(st: StreamResult) -> str:
     return segment_mime(any(r.init for r in st.renditions))
 
 
-def _carried_label(seg: SegmentResult) -> Signal | None:
-    """The label a segment's own carriers (ID3 timed metadata, DATERANGE) name; `none` names no AI."""
-    if seg.label_source not in ("id3", "daterange") or seg.label == "none":
-        return None
-    return Signal("stream", Kind.STREAM_LABEL, f"{seg.label_source} label", seg.label, seg.label_source)
+def _own_signals(seg: SegmentResult) -> tuple[Signal, ...]:
+    """What a segment's own carriers say: the label ID3 timed metadata or a DATERANGE names (`none` names no AI),
+    and a TC260 AIGC label in its ID3, judged (and schema-checked) like one in a file."""
+    out: tuple[Signal, ...] = ()
+    if seg.label_source in ("id3", "daterange") and seg.label != "none":
+        out += (Signal("stream", Kind.STREAM_LABEL, f"{seg.label_source} label", seg.label, seg.label_source),)
+    if seg.aigc is not None:
+        out += (Signal("id3", Kind.AIGC, "TXXX:AIGC", seg.aigc, "id3 timed metadata"),)
+    return out
 
 
 def stream_evidence(st: StreamResult) -> Evidence:
     """The stream as one item: its first rendition's manifest, with the integrity its fragments showed (Invalid
-    when any fragment failed), its container tags, and the labels its own carriers named along the timeline."""
+    when any fragment failed), its container tags, and what its segments' own carriers said along the timeline."""
     rend = st.renditions[0] if st.renditions else None
     store = C2paStore(present=False)
     if rend is not None and rend.manifest is not None:
@@ -299,7 +303,7 @@ def stream_evidence(st: StreamResult) -> Evidence:
             validation_state=state if states else rend.manifest.validation_state,
             failures=failures or rend.manifest.failures,
         )
-    carried = {label for r in st.renditions for s in r.segments if (label := _carried_label(s)) is not None}
+    carried = {signal for r in st.renditions for s in r.segments for signal in _own_signals(s)}
     labels = sorted(carried, key=lambda g: (g.location, g.value))
     signals = tuple(labels) + (rend.tags if rend else ())
     errors = tuple(ToolError("input", e) for e in st.errors)
@@ -312,10 +316,7 @@ def segment_evidence(st: StreamResult, rend: RenditionResult, seg: SegmentResult
     store = C2paStore(present=False)
     if rend.manifest is not None and seg.state is not None:
         store = replace(rend.manifest, validation_state=seg.state, failures=seg.failures or rend.manifest.failures)
-    label = _carried_label(seg)
-    own: tuple[Signal, ...] = (label,) if label is not None else ()
-    if seg.aigc is not None:  # the implicit label itself, judged (and schema-checked) like one in a file
-        own += (Signal("id3", Kind.AIGC, "TXXX:AIGC", seg.aigc, "id3 timed metadata"),)
+    own = _own_signals(seg)
     errors = tuple(ToolError("input", e) for e in seg.errors)
     target = f"{st.target}#{rend.name}/{seg.sequence}"
     return Evidence(target, _mime(st), "video", 0, None, store, own + rend.tags, errors)
