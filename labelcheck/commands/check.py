@@ -205,16 +205,13 @@ def _stream_jsonl(
         raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     try:
         started = _now()
-        header = False
-        for _, result in bar.track(stream):
-            if not header:
-                fh.write(jsonl_r.header_line(make_report((), judge, exiftool(), started)))
-                header = True
+        pairs = bar.track(stream)
+        first = next(pairs, None)  # by the first result the workers have said which exiftool they run
+        fh.write(jsonl_r.header_line(make_report((), judge, exiftool(), started)))
+        for _, result in itertools.chain([first] if first is not None else [], pairs):
             tally.add(result)
             fh.write(jsonl_r.result_line(result))
             fh.flush()
-        if not header:
-            fh.write(jsonl_r.header_line(make_report((), judge, exiftool(), started)))
         fh.write(jsonl_r.summary_line(tally.to_dict()))
     finally:
         if fh is not sys.stdout:
