@@ -95,6 +95,12 @@ def _schema_errors(schema: dict[str, Any], doc: Any) -> list[Any]:
     return sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
 
 
+def _validated(source: str, strict: bool) -> bool:
+    """Whether a document from `source` is checked against the schemas: a user's file always; the built-in policies
+    ship with the package and are validated by its tests (`strict`), not at every start."""
+    return strict or source != "builtin"
+
+
 def _read(path: Path, validate: bool = True) -> dict[str, Any]:
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
@@ -134,7 +140,7 @@ def _resolve(
     if key in stack:
         chain = " -> ".join(Path(s).name for s in (*stack, key))
         raise PolicyError(f"{path}: circular extends ({chain})")
-    doc = _read(path, validate=strict or source != "builtin")
+    doc = _read(path, validate=_validated(source, strict))
     bases = doc.get("extends") or []
     rules: dict[str, dict[str, Any]] = {}
     for base in [bases] if isinstance(bases, str) else bases:
@@ -159,7 +165,7 @@ def _rule(r: dict[str, Any], policy_id: str, strict: bool = False) -> Rule:
         raise PolicyError(f"{where}: no level (error, warning or info)")
     module = CHECKS[check]
     options = {**module.DEFAULTS, **r.get("options", {})}
-    errors = _schema_errors(module.OPTIONS, options) if strict or r["_file"] != "builtin" else []
+    errors = _schema_errors(module.OPTIONS, options) if _validated(r["_file"], strict) else []
     if errors:
         err = errors[0]
         option = "/".join(str(p) for p in err.absolute_path) or (
