@@ -67,38 +67,24 @@ class Server:
         self.httpd.server_close()
 
 
+def ffmpeg_video(seconds: float, *output: str, inputs: tuple[str, ...] = (), realtime: bool = False) -> list[str]:
+    """An ffmpeg command over a small synthetic video (lavfi testsrc2, H.264, a key frame a second), plus `inputs`
+    after it and the `output` options and file."""
+    source = ["-re"] if realtime else []
+    source += ["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", *inputs, "-t", str(seconds)]
+    return ["ffmpeg", "-v", "error", "-nostdin", *source, "-c:v", "libx264", "-g", "10", *output]
+
+
+def hls_output(path, segment_seconds: int, segment_type: str, *options: str) -> list[str]:
+    """ffmpeg output options for a VOD HLS rendition."""
+    hls = ["-f", "hls", "-hls_time", str(segment_seconds), "-hls_segment_type", segment_type, *options]
+    return [*hls, "-hls_playlist_type", "vod", str(path)]
+
+
 def make_hls(out, seconds: int, name: str):
     """An fMP4 HLS rendition of `seconds` one-second segments, made by ffmpeg."""
     out.mkdir()
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=10",
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-f",
-            "hls",
-            "-hls_time",
-            "1",
-            "-hls_segment_type",
-            "fmp4",
-            "-hls_playlist_type",
-            "vod",
-            str(out / name),
-        ],
-        check=True,
-        timeout=120,
-    )
+    subprocess.run(ffmpeg_video(seconds, *hls_output(out / name, 1, "fmp4")), check=True, timeout=120)
     return out
 
 
@@ -476,34 +462,10 @@ def make_ts_hls_with_id3(out, labels: list[tuple[float, str, str]], seconds: int
     """An MPEG-TS HLS rendition (two-second segments) made by ffmpeg, carrying ID3 timed metadata."""
     out.mkdir()
     (out / "id3.ts").write_bytes(_id3_metadata_ts(labels))
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=10",
-            "-i",
-            str(out / "id3.ts"),
-        ]
-        + ["-map", "0:v", "-map", "1:d", "-t", str(seconds), "-c:v", "libx264", "-g", "10", "-c:d", "copy"]
-        + [
-            "-f",
-            "hls",
-            "-hls_time",
-            "2",
-            "-hls_segment_type",
-            "mpegts",
-            "-hls_playlist_type",
-            "vod",
-            str(out / "ts.m3u8"),
-        ],
-        check=True,
-        timeout=120,
-    )
+    streams = ["-map", "0:v", "-map", "1:d", "-c:d", "copy"]
+    output = hls_output(out / "ts.m3u8", 2, "mpegts")
+    command = ffmpeg_video(seconds, *streams, *output, inputs=("-i", str(out / "id3.ts")))
+    subprocess.run(command, check=True, timeout=120)
     return out
 
 
@@ -535,11 +497,8 @@ def test_live_dash_from_a_real_ffmpeg_encoder_is_followed_until_it_turns_static(
 
     out = tmp_path / "live"
     out.mkdir()
-    encoder = subprocess.Popen(
-        ["ffmpeg", "-v", "error", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "5"]
-        + ["-c:v", "libx264", "-g", "10", "-f", "dash", "-seg_duration", "1", "-use_timeline", "1"]
-        + ["-use_template", "1", "-window_size", "10", "-remove_at_exit", "0", str(out / "live.mpd")]
-    )
+    dash = ["-f", "dash", "-seg_duration", "1", "-use_timeline", "1", "-use_template", "1", "-window_size", "10"]
+    encoder = subprocess.Popen(ffmpeg_video(5, *dash, "-remove_at_exit", "0", str(out / "live.mpd"), realtime=True))
     store = StreamLog(tmp_path / "state.sqlite")
     try:
         with Server({}, root=out) as srv:
@@ -602,14 +561,9 @@ def test_container_tags_of_the_init_segment_label_the_stream(tmp_path):
     out = tmp_path / "tagged"
     out.mkdir()
     aigc = '{"Label": "1", "ContentProducer": "001191110102MA01TEST0001", "ProduceID": "vod-7"}'
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "2"]
-        + ["-c:v", "libx264", "-g", "10", "-metadata", f"AIGC={aigc}", "-f", "hls", "-hls_time", "1"]
-        + ["-hls_segment_type", "fmp4", "-hls_segment_options", "movflags=+use_metadata_tags"]
-        + ["-hls_playlist_type", "vod", str(out / "p.m3u8")],
-        check=True,
-        timeout=120,
-    )
+    keep_tags = ("-hls_segment_options", "movflags=+use_metadata_tags")
+    output = hls_output(out / "p.m3u8", 1, "fmp4", *keep_tags)
+    subprocess.run(ffmpeg_video(2, "-metadata", f"AIGC={aigc}", *output), check=True, timeout=120)
     st = _judged(check_stream(str(out / "p.m3u8"), StreamOptions(), CTX), "cn-gb45438")
     (rend,) = st.renditions
     assert rend.tags_label == "fully_ai" and any(t.key == "format:AIGC" for t in rend.tags)
