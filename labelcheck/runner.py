@@ -20,7 +20,7 @@ from typing import Any
 
 from . import workers
 from .model import Result, ToolError
-from .scan import Judge, Scanner, ScanOptions, failed_evidence
+from .scan import Judge, Scanner, ScanOptions, exiftool_version, failed_evidence
 
 MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
 SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)
@@ -45,6 +45,10 @@ class RunInfo:
     """What an engine learns while it runs, for the report (filled in when its tools start)."""
 
     exiftool_version: str | None = None
+
+    def exiftool(self, executable: str) -> str | None:
+        """The version the engine's exiftool reported; asked of `executable` only when none ran (Dask, no items)."""
+        return self.exiftool_version or exiftool_version(executable)
 
 
 def _batches(paths: Iterable[Path], size: int) -> Iterator[tuple[int, list[Path]]]:

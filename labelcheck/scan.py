@@ -384,12 +384,13 @@ def scan(
 
     `run_options` (runner.RunOptions) chooses the engine; by default the items are checked in this process.
     """
-    from .runner import RunOptions, run
+    from .runner import RunInfo, RunOptions, run
 
     options = options or ScanOptions()
     check_tools(options)
     run_options = run_options or RunOptions(workers=0)
-    indexed = sorted(run(expand(paths), options, run_options), key=lambda pair: pair[0])
+    info = RunInfo()
+    indexed = sorted(run(expand(paths), options, run_options, info), key=lambda pair: pair[0])
     return make_report(
-        tuple(r for _, r in indexed), Judge.from_options(options), exiftool_version(options.exiftool), clock()
+        tuple(r for _, r in indexed), Judge.from_options(options), info.exiftool(options.exiftool), clock()
     )

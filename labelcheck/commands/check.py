@@ -27,7 +27,7 @@ from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
 from ..runner import RunInfo, RunOptions, run
-from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
+from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, make_report
 from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
 from .options import item_timeout_option, scan_options, write_output
@@ -138,18 +138,15 @@ def check(
     info = RunInfo()
     stream = run(expand(targets, include, exclude), options, run_options, info)
 
-    def version() -> str | None:  # the workers' exiftool tells it; asked separately only when none ran
-        return info.exiftool_version or exiftool_version(options.exiftool)
-
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
     checked_streams = _check_streams(streams, options, judge, allow_private_network, rendition, max_segments)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
-            code = _stream_jsonl(stream, judge, version, output, bar)
+            code = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
-            rep = replace(make_report(results, judge, version(), _now()), streams=checked_streams)
+            rep = replace(make_report(results, judge, info.exiftool(options.exiftool), _now()), streams=checked_streams)
             write_output(_render(fmt, rep), output)
             for extra_fmt, extra_file in extra:
                 write_output(_render(extra_fmt, rep), extra_file)

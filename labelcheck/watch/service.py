@@ -24,8 +24,8 @@ from ..durable import move_durably, write_atomic
 from ..inputs import _looks_like_media
 from ..model import Result
 from ..render import html as html_r
-from ..runner import Pool, RunOptions
-from ..scan import Judge, ScanOptions, exiftool_version, make_report
+from ..runner import Pool, RunInfo, RunOptions
+from ..scan import Judge, ScanOptions, make_report
 from .state import Item, State
 
 TEMP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".download")
@@ -64,7 +64,7 @@ class Watcher:
         self.run_options = run
         self.state = State(opts.state_file, opts.max_attempts)
         self.judge = Judge.from_options(scan)
-        self.exiftool = exiftool_version(scan.exiftool)
+        self.info = RunInfo()  # the workers' exiftool version, for the reports
         self.stop = threading.Event()
         self.wake = threading.Event()  # set by file events and by stop: the loop does not sleep through them
         self.candidates: dict[str, tuple[int, int, float]] = {}  # path -> (size, mtime_ns, unchanged since)
@@ -178,7 +178,8 @@ class Watcher:
 
     def _report(self, item: Item, result: Result) -> Path:
         """The item's JSON report (the record) and its HTML page, both written atomically; HTML first."""
-        rep = make_report((result,), self.judge, self.exiftool, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        exiftool = self.info.exiftool(self.scan.exiftool)
+        rep = make_report((result,), self.judge, exiftool, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         path = self._report_path(item)
         write_atomic(path.with_suffix(".html"), html_r.render(rep))
         write_atomic(path, json.dumps(report_mod.to_dict(rep), indent=2, ensure_ascii=False) + "\n")
@@ -251,7 +252,7 @@ class Watcher:
                 self._route(item)
         observer = self._start_events()
         last_scan = 0.0
-        with Pool(self.scan, self.run_options) as pool:
+        with Pool(self.scan, self.run_options, self.info) as pool:
             self.pool = pool
             self.ready.set()
             while not self.stop.is_set():
