@@ -4,7 +4,8 @@ The raw floor is what the tools cost with nothing around them: c2pa-python readi
 stay-open exiftool reading every file, serially. labelcheck is measured end to end as a user runs it
 (`labelcheck check ... --format jsonl`), start-up included. Peak RSS is the sum over the whole process tree
 (labelcheck, its workers, their exiftool and ffprobe processes) of proportional set sizes (shared library
-pages split between the processes mapping them), sampled every 20 ms.
+pages split between the processes mapping them), sampled every 20 ms in runs of their own: timed runs are not
+sampled.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ OUT = ROOT / "bench" / "out"
 CORPUS = Path(os.environ.get("LABELCHECK_CORPUS", ROOT.parent / "shared" / "corpus"))
 LABELCHECK = [sys.executable, "-m", "labelcheck"]
 # exiftool spends seconds on these whatever the options; they are measured apart (bounded cost), not in throughput.
+ROUNDS = 5  # interleaved rounds, best of each: the machine's speed drifts between minutes
 PATHOLOGICAL = {"tiff_poc.tiff", "basic-signed.pdf"}
 MEDIA_SUFFIXES = {
     ".jpg",
@@ -99,15 +101,19 @@ def _reap_all() -> None:
             return
 
 
-def measure(cmd: list[str], **kw) -> tuple[float, int, subprocess.CompletedProcess, float]:
-    """Wall time, peak tree RSS (KB) and CPU seconds of the whole process tree of a command."""
+def measure(cmd: list[str], memory: bool = False) -> tuple[float, int, subprocess.CompletedProcess, float]:
+    """Wall time, CPU seconds of the whole process tree and, with `memory`, its peak PSS (KB; else 0).
+
+    Sampling memory reads /proc of every process in the tree every 20 ms: that costs CPU, which a run using every
+    core pays in wall time (a 2-worker run was ~10 % slower sampled). Timed runs are therefore not sampled."""
     cpu = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_kb(proc.pid))
-        time.sleep(0.02)
+    if memory:
+        while proc.poll() is None:
+            peak = max(peak, tree_rss_kb(proc.pid))
+            time.sleep(0.02)
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     _reap_all()
@@ -172,15 +178,15 @@ print(time.perf_counter() - t)
 
 
 def labelcheck_run(
-    list_file: Path, workers: int, extra: tuple[str, ...] = (), repeat: int = 1
+    list_file: Path, workers: int, extra: tuple[str, ...] = (), repeat: int = 1, memory: bool = False
 ) -> tuple[float, int, float]:
-    """Best wall time, highest peak RSS and the CPU seconds of the best run, over `repeat` runs."""
-    runs = [_labelcheck_once(list_file, workers, extra) for _ in range(repeat)]
+    """Best wall time, highest peak PSS (with `memory`) and the CPU seconds of the best run, over `repeat` runs."""
+    runs = [_labelcheck_once(list_file, workers, extra, memory) for _ in range(repeat)]
     best = min(runs, key=lambda r: r[0])
     return best[0], max(r[1] for r in runs), best[2]
 
 
-def _labelcheck_once(list_file: Path, workers: int, extra: tuple[str, ...]) -> tuple[float, int, float]:
+def _labelcheck_once(list_file: Path, workers: int, extra: tuple[str, ...], memory: bool) -> tuple[float, int, float]:
     wall, peak, proc, cpu = measure(
         [
             *LABELCHECK,
@@ -195,7 +201,8 @@ def _labelcheck_once(list_file: Path, workers: int, extra: tuple[str, ...]) -> t
             "-o",
             os.devnull,
             *extra,
-        ]
+        ],
+        memory,
     )
     if proc.returncode not in (0, 1, 5):
         raise SystemExit(f"labelcheck failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
@@ -254,7 +261,7 @@ def main() -> int:
 
     # Interleaved rounds, best of each: drift in the machine's speed (shared cores) hits all three alike.
     floors, ones, manys = [], [], []
-    for _ in range(3):
+    for _ in range(ROUNDS):
         floors.append(raw_floor(items))
         ones.append(labelcheck_run(OUT / "items.txt", 1))
         manys.append(labelcheck_run(OUT / "items.txt", cores))
@@ -278,7 +285,7 @@ def main() -> int:
     if CORPUS.exists():
         corpus_list = OUT / "corpus.txt"
         corpus_list.write_text(str(CORPUS) + "\n")
-        wall, _, _ = labelcheck_run(corpus_list, cores, repeat=3)
+        wall, _, _ = labelcheck_run(corpus_list, cores, repeat=ROUNDS)
         print(f"whole ../shared/corpus with {cores} workers, start-up included: {wall:.2f} s  (target < 1.5 s)")
         for name in sorted(PATHOLOGICAL):
             hit = next(CORPUS.rglob(name), None)
@@ -295,7 +302,7 @@ def main() -> int:
     for n in (100, 1_000, 10_000):  # 1,000: exiftool has loaded every format module by then
         lst = OUT / f"list{n}.txt"
         lst.write_text("".join(f"{hundred[i % 100]}\n" for i in range(n)))
-        wall, peak, _ = labelcheck_run(lst, cores)
+        wall, peak, _ = labelcheck_run(lst, cores, memory=True)
         print(
             f"peak memory (PSS, whole process tree), {n:>6} items: {peak / 1024:7.1f} MB  ({wall:.1f} s, "
             f"{n / wall:.0f} items/s)"
@@ -303,12 +310,13 @@ def main() -> int:
 
     big = large_video()
     code = f"import c2pa; r = c2pa.Reader({str(big)!r}); r.json(); print(r.get_validation_state())"
-    runs = [measure([sys.executable, "-c", code]) for _ in range(3)]
-    c_wall, c_rss = min(r[0] for r in runs), max(r[1] for r in runs)
+    c_wall = min(measure([sys.executable, "-c", code])[0] for _ in range(3))
+    c_rss = measure([sys.executable, "-c", code], memory=True)[1]
     lst = OUT / "large.txt"
     lst.write_text(f"{big}\n")
     anchors = ("--trust-anchors", str(ROOT / "fixtures" / "certs" / "test-ca.pem"))
-    l_wall, l_rss, _ = labelcheck_run(lst, 1, anchors, repeat=3)
+    l_wall = labelcheck_run(lst, 1, anchors, repeat=3)[0]
+    l_rss = labelcheck_run(lst, 1, anchors, memory=True)[1]
     print(
         f"large video {big.stat().st_size / 1e9:.2f} GB: c2pa-python alone {c_wall:.2f} s, peak {c_rss / 1024:.0f} MB;"
         f" labelcheck {l_wall:.2f} s, peak {l_rss / 1024:.0f} MB; ratio {l_wall / c_wall:.2f}x (target <= 1.3x)"

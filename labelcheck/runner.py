@@ -7,6 +7,7 @@ Results stream back as (input index, Result) pairs in order of completion; memor
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import resource
@@ -93,7 +94,10 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
     """A worker process: one Scanner (one exiftool), batches in, results out, until told to stop.
 
     Its address space is limited: a file that makes the in-process C2PA reader allocate without bound kills
-    this worker (the supervisor reports the item), not the machine."""
+    this worker (the supervisor reports the item), not the machine. The objects inherited from the fork server
+    are frozen: a collection that walked them would write their pages and copy them into every worker (the
+    workers' memory grew by ~4 MB each over 10,000 items without this)."""
+    gc.freeze()  # what the fork server imported stays shared: the collector never walks (so never writes) it
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     with Scanner(options) as scanner:
