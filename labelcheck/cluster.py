@@ -26,30 +26,36 @@ if TYPE_CHECKING:
 _SCANNERS: dict[ScanOptions, Scanner] = {}  # per worker process: options -> its Scanner
 
 
-def check_batch(index: int, paths: list[str], options: ScanOptions) -> tuple[int, list[Result]]:
+def check_batch(paths: list[str], options: ScanOptions) -> list[Result]:
     """Runs on a Dask worker: the same pipeline as a local worker process."""
     scanner = _SCANNERS.get(options)
     if scanner is None:
         scanner = _SCANNERS[options] = Scanner(options)
-    return index, list(scanner.results([Path(p) for p in paths]))
+    return list(scanner.results([Path(p) for p in paths]))
 
 
 def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
     """Submit batches with a bounded window in flight (memory does not grow with the input); yield as completed."""
     from distributed import Client, as_completed
 
-    from .runner import _batches
+    from .runner import batches
 
     options = replace(options, overlap_tools=False)  # each Dask worker thread is one core's worth of work
     with Client(run_options.scheduler) as client:
-        window = max(2, 4 * max(1, len(client.scheduler_info().get("workers", {}))))
-        batches = _batches(paths, run_options.batch_size)
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        source = batches(paths, run_options.batch_size, workers)
         futures = as_completed()
-        for index, batch in itertools.islice(batches, window):
-            futures.add(client.submit(check_batch, index, [str(p) for p in batch], options, pure=False))
+        in_flight = {}
+
+        def submit(n: int) -> None:
+            for batch in itertools.islice(source, n):
+                future = client.submit(check_batch, [str(p) for p in batch.paths], options, pure=False)
+                in_flight[future.key] = batch
+                futures.add(future)
+
+        submit(max(2, 4 * workers))
         for future in futures:
-            index, results = future.result()
+            results = future.result()
             future.release()
-            yield from enumerate(results, start=index)
-            for nxt_index, nxt in itertools.islice(batches, 1):
-                futures.add(client.submit(check_batch, nxt_index, [str(p) for p in nxt], options, pure=False))
+            yield from in_flight.pop(future.key).indexed(results)
+            submit(1)

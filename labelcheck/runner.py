@@ -26,6 +26,7 @@ from .scan import Judge, Scanner, ScanOptions, exiftool_version, failed_evidence
 MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
 SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)
 STARTUP_GRACE = 20.0  # a fresh worker imports the SDKs and starts exiftool before its first batch
+TAIL_WINDOW = 256  # items read ahead of the workers: when the input ends within it, the tail is balanced
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,45 @@ class RunInfo:
         return self.exiftool_version or exiftool_version(executable)
 
 
-def _batches(paths: Iterable[Path], size: int) -> Iterator[tuple[int, list[Path]]]:
-    index = 0
+@dataclass(frozen=True)
+class Batch:
+    """Items given to one worker together, with their positions in the input."""
+
+    indices: tuple[int, ...]
+    paths: tuple[Path, ...]
+
+    def indexed(self, results: list[Result]) -> Iterator[Indexed]:
+        return zip(self.indices, results, strict=True)
+
+    def singles(self) -> Iterator[Batch]:
+        """One batch per item (the retry of a batch whose worker was lost)."""
+        for index, path in zip(self.indices, self.paths, strict=True):
+            yield Batch((index,), (path,))
+
+
+def batches(paths: Iterable[Path], size: int, workers: int = 1, window: int = TAIL_WINDOW) -> Iterator[Batch]:
+    """Batches of `size` items in input order while more than `window` items are ahead. Once the rest of the input
+    is known and several workers share it, the largest files go first and the batches shrink, so that the workers
+    finish together instead of one of them ending the run on a large file or a full batch."""
     it = iter(paths)
-    while batch := list(itertools.islice(it, size)):
-        yield index, batch
-        index += len(batch)
+    ahead: deque[tuple[int, Path]] = deque(enumerate(itertools.islice(it, window)))
+    following = len(ahead)  # input position of the next item not yet read
+    tail = len(ahead) < window
+    while ahead:
+        if tail and workers > 1:
+            if following >= 0:  # the tail became known: largest first, once
+                ahead = deque(sorted(ahead, key=lambda item: _size(item[1]), reverse=True))
+                following = -1
+            n = max(1, min(size, -(-len(ahead) // (2 * workers))))
+        else:
+            n = size
+        chosen = [ahead.popleft() for _ in range(min(n, len(ahead)))]
+        if not tail:
+            more = list(itertools.islice(it, len(chosen)))
+            ahead.extend(enumerate(more, start=following))
+            following += len(more)
+            tail = len(more) < len(chosen)
+        yield Batch(tuple(i for i, _ in chosen), tuple(p for _, p in chosen))
 
 
 def _size(path: Path) -> int:
@@ -81,8 +115,8 @@ def run(
             if info is not None:
                 scanner.start_tools()
                 info.exiftool_version = scanner.exiftool_version
-            for index, batch in _batches(paths, run_options.batch_size):
-                yield from enumerate(scanner.results(batch), start=index)
+            for batch in batches(paths, run_options.batch_size):
+                yield from batch.indexed(list(scanner.results(list(batch.paths))))
     else:
         yield from Pool(options, run_options, info).run(paths)
 
@@ -110,9 +144,8 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
                 return
             if msg is None:
                 return
-            index, batch = msg
-            results = list(scanner.results(batch))
-            conn.send((index, results, scanner.exiftool_restarts))
+            results = list(scanner.results(list(msg)))
+            conn.send((results, scanner.exiftool_restarts))
 
 
 class WorkersFailed(RuntimeError):
@@ -123,7 +156,7 @@ class WorkersFailed(RuntimeError):
 class _Slot:
     process: Any
     conn: Connection
-    batch: tuple[int, list[Path]] | None = None
+    batch: Batch | None = None
     deadline: float = 0.0
     fresh: bool = True
     ready: bool = False  # the worker has built its Scanner
@@ -151,12 +184,12 @@ class Pool:
         child.close()
         return _Slot(proc, parent)
 
-    def _give(self, slot: _Slot, batch: tuple[int, list[Path]]) -> None:
-        limit = sum(self.run_options.item_timeout + SECONDS_PER_GB * _size(p) / 1e9 for p in batch[1])
+    def _give(self, slot: _Slot, batch: Batch) -> None:
+        limit = sum(self.run_options.item_timeout + SECONDS_PER_GB * _size(p) / 1e9 for p in batch.paths)
         slot.batch = batch
         slot.deadline = time.monotonic() + limit + (self.run_options.startup_grace if slot.fresh else 0.0)
         slot.fresh = False
-        slot.conn.send(batch)
+        slot.conn.send(batch.paths)
 
     def _stop(self, slot: _Slot) -> None:
         if slot.process.is_alive():
@@ -187,12 +220,12 @@ class Pool:
         self.slots = []
 
     def run(self, paths: Iterable[Path]) -> Iterator[Indexed]:
-        source = _batches(paths, self.run_options.batch_size)
-        retry: deque[tuple[int, list[Path]]] = deque()
+        retry: deque[Batch] = deque()
         owned = not getattr(self, "slots", None)
         if owned:
             self.slots = [self._start() for _ in range(max(1, self.run_options.workers))]
         slots = self.slots
+        source = batches(paths, self.run_options.batch_size, len(slots))
         exhausted = False
         try:
             while True:
@@ -219,12 +252,13 @@ class Pool:
                             slot.ready = True
                             self.info.exiftool_version = self.info.exiftool_version or msg[1]
                             continue
-                        index, results, tool_restarts = msg
+                        results, tool_restarts = msg
                         self.tool_restarts += tool_restarts - slot.tool_restarts
                         slot.tool_restarts = tool_restarts
-                        slot.batch = None
+                        done, slot.batch = slot.batch, None
+                        assert done is not None  # only busy slots are read
                         self.startup_deaths = 0
-                        yield from enumerate(results, start=index)
+                        yield from done.indexed(results)
                     elif time.monotonic() >= slot.deadline:
                         yield from self._lost(slot, slots, retry, "the time limit was exceeded on")
         finally:
@@ -236,12 +270,10 @@ class Pool:
                         self._stop(slot)
                         slots[n] = self._start()
 
-    def _lost(
-        self, slot: _Slot, slots: list[_Slot], retry: deque[tuple[int, list[Path]]], what: str
-    ) -> Iterator[Indexed]:
+    def _lost(self, slot: _Slot, slots: list[_Slot], retry: deque[Batch], what: str) -> Iterator[Indexed]:
         """Replace a stalled or dead worker; split its batch, or report its single item."""
         assert slot.batch is not None
-        index, batch = slot.batch
+        batch = slot.batch
         died_young = not slot.ready
         self._stop(slot)
         if died_young:
@@ -253,8 +285,9 @@ class Pool:
                 )
         self.restarts += 1
         slots[slots.index(slot)] = self._start()
-        if len(batch) > 1:
-            retry.extend((index + i, [p]) for i, p in enumerate(batch))
+        if len(batch.paths) > 1:
+            retry.extend(batch.singles())
             return
-        limit = self.run_options.item_timeout + SECONDS_PER_GB * _size(batch[0]) / 1e9
-        yield index, self._failed(batch[0], f"{what} this item (limit {limit:.0f}s); its worker was replaced")
+        (index,), (path,) = batch.indices, batch.paths
+        limit = self.run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
+        yield index, self._failed(path, f"{what} this item (limit {limit:.0f}s); its worker was replaced")

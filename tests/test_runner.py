@@ -9,7 +9,7 @@ from conftest import CORPUS, MEDIA, options
 
 from labelcheck.inputs import expand
 from labelcheck.report import result_dict
-from labelcheck.runner import Pool, RunOptions, run
+from labelcheck.runner import Pool, RunOptions, batches, run
 
 
 def _by_target(pairs):
@@ -18,6 +18,35 @@ def _by_target(pairs):
         doc = result_dict(r)
         out[doc["target"]] = (index, json.dumps(doc, sort_keys=True))
     return out
+
+
+def _files(tmp_path, sizes):
+    paths = []
+    for n, size in enumerate(sizes):
+        p = tmp_path / f"{n:03d}.bin"
+        p.write_bytes(b"x" * size)
+        paths.append(p)
+    return paths
+
+
+def test_batches_keep_input_positions_and_balance_the_known_tail(tmp_path):
+    sizes = [(n * 37) % 101 for n in range(40)]
+    paths = _files(tmp_path, sizes)
+    got = list(batches(paths, size=4, workers=2, window=16))
+    flat = [(i, p) for b in got for i, p in zip(b.indices, b.paths, strict=True)]
+    assert sorted(flat) == list(enumerate(paths))  # every item once, with its position in the input
+    # until the end of the input has been read: full batches, in input order
+    assert [b.indices for b in got[:7]] == [tuple(range(k, k + 4)) for k in range(0, 28, 4)]
+    # the rest, known: largest first, batches shrinking to single items
+    tail = [p for b in got[7:] for p in b.paths]
+    assert len(tail) == 12
+    assert [p.stat().st_size for p in tail] == sorted((p.stat().st_size for p in tail), reverse=True)
+    assert [len(b.paths) for b in got[7:]] == [3, 3, 2, 1, 1, 1, 1]  # a quarter of the rest (2 workers)
+
+
+def test_batches_for_one_worker_are_plain_chunks(tmp_path):
+    paths = _files(tmp_path, [5, 1, 9, 3, 7])
+    assert [b.indices for b in batches(paths, size=2)] == [(0, 1), (2, 3), (4,)]
 
 
 @pytest.fixture(scope="module")
