@@ -101,6 +101,13 @@ def _reap_all() -> None:
             return
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(stolen, total) CPU ticks of the machine so far: time the hypervisor gave this VM's vCPUs to others."""
+    with open("/proc/stat") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
 def measure(cmd: list[str], memory: bool = False) -> tuple[float, int, subprocess.CompletedProcess, float]:
     """Wall time, CPU seconds of the whole process tree and, with `memory`, its peak PSS (KB; else 0).
 
@@ -261,10 +268,12 @@ def main() -> int:
 
     # Interleaved rounds, best of each: drift in the machine's speed (shared cores) hits all three alike.
     floors, ones, manys = [], [], []
+    steal0, total0 = _cpu_ticks()
     for _ in range(ROUNDS):
         floors.append(raw_floor(items))
         ones.append(labelcheck_run(OUT / "items.txt", 1))
         manys.append(labelcheck_run(OUT / "items.txt", cores))
+    steal1, total1 = _cpu_ticks()
     floor, floor_cpu = min(floors)
     one, _, one_cpu = min(ones)
     many, _, many_cpu = min(manys)
@@ -281,6 +290,8 @@ def main() -> int:
         f"labelcheck, {cores} workers:                         {many:6.2f} s  {len(items) / many:6.1f} items/s  "
         f"CPU {many_cpu:.2f} s  speed-up over 1 worker {one / many:.2f}x  (target >= 1.7x)"
     )
+    stolen = 100 * (steal1 - steal0) / max(1, total1 - total0)
+    print(f"CPU time stolen by the hypervisor during these rounds: {stolen:.1f} %  (each figure: best of {ROUNDS})")
 
     if CORPUS.exists():
         corpus_list = OUT / "corpus.txt"
