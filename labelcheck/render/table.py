@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from ..model import Report
 from ..report import display_path, summary
 
@@ -15,6 +11,10 @@ _STYLE = {"pass": "green", "fail": "bold red", "error": "yellow"}
 
 
 def render(report: Report, width: int = 160, color: bool = False) -> str:
+    from rich.console import Console  # imported when a table is drawn: rich costs every other command ~50 ms
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(show_lines=False, expand=False)
     for col in ("status", "item", "AI status", "basis", "C2PA", "training", "detail"):
         table.add_column(col, overflow="fold")
