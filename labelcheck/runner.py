@@ -171,6 +171,7 @@ class Pool:
         self.options = replace(options, overlap_tools=False)  # a worker is one core's worth of work
         self.run_options = run_options
         self.ctx = workers.context()
+        self.started = 0  # worker processes started, replacements included
         self.restarts = 0  # worker processes replaced (hang or crash)
         self.tool_restarts = 0  # exiftool processes restarted inside workers (deadline passed)
         self.startup_deaths = 0
@@ -182,6 +183,7 @@ class Pool:
         proc = self.ctx.Process(target=_worker, args=(child, self.options, self.run_options.memory_limit), daemon=True)
         proc.start()
         child.close()
+        self.started += 1
         return _Slot(proc, parent)
 
     def _give(self, slot: _Slot, batch: Batch) -> None:
@@ -222,10 +224,13 @@ class Pool:
     def run(self, paths: Iterable[Path]) -> Iterator[Indexed]:
         retry: deque[Batch] = deque()
         owned = not getattr(self, "slots", None)
-        if owned:
-            self.slots = [self._start() for _ in range(max(1, self.run_options.workers))]
+        workers = max(1, self.run_options.workers) if owned else len(self.slots)
+        source: Iterator[Batch] = batches(paths, self.run_options.batch_size, workers)
+        if owned:  # no more workers than the input has batches for (one file: one worker, one exiftool)
+            first = list(itertools.islice(source, workers))
+            source = itertools.chain(first, source)
+            self.slots = [self._start() for _ in range(len(first))]
         slots = self.slots
-        source = batches(paths, self.run_options.batch_size, len(slots))
         exhausted = False
         try:
             while True:

@@ -49,6 +49,16 @@ def test_batches_for_one_worker_are_plain_chunks(tmp_path):
     assert [b.indices for b in batches(paths, size=2)] == [(0, 1), (2, 3), (4,)]
 
 
+def test_a_run_starts_no_more_workers_than_it_has_batches():
+    one = next(p for p in sorted(MEDIA.iterdir()) if p.suffix == ".png")
+    pool = Pool(options(), RunOptions(workers=2))
+    assert [i for i, _ in pool.run([one])] == [0]
+    assert pool.started == 1
+    pool = Pool(options(), RunOptions(workers=2))
+    assert list(pool.run([])) == []
+    assert pool.started == 0
+
+
 @pytest.fixture(scope="module")
 def serial():
     return _by_target(run(expand([MEDIA]), options(), RunOptions(workers=0)))
