@@ -1,5 +1,6 @@
 """Extractors on real files: bounded exiftool, ffprobe, and input handling."""
 
+import json
 import os
 import shutil
 import struct
@@ -11,7 +12,7 @@ import pytest
 from conftest import CORPUS, MEDIA, checked_scan
 
 from labelcheck.extract import ffprobe
-from labelcheck.extract.exiftool import ExifToolSession
+from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
 from labelcheck.model import Kind, ToolError
 
@@ -27,6 +28,22 @@ def test_one_exiftool_process_reads_a_batch_in_order():
     for path, tags in zip(files, answers, strict=True):
         assert isinstance(tags, dict) and tags["SourceFile"].endswith(path.name)
     assert again[0]["SourceFile"] == answers[0]["SourceFile"]
+
+
+def test_exiftool_leaves_c2pa_manifests_to_c2pa_rs_and_reads_everything_else():
+    signed = [MEDIA / "c2pa_conflict_xmp.jpg", MEDIA / "c2pa_composite_ai.png"]
+    with ExifToolSession() as et:
+        ours = et.read(signed)
+    plain = json.loads(
+        subprocess.run(["exiftool", *READ_ARGS, *map(str, signed)], capture_output=True, check=True).stdout
+    )
+    for mine, theirs in zip(ours, plain, strict=True):
+        assert isinstance(mine, dict)
+        decoded = {k for k in theirs if k.split(":")[0] in ("JUMBF", "CBOR", "JSON")}
+        assert decoded  # exiftool alone decodes the manifest store ...
+        assert not {k for k in mine if k.split(":")[0] in ("JUMBF", "CBOR", "JSON")}  # ... labelcheck's does not
+        same = {k for k in theirs if k not in decoded and not k.startswith(("Jpeg2000:", "ExifTool:", "System:"))}
+        assert {k: mine.get(k) for k in same} == {k: theirs[k] for k in same}  # every other tag read as before
 
 
 def test_a_stalled_call_is_cut_off_the_process_restarted_and_the_batch_goes_on():

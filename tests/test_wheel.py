@@ -34,6 +34,7 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     assert "labelcheck/schemas/policy.schema.json" in names
     assert "labelcheck/schemas/labels/aigc.schema.json" in names
     assert "labelcheck/policies/eu-ai-act-art50.yaml" in names
+    assert "labelcheck/extract/exiftool.config" in names
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],

@@ -51,6 +51,7 @@ SECONDS_PER_GB = 2.0  # the deadline grows with the file: exiftool seeks, but la
 MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
 MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
 MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
+CONFIG = str(Path(__file__).with_name("exiftool.config"))  # no JUMBF decoding (c2pa-rs reads the manifests)
 
 
 class ExifToolTimeout(Exception):
@@ -171,7 +172,7 @@ class ExifToolSession:
         if self._tool is None or not self._tool.running:
             if not self.available():
                 raise ExifToolMissing(f"{self.executable} not found on PATH")
-            self._tool = BoundedExifTool(executable=self.executable, common_args=[])
+            self._tool = BoundedExifTool(executable=self.executable, common_args=[], config_file=CONFIG)
             self._tool.run()
         return self._tool
 
