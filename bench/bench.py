@@ -62,9 +62,10 @@ def _pss_kb(pid: int) -> int:
 
 
 def _is_exiftool(pid: int) -> bool:
+    """An exiftool process (Perl running the exiftool script: its command name is the script's)."""
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"exiftool" in fh.read()
+        with open(f"/proc/{pid}/comm", "rb") as fh:
+            return fh.read().strip() == b"exiftool"
     except OSError:
         return False
 
