@@ -21,7 +21,7 @@ from typing import Any
 
 from . import workers
 from .model import Result, ToolError
-from .scan import Judge, Scanner, ScanOptions, exiftool_version, failed_evidence
+from .scan import Judge, Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence
 
 MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
 SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)
@@ -135,8 +135,8 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     with Scanner(options) as scanner:
-        scanner.start_tools()
-        conn.send(("ready", scanner.exiftool_version))
+        scanner.start_tools(background=True)  # Perl starts while the first batch's C2PA is read
+        conn.send(("ready", None))
         while True:
             try:
                 msg = conn.recv()
@@ -144,8 +144,12 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
                 return
             if msg is None:
                 return
-            results = list(scanner.results(list(msg)))
-            conn.send((results, scanner.exiftool_restarts))
+            try:
+                results = list(scanner.results(list(msg)))
+            except ToolMissing as exc:  # the installation, not an item: the supervisor stops the run
+                conn.send(("missing", str(exc)))
+                return
+            conn.send((results, scanner.exiftool_restarts, scanner.exiftool_version))
 
 
 class WorkersFailed(RuntimeError):
@@ -255,9 +259,11 @@ class Pool:
                             continue
                         if msg[0] == "ready":
                             slot.ready = True
-                            self.info.exiftool_version = self.info.exiftool_version or msg[1]
                             continue
-                        results, tool_restarts = msg
+                        if msg[0] == "missing":
+                            raise WorkersFailed(msg[1])
+                        results, tool_restarts, version = msg
+                        self.info.exiftool_version = self.info.exiftool_version or version
                         self.tool_restarts += tool_restarts - slot.tool_restarts
                         slot.tool_restarts = tool_restarts
                         done, slot.batch = slot.batch, None

@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -142,14 +143,29 @@ class Scanner:
             self.options.exiftool, self.options.exiftool_timeout, self.options.exiftool_short_timeout
         )
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
+        self._closed = threading.Event()
         self.judge = Judge.from_options(self.options)
 
-    def start_tools(self) -> None:
-        """Start exiftool before the first batch arrives (otherwise it starts with the first batch)."""
+    def start_tools(self, background: bool = False) -> None:
+        """Start exiftool before the first batch arrives (otherwise it starts with the first batch).
+
+        `background`: start it from a thread while the caller goes on (a worker then reads its first batch's
+        C2PA while Perl starts). The thread lives until close(): exiftool is bound to the thread that started
+        it (pyexiftool has it killed when that thread ends). A failure surfaces at the first read instead."""
+        if background:
+            threading.Thread(target=self._start_and_keep, name="labelcheck-exiftool", daemon=True).start()
+            return
         try:
             self._exiftool.start()
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
+
+    def _start_and_keep(self) -> None:
+        try:
+            self._exiftool.start()
+        except Exception:  # noqa: BLE001 - the first read starts it again and reports the failure
+            return
+        self._closed.wait()
 
     @property
     def exiftool_version(self) -> str | None:
@@ -161,6 +177,7 @@ class Scanner:
 
     def close(self) -> None:
         self._exiftool.close()
+        self._closed.set()
         self._hasher.shutdown()
 
     def __enter__(self) -> Scanner:

@@ -106,6 +106,76 @@ def test_a_worker_that_dies_is_replaced_and_its_items_retried():
     assert all(r.status.value == "pass" for r in got.values())
 
 
+def _children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(d))
+    return out
+
+
+def _running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def test_exiftool_started_in_the_background_serves_the_scanner_until_it_closes():
+    import time
+
+    from labelcheck.scan import Scanner
+
+    with Scanner(options()) as scanner:
+        scanner.start_tools(background=True)
+        deadline = time.monotonic() + 10
+        while scanner.exiftool_version is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        pid = scanner._exiftool._tool._process.pid
+        time.sleep(0.3)
+        assert _running(pid)  # not killed with a thread that started it and ended
+        assert len(list(scanner.results([MEDIA / "xmp_fully_ai.jpg"]))) == 1
+        assert scanner._exiftool._tool._process.pid == pid  # the same process read the batch
+    deadline = time.monotonic() + 10
+    while _running(pid):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_a_killed_worker_leaves_no_exiftool_behind():
+    import time
+
+    with Pool(options(), RunOptions(workers=1)) as pool:
+        assert len(list(pool.run([MEDIA / "xmp_fully_ai.jpg"]))) == 1  # its exiftool has started (in a thread)
+        worker = pool.slots[0].process.pid
+        exiftools = _children(worker)
+        assert len(exiftools) == 1
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while any(_running(p) for p in exiftools):
+            assert time.monotonic() < deadline, "exiftool outlived its worker"
+            time.sleep(0.05)
+
+
+def test_a_missing_exiftool_stops_the_run_naming_it():
+    from labelcheck.runner import WorkersFailed
+
+    with pytest.raises(WorkersFailed, match="exiftool-absent"):
+        list(
+            Pool(options(exiftool="/nonexistent/exiftool-absent"), RunOptions(workers=1)).run(
+                [MEDIA / "xmp_fully_ai.jpg"]
+            )
+        )
+
+
 def test_dask_localcluster_gives_the_local_results(serial):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:

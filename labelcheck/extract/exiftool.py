@@ -9,6 +9,7 @@ import resource
 import select
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -164,17 +165,20 @@ class ExifToolSession:
         self.short_timeout = short_timeout
         self.restarts = 0
         self._tool: BoundedExifTool | None = None
+        self._lock = threading.Lock()
 
     def available(self) -> bool:
         return shutil.which(self.executable) is not None
 
     def _ensure(self) -> BoundedExifTool:
-        if self._tool is None or not self._tool.running:
-            if not self.available():
-                raise ExifToolMissing(f"{self.executable} not found on PATH")
-            self._tool = BoundedExifTool(executable=self.executable, common_args=[], config_file=CONFIG)
-            self._tool.run()
-        return self._tool
+        with self._lock:  # a worker may be starting it from another thread (Scanner.start_tools)
+            if self._tool is None or not self._tool.running:
+                if not self.available():
+                    raise ExifToolMissing(f"{self.executable} not found on PATH")
+                tool = BoundedExifTool(executable=self.executable, common_args=[], config_file=CONFIG)
+                tool.run()
+                self._tool = tool
+            return self._tool
 
     @property
     def version(self) -> str | None:
@@ -188,9 +192,10 @@ class ExifToolSession:
         self._ensure()
 
     def close(self) -> None:
-        if self._tool is not None and self._tool.running:
-            self._tool.terminate()
-        self._tool = None
+        with self._lock:
+            if self._tool is not None and self._tool.running:
+                self._tool.terminate()
+            self._tool = None
 
     def __enter__(self) -> ExifToolSession:
         return self
