@@ -43,7 +43,7 @@ def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOption
     options = replace(options, overlap_tools=False)  # each Dask worker thread is one core's worth of work
     with Client(run_options.scheduler) as client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        source = batches(paths, run_options.batch_size, workers)
+        source = batches(paths, run_options.batch_size, workers, run_options.read_ahead)
         futures = as_completed()
         in_flight = {}
 

@@ -37,6 +37,7 @@ class RunOptions:
     scheduler: str | None = None  # tcp://host:port of a Dask scheduler
     startup_grace: float = STARTUP_GRACE
     memory_limit: int = 8 << 30  # bytes of address space per worker process (0: none)
+    read_ahead: int = TAIL_WINDOW  # items read ahead to balance the tail; 0 for an input that arrives slowly
 
 
 Indexed = tuple[int, Result]
@@ -72,8 +73,15 @@ class Batch:
 def batches(paths: Iterable[Path], size: int, workers: int = 1, window: int = TAIL_WINDOW) -> Iterator[Batch]:
     """Batches of `size` items in input order while more than `window` items are ahead. Once the rest of the input
     is known and several workers share it, the largest files go first and the batches shrink, so that the workers
-    finish together instead of one of them ending the run on a large file or a full batch."""
+    finish together instead of one of them ending the run on a large file or a full batch. `window` 0: no
+    read-ahead, for inputs that arrive slowly (a batch goes out as soon as its items have arrived)."""
     it = iter(paths)
+    if window <= 0:  # no read-ahead (a slow producer, e.g. a pipe): batches in input order as items arrive
+        index = 0
+        while chunk := tuple(itertools.islice(it, size)):
+            yield Batch(tuple(range(index, index + len(chunk))), chunk)
+            index += len(chunk)
+        return
     ahead: deque[tuple[int, Path]] = deque(enumerate(itertools.islice(it, window)))
     following = len(ahead)  # input position of the next item not yet read
     tail = len(ahead) < window
@@ -229,7 +237,7 @@ class Pool:
         retry: deque[Batch] = deque()
         owned = not getattr(self, "slots", None)
         workers = max(1, self.run_options.workers) if owned else len(self.slots)
-        source: Iterator[Batch] = batches(paths, self.run_options.batch_size, workers)
+        source: Iterator[Batch] = batches(paths, self.run_options.batch_size, workers, self.run_options.read_ahead)
         if owned:  # no more workers than the input has batches for (one file: one worker, one exiftool)
             first = list(itertools.islice(source, workers))
             source = itertools.chain(first, source)

@@ -44,6 +44,35 @@ def test_batches_keep_input_positions_and_balance_the_known_tail(tmp_path):
     assert [len(b.paths) for b in got[7:]] == [3, 3, 2, 1, 1, 1, 1]  # a quarter of the rest (2 workers)
 
 
+def test_an_input_that_arrives_slowly_is_not_read_ahead():
+    import threading
+
+    first_result = threading.Event()
+
+    def slow():
+        yield MEDIA / "xmp_fully_ai.jpg"
+        assert first_result.wait(5), "the runner waited for more input before checking what it had"
+        yield MEDIA / "xmp_capture.jpg"
+
+    got = []
+    for index, _ in Pool(options(), RunOptions(workers=1, batch_size=1, read_ahead=0)).run(slow()):
+        got.append(index)
+        first_result.set()
+    assert got == [0, 1]
+
+
+def test_only_a_list_in_a_regular_file_is_read_ahead(tmp_path):
+    from labelcheck.commands.check import _regular_file
+
+    listed = tmp_path / "list.txt"
+    listed.write_text("a.jpg\n")
+    with open(listed) as fh:
+        assert _regular_file(fh)
+    r, w = os.pipe()
+    with os.fdopen(r) as pipe, os.fdopen(w, "w"):
+        assert not _regular_file(pipe)
+
+
 def test_batches_for_one_worker_are_plain_chunks(tmp_path):
     paths = _files(tmp_path, [5, 1, 9, 3, 7])
     assert [b.indices for b in batches(paths, size=2)] == [(0, 1), (2, 3), (4,)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -26,7 +27,7 @@ from ..render import junit as junit_r
 from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
-from ..runner import RunInfo, RunOptions, run
+from ..runner import TAIL_WINDOW, RunInfo, RunOptions, run
 from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, make_report
 from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
@@ -134,7 +135,12 @@ def check(
     paths = tuple(p for p in paths if p not in streams)
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
     known = len(paths) if from_list is None and all(os.path.isfile(p) for p in paths) else None
-    run_options = RunOptions(workers=workers, item_timeout=item_timeout, scheduler=scheduler)
+    run_options = RunOptions(
+        workers=workers,
+        item_timeout=item_timeout,
+        scheduler=scheduler,
+        read_ahead=TAIL_WINDOW if from_list is None or _regular_file(from_list) else 0,
+    )
     info = RunInfo()
     stream = run(expand(targets, include, exclude), options, run_options, info)
 
@@ -152,6 +158,14 @@ def check(
                 write_output(_render(extra_fmt, rep), extra_file)
             code = report_mod.exit_code(rep)
     sys.exit(code)
+
+
+def _regular_file(stream: Any) -> bool:
+    """A list in a regular file can be read ahead; one from a pipe or terminal may arrive slowly."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _extra_reports(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
