@@ -84,15 +84,15 @@ def batches(paths: Iterable[Path], size: int, workers: int = 1, window: int = TA
         return
     ahead: deque[tuple[int, Path]] = deque(enumerate(itertools.islice(it, window)))
     following = len(ahead)  # input position of the next item not yet read
-    tail = len(ahead) < window
+    tail = len(ahead) < window  # the input has ended: every item left is in `ahead`
+    balanced = False
     while ahead:
+        n = size
         if tail and workers > 1:
-            if following >= 0:  # the tail became known: largest first, once
+            if not balanced:
                 ahead = deque(sorted(ahead, key=lambda item: _size(item[1]), reverse=True))
-                following = -1
+                balanced = True
             n = max(1, min(size, -(-len(ahead) // (2 * workers))))
-        else:
-            n = size
         chosen = [ahead.popleft() for _ in range(min(n, len(ahead)))]
         if not tail:
             more = list(itertools.islice(it, len(chosen)))
