@@ -20,7 +20,8 @@ GLOB_CHARS = frozenset("*?[")
 def expand(
     paths: Iterable[str | os.PathLike[str]], include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
 ) -> Iterator[Path]:
-    """Absolute paths of the files to check; a missing path is yielded too, so it is reported, not dropped.
+    """Absolute paths of the files to check; a missing path, or a glob that matches nothing, is yielded too, so
+    that it is reported, not dropped.
 
     A target that does not exist but holds glob characters is a glob (`**` recurses). `include`/`exclude`
     are fnmatch patterns on the file name or the whole path, applied to files found by walking or globbing.
@@ -31,10 +32,14 @@ def expand(
         if p.is_dir():
             yield from (f for f in _walk(p) if _selected(f, include, exclude))
         elif not p.exists() and GLOB_CHARS & set(name):
+            matched = False
             for hit in sorted(glob.iglob(name, recursive=True)):
+                matched = True
                 hp = Path(os.path.abspath(hit))
                 found = _walk(hp) if hp.is_dir() else iter([hp])
                 yield from (f for f in found if _selected(f, include, exclude))
+            if not matched:
+                yield p  # reported ("no file matches"): a CI gate pointed at the wrong place must not pass
         else:
             yield p
 

@@ -27,7 +27,7 @@ from .extract.costly import costly_structure
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
 from .extract.xmppacket import find_packets
-from .inputs import expand
+from .inputs import GLOB_CHARS, expand
 from .model import (
     AiStatus,
     Basis,
@@ -120,6 +120,8 @@ def _open_item(path: Path) -> _Item:
         note = media.name_mismatch(name, mt)
         return _Item(path, mt, st.st_size, None, [], True, (note,) if note else ())
     except FileNotFoundError:
+        if GLOB_CHARS & set(name):
+            return _unreadable(path, f"{name}: no file matches this pattern")
         return _unreadable(path, f"{name}: no such file (deleted or a broken link?)")
     except OSError as exc:
         return _unreadable(path, f"{name}: {exc.strerror or exc}")

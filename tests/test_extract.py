@@ -14,6 +14,7 @@ from conftest import CORPUS, MEDIA, checked_scan
 from labelcheck.extract import ffprobe
 from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
+from labelcheck.inputs import expand
 from labelcheck.model import Kind, ToolError
 
 
@@ -84,6 +85,16 @@ def test_missing_and_deleted_paths_are_items_with_errors(tmp_path):
     _, doc = checked_scan([gone, MEDIA / "plain_camera.jpg"])
     assert doc["results"][0]["status"] == "error" and "no such file" in doc["results"][0]["errors"][0]["message"]
     assert doc["results"][1]["status"] == "pass"
+
+
+def test_a_glob_that_matches_nothing_is_an_item_error_but_one_filtered_empty_is_not(tmp_path):
+    pattern = str(tmp_path / "renders" / "**" / "*.png")
+    _, doc = checked_scan([pattern])
+    assert [r["status"] for r in doc["results"]] == ["error"]  # a CI gate pointed at the wrong place fails
+    assert "no file matches this pattern" in doc["results"][0]["errors"][0]["message"]
+    (tmp_path / "renders").mkdir()
+    shutil.copy(MEDIA / "png_comfyui.png", tmp_path / "renders" / "shot_proxy.png")
+    assert list(expand([pattern], exclude=("*_proxy*",))) == []  # matched, then excluded on purpose
 
 
 def test_directory_walk_skips_non_media_and_survives_symlink_loops(tmp_path):
