@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from . import workers
+from .judge import Judge
 from .model import Result, ToolError
-from .scan import Judge, Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence
+from .scan import Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence
 
 MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
 SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)

@@ -1,4 +1,4 @@
-"""The library entry point: targets -> evidence (extractors) -> classification -> findings -> Report."""
+"""The library entry point: targets -> evidence (the extractors, run by a Scanner) -> Result (judge.py) -> Report."""
 
 from __future__ import annotations
 
@@ -16,11 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import c2pa as c2pa_sdk
-
-from . import __version__, labels, media
+from . import media
 from . import policy as policy_mod
-from .classify import classify
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
 from .extract.costly import costly_structure
@@ -28,22 +25,14 @@ from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
 from .extract.xmppacket import find_packets
 from .inputs import GLOB_CHARS, expand
+from .judge import Judge, make_report, now
 from .model import (
-    AiStatus,
-    Basis,
     C2paStore,
-    Classification,
     Evidence,
-    Finding,
-    FindingStatus,
-    ItemStatus,
-    PolicyRef,
     Report,
     Result,
     Signal,
-    Subject,
     ToolError,
-    Training,
 )
 
 HASH_CHUNK = 1 << 20
@@ -327,44 +316,6 @@ def failed_evidence(path: Path, error: ToolError) -> Evidence:
     )
 
 
-@dataclass(frozen=True)
-class Judge:
-    """Classification, label records and the policies' findings for one item's evidence (pure)."""
-
-    policies: tuple[policy_mod.Policy, ...]
-    fail_on: str
-    today: dt.date
-
-    @classmethod
-    def from_options(cls, options: ScanOptions) -> Judge:
-        policies = options.policies or (policy_mod.load(policy_mod.DEFAULT),)
-        return cls(policies, options.fail_on, options.as_of or dt.date.today())
-
-    def __call__(self, ev: Evidence) -> Result:
-        try:
-            cls = classify(ev)
-            subject = Subject(ev, cls, labels.records(ev), self.today)
-            findings = policy_mod.evaluate(self.policies, subject)
-            return Result(ev, cls, findings, item_status(findings, ev, self.fail_on), subject.labels)
-        except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
-            why = f"labelcheck could not classify: {type(exc).__name__}: {exc}"
-            ev = replace(ev, errors=(*ev.errors, ToolError("internal", why)))
-            cls = Classification(AiStatus.UNKNOWN, Basis.NONE, False, (), (), Training.UNSPECIFIED, ())
-            return Result(ev, cls, (), ItemStatus.ERROR)
-
-
-def item_status(findings: tuple[Finding, ...], ev: Evidence, fail_on: str = "error") -> ItemStatus:
-    if any(policy_mod.fails(f, fail_on) for f in findings):
-        return ItemStatus.FAIL
-    if ev.errors or any(f.status is FindingStatus.ERROR for f in findings):
-        return ItemStatus.ERROR
-    return ItemStatus.PASS
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
 def check_tools(options: ScanOptions) -> None:
     """Raise ToolMissing before any work when exiftool or ffprobe cannot be found."""
     missing = [t for t in (options.exiftool, options.ffprobe) if shutil.which(t) is None]
@@ -380,23 +331,10 @@ def exiftool_version(executable: str = "exiftool") -> str | None:
     return out.stdout.strip() or None
 
 
-def make_report(results: tuple[Result, ...], judge: Judge, exiftool: str | None, generated_at: str) -> Report:
-    return Report(
-        policies=tuple(PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules)) for p in judge.policies),
-        as_of=judge.today.isoformat(),
-        fail_on=judge.fail_on,
-        tool_version=__version__,
-        c2pa_sdk=c2pa_sdk.sdk_version(),
-        exiftool_version=exiftool,
-        generated_at=generated_at,
-        results=results,
-    )
-
-
 def scan(
     paths: Iterable[str | os.PathLike[str]],
     options: ScanOptions | None = None,
-    clock: Callable[[], str] = _now,
+    clock: Callable[[], str] = now,
     run_options: Any = None,
 ) -> Report:
     """Check every file under `paths` and return the Report, in input order (the CLI is a thin layer over this).

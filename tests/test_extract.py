@@ -182,8 +182,9 @@ def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
 
 
 def test_a_classification_fault_becomes_an_item_error():
+    from labelcheck.judge import Judge
     from labelcheck.model import C2paStore, Evidence, Signal
-    from labelcheck.scan import Judge, ScanOptions
+    from labelcheck.scan import ScanOptions
 
     judge = Judge.from_options(ScanOptions())
 

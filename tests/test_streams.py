@@ -530,7 +530,8 @@ def test_dynamic_mpd_without_a_timeline_lists_what_is_available_now():
 
 def _judged(st, policy_id: str):
     from labelcheck import policy
-    from labelcheck.scan import Judge, ScanOptions
+    from labelcheck.judge import Judge
+    from labelcheck.scan import ScanOptions
     from labelcheck.streams.check import judge_stream
 
     return judge_stream(st, Judge.from_options(ScanOptions(policies=(policy.load(policy_id),))))

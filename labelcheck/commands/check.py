@@ -17,6 +17,7 @@ from .. import thumbnails
 from ..extract import c2pa as c2pa_x
 from ..inputs import expand
 from ..inputs import from_list as from_list_lines
+from ..judge import Judge, make_report, now
 from ..model import Report, Result
 from ..progress import Progress
 from ..render import csv as csv_r
@@ -28,7 +29,7 @@ from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
 from ..runner import TAIL_WINDOW, RunInfo, RunOptions, run
-from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, make_report
+from ..scan import ScanOptions, ToolMissing, check_tools
 from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
 from .options import item_timeout_option, scan_options, write_output
@@ -152,7 +153,7 @@ def check(
             code = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
-            rep = replace(make_report(results, judge, info.exiftool(options.exiftool), _now()), streams=checked_streams)
+            rep = replace(make_report(results, judge, info.exiftool(options.exiftool), now()), streams=checked_streams)
             write_output(_render(fmt, rep), output)
             for extra_fmt, extra_file in extra:
                 write_output(_render(extra_fmt, rep), extra_file)
@@ -215,7 +216,7 @@ def _stream_jsonl(
     except OSError as exc:
         raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     try:
-        started = _now()
+        started = now()
         pairs = bar.track(stream)
         first = next(pairs, None)  # by the first result the workers have said which exiftool they run
         fh.write(jsonl_r.header_line(make_report((), judge, exiftool(), started)))

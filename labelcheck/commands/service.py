@@ -12,9 +12,10 @@ import click
 
 from .. import report as report_mod
 from ..extract import c2pa as c2pa_x
+from ..judge import Judge, make_report, now
 from ..render import json as json_r
 from ..runner import RunOptions
-from ..scan import Judge, ScanOptions, ToolMissing, _now, check_tools, exiftool_version, make_report
+from ..scan import ScanOptions, ToolMissing, check_tools, exiftool_version
 from .options import item_timeout_option, scan_options, write_output
 
 
@@ -211,7 +212,7 @@ def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float 
         store.close()
     judge = Judge.from_options(options)
     rep = replace(
-        make_report((), judge, exiftool_version(options.exiftool), _now()), streams=(judge_stream(result, judge),)
+        make_report((), judge, exiftool_version(options.exiftool), now()), streams=(judge_stream(result, judge),)
     )
     write_output(json_r.render(rep), str(reports / "stream-report.json"))
     return report_mod.exit_code(rep)

@@ -18,6 +18,7 @@ from ..classify import classify, manifest_declares
 from ..extract import c2pa as c2pa_x
 from ..extract import ffprobe as ffprobe_x
 from ..extract.tags import signals_from_ffprobe
+from ..judge import Judge
 from ..model import (
     AiStatus,
     C2paStore,
@@ -31,7 +32,6 @@ from ..model import (
     ToolError,
 )
 from ..policy import fails
-from ..scan import Judge
 from .fetch import FetchError, FetchOptions, fetch
 from .playlist import Rendition, Segment, Variant, choose, parse_dash, parse_hls
 from .timed import aigc_payload, label_of, segment_frames

@@ -22,10 +22,11 @@ from typing import Any
 from .. import report as report_mod
 from ..durable import move_durably, write_atomic
 from ..inputs import _looks_like_media
+from ..judge import Judge, make_report
 from ..model import Result
 from ..render import html as html_r
 from ..runner import Pool, RunInfo, RunOptions
-from ..scan import Judge, ScanOptions, make_report
+from ..scan import ScanOptions
 from .state import Item, State
 
 TEMP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".download")
