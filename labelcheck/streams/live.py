@@ -24,7 +24,7 @@ from .check import (
     rendition_tags,
 )
 from .fetch import FetchError, fetch
-from .playlist import Rendition, choose, parse_dash, parse_hls
+from .playlist import Choice, Rendition, choose, parse_dash, parse_hls
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_segments (
@@ -107,24 +107,30 @@ class StreamLog:
         self.db.close()
 
 
+def _followed(items: list[Choice], rendition: str) -> Choice | None:
+    """The one rendition a live follow takes: the lowest bandwidth of those named `rendition`, else the best."""
+    ordered = sorted(items, key=lambda i: i.bandwidth or 0)
+    picked = (choose(ordered, rendition) if rendition != "all" else []) or choose(ordered, "best")
+    return picked[0] if picked else None
+
+
 def _media_playlist(ref: str, opts: StreamOptions) -> tuple[str, Rendition]:
     """("hls" | "dash", the rendition followed)."""
     text = fetch(ref, opts.fetch).decode("utf-8", "replace")
     if not text.lstrip().startswith("#EXTM3U"):
-        reps = sorted(parse_dash(text, ref, opts.max_segments), key=lambda r: r.bandwidth or 0)
-        chosen = (choose(reps, opts.rendition) if opts.rendition != "all" else []) or choose(reps, "best")
-        if not chosen:
+        rep = _followed(parse_dash(text, ref, opts.max_segments), opts.rendition)
+        if rep is None:
             raise ValueError(f"{ref}: the MPD has no representation")
-        return "dash", chosen[0]
+        return "dash", rep
     parsed = parse_hls(text, ref)
     if isinstance(parsed, Rendition):
         return "hls", parsed
-    # One rendition is followed: the one named (the lowest bandwidth of that name), else the best.
-    parsed = sorted(parsed, key=lambda v: v.bandwidth or 0)
-    pick = (choose(parsed, opts.rendition) if opts.rendition != "all" else []) or choose(parsed, "best")
-    media = load_variant(pick[0], opts)
+    variant = _followed(parsed, opts.rendition)
+    if variant is None:
+        raise ValueError(f"{ref}: the master playlist lists no variant")
+    media = load_variant(variant, opts)
     if media is None:
-        raise FetchError(f"{pick[0].uri}: a master playlist where a media playlist was expected")
+        raise FetchError(f"{variant.uri}: a master playlist where a media playlist was expected")
     return "hls", media
 
 
