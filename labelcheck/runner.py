@@ -46,7 +46,7 @@ Indexed = tuple[int, Result]
 
 @dataclass
 class RunInfo:
-    """What an engine learns while it runs, for the report (filled in when its tools start)."""
+    """What an engine learns while it runs, for the report (workers report it with their results)."""
 
     exiftool_version: str | None = None
 

@@ -187,8 +187,8 @@ class ExifToolSession:
         return str(tool.version) if tool is not None and tool.running else None
 
     def start(self) -> None:
-        """Start the process now (a worker does this while it waits for its first batch: Perl's start-up is then
-        off the critical path)."""
+        """Start the process now rather than at the first read (a worker calls this from a thread while it reads
+        its first batch's C2PA: Perl's start-up is then off the critical path)."""
         self._ensure()
 
     def close(self) -> None:
