@@ -201,15 +201,9 @@ print(time.perf_counter() - t)
 
 
 def labelcheck_run(
-    list_file: Path, workers: int, extra: tuple[str, ...] = (), repeat: int = 1, memory: bool = False
+    list_file: Path, workers: int, extra: tuple[str, ...] = (), memory: bool = False
 ) -> tuple[float, Peak, float]:
-    """Best wall time, highest peak PSS (with `memory`) and the CPU seconds of the best run, over `repeat` runs."""
-    runs = [_labelcheck_once(list_file, workers, extra, memory) for _ in range(repeat)]
-    best = min(runs, key=lambda r: r[0])
-    return best[0], max(r[1] for r in runs), best[2]
-
-
-def _labelcheck_once(list_file: Path, workers: int, extra: tuple[str, ...], memory: bool) -> tuple[float, Peak, float]:
+    """Wall time, peak PSS (with `memory`) and CPU seconds of one `labelcheck check` run, as a user runs it."""
     wall, peak, proc, cpu = measure(
         [
             *LABELCHECK,
@@ -307,7 +301,7 @@ def main() -> int:
     print(
         f"  the same with labelcheck's exiftool config:  {floor2:6.2f} s  {len(items) / floor2:6.1f} items/s  "
         f"CPU {floor2_cpu:.2f} s  (no JUMBF decoding: the same exiftool work as labelcheck; 1 worker: "
-        f"{min(ones)[0] / floor2:.2f}x)"
+        f"{one / floor2:.2f}x)"
     )
     print(
         f"labelcheck, 1 worker:                          {one:6.2f} s  {len(items) / one:6.1f} items/s  "
