@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, MEDIA, checked_scan
 
+from labelcheck.extract import exiftool as exiftool_mod
 from labelcheck.extract import ffprobe
 from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
@@ -45,6 +46,41 @@ def test_exiftool_leaves_c2pa_manifests_to_c2pa_rs_and_reads_everything_else():
         assert not {k for k in mine if k.split(":")[0] in ("JUMBF", "CBOR", "JSON")}  # ... labelcheck's does not
         same = {k for k in theirs if k not in decoded and not k.startswith(("Jpeg2000:", "ExifTool:", "System:"))}
         assert {k: mine.get(k) for k in same} == {k: theirs[k] for k in same}  # every other tag read as before
+
+
+_LOADED = (  # which parts of exiftool a read with labelcheck's configuration loads, then whether a write still works
+    "BEGIN { $Image::ExifTool::configFile = shift } use Image::ExifTool;"
+    "my $et = Image::ExifTool->new; my $info = $et->ImageInfo(shift);"
+    "sub tables { defined &Image::ExifTool::TagLookup::FindTagInfo ? 1 : 0 }"
+    'print join(" ", ($INC{"Image/ExifTool/Writer.pl"} ? 1 : 0), tables(), $$info{"Title-de"}), "\\n";'
+    '$et->SetNewValue("XMP-dc:Title-fr", "Une image"); print tables();'
+)
+
+
+@pytest.mark.skipif(
+    subprocess.run(["perl", "-MImage::ExifTool", "-e1"], capture_output=True).returncode != 0,
+    reason="exiftool's Perl library is not on perl's path",
+)
+def test_a_read_that_loads_exiftools_writer_leaves_its_tag_tables_unloaded(tmp_path):
+    """A tag in another language is read through a helper in exiftool's writer; the writer's 10 MB of tables for
+    finding tags by name stay unloaded until something asks for them (a write), and the read answers as before."""
+    png = tmp_path / "localised.png"
+    shutil.copy(MEDIA / "png_comfyui.png", png)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-PNG:Title-de=Ein Bild", str(png)], check=True)
+    with ExifToolSession() as et:
+        (ours,) = et.read([png])
+    plain = json.loads(subprocess.run(["exiftool", *READ_ARGS, str(png)], capture_output=True, check=True).stdout)[0]
+    assert isinstance(ours, dict) and ours["PNG:Title-de"] == "Ein Bild"
+    same = {k for k in plain if not k.startswith(("ExifTool:", "System:"))}
+    assert {k: ours.get(k) for k in same} == {k: plain[k] for k in same}
+
+    def loaded(config: str) -> list[str]:
+        out = subprocess.run(["perl", "-e", _LOADED, config, str(png)], capture_output=True, text=True, check=True)
+        return out.stdout.split()
+
+    # writer loaded, tables not, the tag read; a write loads the tables
+    assert loaded(str(exiftool_mod.CONFIG)) == ["1", "0", "Ein", "Bild", "1"]
+    assert loaded("")[:2] == ["1", "1"]  # exiftool alone loads the tables with the writer
 
 
 def test_a_stalled_call_is_cut_off_the_process_restarted_and_the_batch_goes_on():
