@@ -83,6 +83,35 @@ def test_a_read_that_loads_exiftools_writer_leaves_its_tag_tables_unloaded(tmp_p
     assert loaded("")[:2] == ["1", "1"]  # exiftool alone loads the tables with the writer
 
 
+NIKON = CORPUS / "c2pa-public-testfiles/image/jpeg/nikon-20221019-building.jpeg"
+
+
+@pytest.mark.skipif(not NIKON.exists(), reason="corpus absent")
+def test_camera_maker_notes_are_not_parsed_and_everything_else_is_read_as_before(tmp_path):
+    """A PNG carrying a camera's EXIF (made by exiftool from a real Nikon photo): plain exiftool parses its maker
+    notes (and loads the maker's tables); labelcheck's configuration reads them as one binary block."""
+    png = tmp_path / "camera.png"
+    shutil.copy(MEDIA / "png_comfyui.png", png)
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-tagsFromFile", str(NIKON), "-exif:all", str(png)], check=True
+    )
+    with ExifToolSession() as et:
+        (ours,) = et.read([png])
+
+    def plain(*extra: str) -> dict[str, object]:
+        run = subprocess.run(["exiftool", *READ_ARGS, *extra, str(png)], capture_output=True, check=True)
+        return json.loads(run.stdout)[0]
+
+    by_family0 = plain("-G0:1")  # "MakerNotes:Nikon:Quality", "EXIF:ExifIFD:Make", ...
+    maker = {k.split(":", 1)[1] for k in by_family0 if k.startswith("MakerNotes:")}
+    theirs = plain()
+    assert isinstance(ours, dict) and len(maker) > 50 and maker <= set(theirs)
+    assert not maker & set(ours)
+    assert ours["ExifIFD:MakerNotes"].startswith("(Binary data")
+    same = {k for k in theirs if k not in maker and not k.startswith(("ExifTool:", "System:"))}
+    assert {k: ours.get(k) for k in same} == {k: theirs[k] for k in same}
+
+
 def test_a_stalled_call_is_cut_off_the_process_restarted_and_the_batch_goes_on():
     files = sorted(MEDIA.glob("xmp_*"))[:3]
     with ExifToolSession(timeout=0.0005) as et:
