@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_POLICY = 3
 EXIT_TOOL_MISSING = 4
 EXIT_ITEM_ERROR = 5
+EXIT_NOTHING_CHECKED = 6  # no item at all: an empty directory, list or filter (unless --allow-empty)
 EXIT_INTERNAL = 70  # a defect in labelcheck itself (EX_SOFTWARE)
 
 

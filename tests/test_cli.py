@@ -35,6 +35,29 @@ def test_unreadable_item_exits_5_and_names_the_file():
     assert "bad_empty.png: file is empty" in p.stdout and "Traceback" not in p.stderr
 
 
+def test_nothing_to_check_exits_6_unless_allowed(tmp_path):
+    empty = tmp_path / "delivery"
+    empty.mkdir()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "notes.txt").write_text("not media")
+    (photos / "camera.jpg").write_bytes((MEDIA / "plain_camera.jpg").read_bytes())
+    listed = tmp_path / "list.txt"
+    listed.write_text("")
+    for args in (
+        (empty,),  # an empty directory
+        ("--from-list", listed),  # an empty list
+        ("--include", "*.png", photos),  # a filter that leaves nothing
+        ("--format", "jsonl", empty),  # the streaming path counts too
+    ):
+        p = run("check", *args)
+        assert p.returncode == report_mod.EXIT_NOTHING_CHECKED, (args, p.stderr)
+        assert "nothing to check" in p.stderr and p.stdout  # the (empty) report is still written
+    p = run("check", "--allow-empty", empty)
+    assert p.returncode == report_mod.EXIT_OK and json.loads(p.stdout)["summary"]["total"] == 0
+    assert run("check", MEDIA / "plain_camera.jpg").returncode != report_mod.EXIT_NOTHING_CHECKED
+
+
 def test_usage_errors_exit_2():
     assert run("check").returncode == report_mod.EXIT_USAGE
     assert run("check", "--format", "pdf", MEDIA).returncode == report_mod.EXIT_USAGE

@@ -102,6 +102,11 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     help="Streams: allow playlist and segment URLs on loopback/private addresses.",
 )
 @click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Exit 0, not 6, when the targets hold no item to check (an empty directory, list or filter).",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="A progress bar on standard error (default: on a terminal)."
 )
 @scan_options
@@ -119,6 +124,7 @@ def check(
     rendition: str,
     max_segments: int,
     allow_private_network: bool,
+    allow_empty: bool,
     extra: tuple[tuple[str, str], ...],
     options: ScanOptions,
 ) -> None:
@@ -150,14 +156,17 @@ def check(
     checked_streams = _check_streams(streams, options, judge, allow_private_network, rendition, max_segments)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
-            code = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar)
+            code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
             rep = replace(make_report(results, judge, info.exiftool(options.exiftool), now()), streams=checked_streams)
             write_output(_render(fmt, rep), output)
             for extra_fmt, extra_file in extra:
                 write_output(_render(extra_fmt, rep), extra_file)
-            code = report_mod.exit_code(rep)
+            code, checked = report_mod.exit_code(rep), len(results) + len(checked_streams)
+    if not checked and not allow_empty:  # a gate pointed at an empty delivery must not pass on zero items
+        click.echo("labelcheck: nothing to check: the targets hold no media item (--allow-empty to accept)", err=True)
+        code = report_mod.EXIT_NOTHING_CHECKED
     sys.exit(code)
 
 
@@ -207,9 +216,9 @@ def _stream_jsonl(
     exiftool: Callable[[], str | None],
     output: str | None,
     bar: Progress,
-) -> int:
+) -> tuple[int, int]:
     """Write each result as it is produced; memory holds counts, not results. The header line goes out with the
-    first result (by then the workers have said which exiftool they run)."""
+    first result (by then the workers have said which exiftool they run). Returns the exit code and the count."""
     tally = report_mod.Tally()
     try:
         fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
@@ -228,4 +237,4 @@ def _stream_jsonl(
     finally:
         if fh is not sys.stdout:
             fh.close()
-    return tally.exit_code()
+    return tally.exit_code(), sum(tally.status.values())
