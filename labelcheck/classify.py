@@ -42,6 +42,7 @@ class _Verdict:
     status: AiStatus
     reason: str
     basis: Basis
+    specific: bool = True  # a source type says which of the two labels; an AI disclosure alone says only "AI"
 
 
 # ---------------------------------------------------------------- C2PA
@@ -113,16 +114,30 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
         where = f"{ing.relationship} ingredient '{ing.title or ing.label}'"
         if ing.relationship == "parentOf":
             if parent is None or AI_RANK[sub.status] > AI_RANK[parent.status]:
-                parent = _Verdict(sub.status, f"{where}: {sub.reason}", sub.basis)
+                parent = _Verdict(sub.status, f"{where}: {sub.reason}", sub.basis, sub.specific)
         elif sub.status in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
             edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI {where}: {sub.reason}", sub.basis))
         elif sub.status is AiStatus.POSSIBLY_AI:
             edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{where}: {sub.reason}", sub.basis))
 
     base = inception if inception is not None and inception.status is not AiStatus.UNKNOWN else parent
+    verdict = _combined(base, parent, inception, edits, human_edits)
+    if m.ai_disclosures and (verdict is None or AI_RANK[verdict.status] < AI_RANK[AiStatus.MADE_WITH_AI]):
+        said = "; ".join(d for d in m.ai_disclosures if d)
+        return _Verdict(AiStatus.FULLY_AI, f"{AI_DISCLOSED} ({said})" if said else AI_DISCLOSED, Basis.STANDARD, False)
+    return verdict
+
+
+AI_DISCLOSED = "c2pa.ai-disclosure without a digital source type"
+
+
+def _combined(
+    base: _Verdict | None, parent: _Verdict | None, inception: _Verdict | None, edits: list[_Verdict], human: bool
+) -> _Verdict | None:
+    """One manifest's verdict from its inception (or parent), its AI edits and whether people edited it."""
     if base is not None and base.status is AiStatus.FULLY_AI:
-        if base is parent and human_edits:
-            return _Verdict(AiStatus.MADE_WITH_AI, f"{base.reason}; then edited", base.basis)
+        if base is parent and human:
+            return _Verdict(AiStatus.MADE_WITH_AI, f"{base.reason}; then edited", base.basis, base.specific)
         return base
     ai_edits = [e for e in edits if e.status is AiStatus.MADE_WITH_AI]
     if base is not None and base.status is AiStatus.MADE_WITH_AI:
@@ -141,11 +156,12 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
 
 
 def manifest_declares(store: C2paStore) -> tuple[str, str]:
-    """What the active manifest declares, as a status word ("none" when it declares nothing), and why."""
+    """What the active manifest declares, as a status word ("none" when it declares nothing; "ai" when it says AI
+    without saying which of the two labels), and why."""
     verdict = classify_manifest(store, store.active)
     if verdict is None or verdict.status is AiStatus.UNKNOWN:
         return "none", verdict.reason if verdict else ""
-    return verdict.status.value, verdict.reason
+    return (verdict.status.value if verdict.specific else "ai"), verdict.reason
 
 
 def _c2pa_decisions(store: C2paStore) -> list[Decision]:
@@ -168,6 +184,11 @@ def _c2pa_decisions(store: C2paStore) -> list[Decision]:
             )
         ]
     return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)]
+
+
+def _specific(d: Decision) -> bool:
+    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI')."""
+    return d.basis is Basis.STANDARD and ("dst" in d.reason or "DigitalSourceType" in d.reason)
 
 
 # ---------------------------------------------------------------- metadata
@@ -254,11 +275,6 @@ def _metadata_decision(s: Signal) -> Decision | None:
 def _order(d: Decision) -> tuple[int, int, int]:
     src = SOURCE_ORDER.index(d.source) if d.source in SOURCE_ORDER else len(SOURCE_ORDER)
     return (-d.strength, src, -AI_RANK[d.status])
-
-
-def _specific(d: Decision) -> bool:
-    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI')."""
-    return d.basis is Basis.STANDARD and (d.source == "c2pa" or "dst" in d.reason or "DigitalSourceType" in d.reason)
 
 
 # ---------------------------------------------------------------- training

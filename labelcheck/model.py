@@ -119,6 +119,7 @@ class C2paManifest:
     metadata_source_types: tuple[str, ...] = ()  # DST found in c2pa.metadata / schema.org assertions
     assertions: tuple[str, ...] = ()
     payloads: tuple[tuple[str, str], ...] = ()  # (assertion label, JSON data) of actions and training assertions
+    ai_disclosures: tuple[str, ...] = ()  # each c2pa.ai-disclosure assertion, summarised (model, oversight)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ TRANSLATION_ACTIONS = frozenset({"c2pa.dubbed", "c2pa.translated"})
 
 ACTIONS_ASSERTIONS = ("c2pa.actions", "c2pa.actions.v2")
 TRAINING_ASSERTIONS = ("cawg.training-mining", "c2pa.training-mining")
+# C2PA 2.4: says that AI was used (model, human oversight), without a digital source type.
+AI_DISCLOSURE_ASSERTIONS = ("c2pa.ai-disclosure",)
+# Its fields worth naming in a reason (field names per third-party code, not yet checked against the spec).
+AI_DISCLOSURE_FIELDS = ("modelName", "modelType", "humanOversightLevel")
 VENDOR_SOURCE_TYPE_PARAMS = ("com.adobe.digitalSourceType", "digitalSourceType")
 
 TRAINING_USE: dict[str, Training] = {

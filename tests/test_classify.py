@@ -1,6 +1,8 @@
 """Classification rules on hand-built evidence (pure: no tools run)."""
 
-from labelcheck.classify import classify, parse_aigc
+from dataclasses import replace
+
+from labelcheck.classify import classify, manifest_declares, parse_aigc
 from labelcheck.extract.c2pa import store_from_json
 from labelcheck.model import (
     AiStatus,
@@ -218,3 +220,23 @@ def test_store_from_json_reads_templates_v1_actions_and_numbered_labels():
     assert m.signer == "Org / Signer" and s.failures == ("signingCredential.untrusted",)
     c = classify(ev(s))
     assert c.status is AiStatus.MADE_WITH_AI and c.training is Training.NOT_ALLOWED
+
+
+def test_an_ai_disclosure_says_ai_without_saying_which_label():
+    disclosed = "modelName=Edit Model, humanOversightLevel=prompt_guided"
+    opened = replace(man("m", [act("c2pa.opened")]), ai_disclosures=(disclosed,))
+    c = classify(ev(store("m", opened)))
+    assert (c.status, c.basis, c.specific) == (AiStatus.FULLY_AI, Basis.STANDARD, False)
+    assert "Edit Model" in c.evidence[0].reason
+    assert manifest_declares(store("m", opened))[0] == "ai"
+    # on a capture, the disclosure is what says AI was involved
+    capture = replace(man("m", [act("c2pa.created", "digitalCapture")]), ai_disclosures=("",))
+    c = classify(ev(store("m", capture)))
+    assert (c.status, c.specific) == (AiStatus.FULLY_AI, False)
+    # a source type that already names the label wins over the vaguer disclosure
+    composite = replace(man("m", [act("c2pa.created", "compositeWithTrainedAlgorithmicMedia")]), ai_disclosures=("",))
+    c = classify(ev(store("m", composite)))
+    assert (c.status, c.specific) == (AiStatus.MADE_WITH_AI, True)
+    assert manifest_declares(store("m", composite))[0] == "made_with_ai"
+    # no disclosure, nothing declared
+    assert status(ev(store("m", man("m", [act("c2pa.opened")])))) is AiStatus.UNKNOWN

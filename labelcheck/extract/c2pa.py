@@ -13,7 +13,13 @@ import c2pa
 from .. import resources
 from ..media import MediaType
 from ..model import C2paAction, C2paIngredient, C2paManifest, C2paStore, ToolError, TrainingEntry
-from ..vocab import ACTIONS_ASSERTIONS, TRAINING_ASSERTIONS, VENDOR_SOURCE_TYPE_PARAMS
+from ..vocab import (
+    ACTIONS_ASSERTIONS,
+    AI_DISCLOSURE_ASSERTIONS,
+    AI_DISCLOSURE_FIELDS,
+    TRAINING_ASSERTIONS,
+    VENDOR_SOURCE_TYPE_PARAMS,
+)
 
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 _SUFFIX = re.compile(r"__\d+$")
@@ -126,12 +132,28 @@ def _metadata_source_types(data: Any, depth: int = 0) -> list[str]:
     return found
 
 
+def _disclosure(data: dict[str, Any]) -> str:
+    """A c2pa.ai-disclosure in a few words: its named fields, found at any depth (e.g. contentProfile)."""
+    found: dict[str, str] = {}
+
+    def walk(v: Any, depth: int = 0) -> None:
+        if isinstance(v, dict) and depth < 4:
+            for k, x in v.items():
+                if k in AI_DISCLOSURE_FIELDS and isinstance(x, (str, int, float)) and k not in found:
+                    found[k] = str(x)
+                walk(x, depth + 1)
+
+    walk(data)
+    return ", ".join(f"{k}={found[k]}" for k in AI_DISCLOSURE_FIELDS if k in found)
+
+
 def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
     actions: list[C2paAction] = []
     training: list[TrainingEntry] = []
     meta_dst: list[str] = []
     assertion_labels = []
     payloads: list[tuple[str, str]] = []
+    disclosures: list[str] = []
     for a in m.get("assertions") or []:
         alabel = str(a.get("label", ""))
         assertion_labels.append(alabel)
@@ -143,6 +165,8 @@ def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
         elif base in TRAINING_ASSERTIONS:
             training.extend(_training(alabel, data))
             payloads.append((alabel, json.dumps(a.get("data"), sort_keys=True)))
+        elif base in AI_DISCLOSURE_ASSERTIONS:
+            disclosures.append(_disclosure(data))
         elif base in ("c2pa.metadata", "stds.iptc", "stds.iptc.photo-metadata", "stds.schema-org.CreativeWork"):
             meta_dst.extend(_metadata_source_types(data))
     ingredients = tuple(
@@ -176,6 +200,7 @@ def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
         metadata_source_types=tuple(meta_dst),
         assertions=tuple(assertion_labels),
         payloads=tuple(payloads),
+        ai_disclosures=tuple(disclosures),
     )
 
 
