@@ -43,8 +43,9 @@ def move_durably(src: Path, dest_dir: Path) -> Path:
             fo.flush()
             os.fsync(fo.fileno())
         os.replace(tmp, dest)
-        _fsync_dir(dest_dir)
+        _fsync_dir(dest_dir)  # the copy is durable before the original goes
         src.unlink()
-    _fsync_dir(dest_dir)
+    else:
+        _fsync_dir(dest_dir)
     _fsync_dir(src.parent)
     return dest
