@@ -572,6 +572,14 @@ def test_container_tags_of_the_init_segment_label_the_stream(tmp_path):
     assert all(s.status == "pass" for s in rend.segments)  # the implicit label is in the container
     assert st.result is not None and st.result.classification.status.value == "fully_ai"
 
+    # the configured ffprobe is the one that reads them (a wrapper that logs, then runs the real ffprobe)
+    log = tmp_path / "probed.log"
+    wrapper = tmp_path / "my-ffprobe"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec ffprobe "$@"\n')
+    wrapper.chmod(0o755)
+    again = check_stream(str(out / "p.m3u8"), StreamOptions(ffprobe=str(wrapper)), CTX)
+    assert again.renditions[0].tags_label == "fully_ai" and "-show_format" in log.read_text()
+
 
 @needs_pair
 def test_a_live_follow_judges_like_the_same_stream_checked_as_vod(tmp_path):

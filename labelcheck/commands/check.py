@@ -205,7 +205,7 @@ def _check_streams(
     from ..streams.check import StreamOptions, check_stream, judge_stream
     from ..streams.fetch import FetchOptions
 
-    opts = StreamOptions(FetchOptions(allow_private=allow_private), rendition, max_segments)
+    opts = StreamOptions(FetchOptions(allow_private=allow_private), rendition, max_segments, options.ffprobe)
     ctx = c2pa_x.make_context(options.c2pa)
     return tuple(judge_stream(check_stream(s, opts, ctx), judge) for s in streams)
 

@@ -203,7 +203,7 @@ def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float 
     try:
         result = follow(
             url,
-            StreamOptions(FetchOptions(allow_private=allow_private)),
+            StreamOptions(FetchOptions(allow_private=allow_private), ffprobe=options.ffprobe),
             c2pa_x.make_context(options.c2pa),
             store,
             stop,

@@ -44,6 +44,7 @@ class StreamOptions:
     fetch: FetchOptions = field(default_factory=FetchOptions)
     rendition: str = "all"  # all | best | a rendition name
     max_segments: int = 10_000
+    ffprobe: str = "ffprobe"  # the command that reads container tags (labelcheck --ffprobe)
 
 
 def clock(seconds: float) -> str:
@@ -198,7 +199,7 @@ def rendition_tags(r: Rendition, init: InitSegment, opts: StreamOptions) -> tupl
             data = fetch(r.segments[0].uri, opts.fetch)
         except FetchError:
             return (), "none", None  # the segment's own check reports the failure
-    tags, problem = container_tags(data) if data else ((), None)
+    tags, problem = container_tags(data, opts.ffprobe) if data else ((), None)
     return tags, tags_label(tags, segment_mime(bool(r.init))), problem
 
 
