@@ -14,7 +14,7 @@ from .commands.options import scan_options, scan_or_exit
 from .commands.policy import policy_group
 from .commands.service import serve, watch
 from .render import explain as explain_r
-from .scan import ScanOptions
+from .scan import ScanOptions, ToolMissing
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,6 +57,9 @@ def entry() -> None:
     except KeyboardInterrupt:
         click.echo("labelcheck: interrupted", err=True)
         sys.exit(130)
+    except ToolMissing as exc:  # found missing or broken once the work began (in a worker, at its first read)
+        click.echo(f"labelcheck: {exc}", err=True)
+        sys.exit(report_mod.EXIT_TOOL_MISSING)
     except Exception as exc:  # noqa: BLE001
         click.echo(f"labelcheck: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(report_mod.EXIT_INTERNAL)

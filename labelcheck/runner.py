@@ -269,8 +269,8 @@ class Pool:
                         if msg[0] == "ready":
                             slot.ready = True
                             continue
-                        if msg[0] == "missing":
-                            raise WorkersFailed(msg[1])
+                        if msg[0] == "missing":  # the installation, not an item: every worker would say so
+                            raise ToolMissing(msg[1])
                         results, tool_restarts, version = msg
                         self.info.exiftool_version = self.info.exiftool_version or version
                         self.tool_restarts += tool_restarts - slot.tool_restarts

@@ -72,6 +72,19 @@ def test_missing_tool_exits_4(tmp_path):
     assert "not found" in p.stderr and "Traceback" not in p.stderr
 
 
+def test_an_exiftool_that_does_not_start_exits_4_and_does_not_hang(tmp_path):
+    """A program named exiftool that exits at once (a broken installation): pyexiftool alone would spin forever
+    waiting for its version; labelcheck names it and stops, with workers and without."""
+    fake = tmp_path / "exiftool"
+    fake.write_text("#!/bin/sh\nsleep 0.3\nexit 3\n")
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    for workers in ("1", "0"):
+        p = run("check", "--workers", workers, MEDIA / "xmp_fully_ai.jpg", env=env, timeout=60)
+        assert p.returncode == report_mod.EXIT_TOOL_MISSING, (workers, p.stderr)
+        assert "did not start as exiftool" in p.stderr and "Traceback" not in p.stderr
+
+
 def test_explain_shows_the_evidence_tree():
     p = run("explain", "--trust-anchors", TEST_CA, MEDIA / "c2pa_ai_parent_edited.jpg")
     assert p.returncode == 0

@@ -195,9 +195,9 @@ def test_a_killed_worker_leaves_no_exiftool_behind():
 
 
 def test_a_missing_exiftool_stops_the_run_naming_it():
-    from labelcheck.runner import WorkersFailed
+    from labelcheck.scan import ToolMissing
 
-    with pytest.raises(WorkersFailed, match="exiftool-absent"):
+    with pytest.raises(ToolMissing, match="exiftool-absent"):
         list(
             Pool(options(exiftool="/nonexistent/exiftool-absent"), RunOptions(workers=1)).run(
                 [MEDIA / "xmp_fully_ai.jpg"]

@@ -51,6 +51,7 @@ PACKET_SCAN_FORMATS = frozenset({"image/tiff", "application/pdf"})
 SECONDS_PER_GB = 2.0  # the deadline grows with the file: exiftool seeks, but large containers have more boxes
 MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
 MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
+START_TIMEOUT = 30.0  # seconds for a new process to answer -ver (Perl starts in ~0.1 s)
 MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
 CONFIG = str(Path(__file__).with_name("exiftool.config"))  # no JUMBF decoding (c2pa-rs reads the manifests)
 
@@ -99,8 +100,21 @@ class BoundedExifTool(exiftool.ExifTool):
             resource.prlimit(self._process.pid, resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
         except (OSError, ValueError):  # pragma: no cover - platform without prlimit
             pass
+
+    def _parse_ver(self) -> str:
+        """`-ver` as run() asks it, read within a deadline: pyexiftool's own read loops forever on a process that
+        exits or never answers (a broken installation, a program that is not exiftool)."""
         self._out = _Channel(self._process.stdout.fileno())
         self._err = _Channel(self._process.stderr.fileno())
+        try:
+            self._process.stdin.write(b"-ver\n-execute\n")
+            self._process.stdin.flush()
+            out = self._out.read_until(b"{ready}", time.monotonic() + START_TIMEOUT)
+        except (OSError, ExifToolTimeout) as exc:
+            why = "exited" if self._process.poll() is not None else f"gave no answer within {START_TIMEOUT:g} s"
+            self.kill()
+            raise ExifToolMissing(f"{self.executable} did not start as exiftool ({why}: {exc})") from exc
+        return out.decode("utf-8", "replace").strip()
 
     def kill(self) -> None:
         proc = self._process
