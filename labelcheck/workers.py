@@ -9,9 +9,11 @@ use) would not be.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from multiprocessing import forkserver
 from typing import Any
 
+EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
 PRELOAD = ["labelcheck.runner", "jsonschema"]  # jsonschema: label payloads are validated in the workers
 
 
@@ -19,6 +21,26 @@ def context() -> Any:
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+def exit_with_parent() -> None:
+    """Called first in a worker: a thread waits for the labelcheck process that started it to go (even killed) and
+    then ends the worker, rather than leave it running on as an orphan busy with an item or stuck in a tool (its
+    loop would only notice at its next batch). The worker's exiftool dies with it (pyexiftool binds it so). The fork
+    server cannot be relied on: every worker holds its liveness pipe, so it outlives the command line too."""
+    import threading  # here, not at the top: the command line imports this module before anything else
+    from multiprocessing.connection import wait
+
+    parent = mp.parent_process()
+    if parent is None:  # pragma: no cover - not started by multiprocessing
+        return
+    sentinel = parent.sentinel  # end of a pipe whose other end only the parent holds: readable (EOF) once it is gone
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="labelcheck-parent-watch", daemon=True).start()
 
 
 def start_early() -> None:

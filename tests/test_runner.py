@@ -3,6 +3,9 @@
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from conftest import CORPUS, MEDIA, options
@@ -228,3 +231,38 @@ def test_the_fork_server_is_started_early_only_for_commands_that_use_local_worke
         ["check", "--help"],
     ):
         assert not wants_workers(argv), argv
+
+
+def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
+    """SIGKILL the command line while its worker is stuck (here in an exiftool that never answers): the fork
+    server exits, and the worker and its exiftool are killed with it instead of running on as orphans."""
+    seen = tmp_path / "worker.pid"
+    fake = tmp_path / "exiftool"
+    fake.write_text(f"#!/bin/sh\necho $PPID > {seen}\nexec sleep 300\n")
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "labelcheck", "check", "--workers", "1", str(MEDIA / "xmp_fully_ai.jpg")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = 0
+    try:
+        deadline = time.monotonic() + 30
+        while not (seen.exists() and seen.read_text().strip()):
+            assert time.monotonic() < deadline and cli.poll() is None, "the worker never started its exiftool"
+            time.sleep(0.05)
+        worker = int(seen.read_text())
+        assert _running(worker)
+        cli.send_signal(signal.SIGKILL)
+        cli.wait()
+        deadline = time.monotonic() + 10
+        while _running(worker):
+            assert time.monotonic() < deadline, "the worker outlived the killed command line"
+            time.sleep(0.05)
+    finally:
+        cli.kill()
+        cli.wait()
+        if worker and _running(worker):  # a failed run leaves nothing behind either
+            os.kill(worker, signal.SIGKILL)
