@@ -300,7 +300,7 @@ def main() -> int:
     )
     print(
         f"  the same with labelcheck's exiftool config:  {floor2:6.2f} s  {len(items) / floor2:6.1f} items/s  "
-        f"CPU {floor2_cpu:.2f} s  (no JUMBF decoding: the same exiftool work as labelcheck; 1 worker: "
+        f"CPU {floor2_cpu:.2f} s  (no JUMBF or maker-note decoding, as in labelcheck; 1 worker: "
         f"{one / floor2:.2f}x)"
     )
     print(
