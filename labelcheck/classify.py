@@ -35,6 +35,7 @@ AI_RANK = {
     AiStatus.NOT_AI: 1,
     AiStatus.UNKNOWN: 0,
 }
+AI_DISCLOSED = "c2pa.ai-disclosure without a digital source type"  # the reason when only a disclosure says AI
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,6 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
     return verdict
 
 
-AI_DISCLOSED = "c2pa.ai-disclosure without a digital source type"
-
-
 def _combined(
     base: _Verdict | None, parent: _Verdict | None, inception: _Verdict | None, edits: list[_Verdict], human: bool
 ) -> _Verdict | None:
@@ -184,11 +182,6 @@ def _c2pa_decisions(store: C2paStore) -> list[Decision]:
             )
         ]
     return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)]
-
-
-def _specific(d: Decision) -> bool:
-    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI')."""
-    return d.basis is Basis.STANDARD and ("dst" in d.reason or "DigitalSourceType" in d.reason)
 
 
 # ---------------------------------------------------------------- metadata
@@ -275,6 +268,11 @@ def _metadata_decision(s: Signal) -> Decision | None:
 def _order(d: Decision) -> tuple[int, int, int]:
     src = SOURCE_ORDER.index(d.source) if d.source in SOURCE_ORDER else len(SOURCE_ORDER)
     return (-d.strength, src, -AI_RANK[d.status])
+
+
+def _specific(d: Decision) -> bool:
+    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI')."""
+    return d.basis is Basis.STANDARD and ("dst" in d.reason or "DigitalSourceType" in d.reason)
 
 
 # ---------------------------------------------------------------- training

@@ -127,9 +127,13 @@ class Tally:
         self.status[r.status.value] += 1
         self.ai[r.classification.status.value] += 1
 
+    @property
+    def total(self) -> int:
+        return sum(self.status.values())
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "total": sum(self.status.values()),
+            "total": self.total,
             "pass": self.status.get("pass", 0),
             "fail": self.status.get("fail", 0),
             "error": self.status.get("error", 0),

@@ -237,4 +237,4 @@ def _stream_jsonl(
     finally:
         if fh is not sys.stdout:
             fh.close()
-    return tally.exit_code(), sum(tally.status.values())
+    return tally.exit_code(), tally.total
