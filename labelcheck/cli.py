@@ -10,11 +10,11 @@ import click
 from . import __version__, resources
 from . import report as report_mod
 from .commands.check import check
-from .commands.options import scan_options, scan_or_exit
+from .commands.options import scan_options
 from .commands.policy import policy_group
 from .commands.service import serve, watch
 from .render import explain as explain_r
-from .scan import ScanOptions, ToolMissing
+from .scan import ScanOptions, ToolMissing, scan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +38,7 @@ main.add_command(policy_group)
 @scan_options
 def explain(paths: tuple[str, ...], options: ScanOptions) -> None:
     """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""
-    click.echo(explain_r.render(scan_or_exit(paths, options)), nl=False)
+    click.echo(explain_r.render(scan(paths, options)), nl=False)
 
 
 @main.command()
@@ -57,7 +57,7 @@ def entry() -> None:
     except KeyboardInterrupt:
         click.echo("labelcheck: interrupted", err=True)
         sys.exit(130)
-    except ToolMissing as exc:  # found missing or broken once the work began (in a worker, at its first read)
+    except ToolMissing as exc:  # before any work (check_tools), or once it began (a worker's first read)
         click.echo(f"labelcheck: {exc}", err=True)
         sys.exit(report_mod.EXIT_TOOL_MISSING)
     except Exception as exc:  # noqa: BLE001

@@ -29,7 +29,7 @@ from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
 from ..runner import TAIL_WINDOW, RunInfo, RunOptions, run
-from ..scan import ScanOptions, ToolMissing, check_tools
+from ..scan import ScanOptions, check_tools
 from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
 from .options import item_timeout_option, scan_options, write_output
@@ -131,11 +131,7 @@ def check(
     """Check files, directories (recursively), globs and lists, and report what each declares about AI."""
     if not paths and from_list is None:
         raise click.UsageError("nothing to check: give PATH... or --from-list")
-    try:
-        check_tools(options)
-    except ToolMissing as exc:
-        click.echo(f"labelcheck: {exc}", err=True)
-        sys.exit(report_mod.EXIT_TOOL_MISSING)
+    check_tools(options)  # a missing tool: exit 4 before any work (cli.entry reports it)
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "json"
     streams = [p for p in paths if is_playlist(p) or is_url(p)]

@@ -15,8 +15,7 @@ from .. import policy as policy_mod
 from .. import report as report_mod
 from ..durable import write_atomic
 from ..extract.c2pa import C2paSettings
-from ..model import Report
-from ..scan import ScanOptions, ToolMissing, scan
+from ..scan import ScanOptions
 
 
 def load_policies(refs: tuple[str, ...]) -> tuple[policy_mod.Policy, ...]:
@@ -54,14 +53,6 @@ def build_options(
         fail_on=fail_on,
         as_of=as_of.date() if as_of else None,
     )
-
-
-def scan_or_exit(paths: tuple[str, ...], options: ScanOptions) -> Report:
-    try:
-        return scan(paths, options)
-    except ToolMissing as exc:
-        click.echo(f"labelcheck: {exc}", err=True)
-        sys.exit(report_mod.EXIT_TOOL_MISSING)
 
 
 # The per-item time limit of the worker pool, shared by `check` and `watch`.

@@ -15,7 +15,7 @@ from ..extract import c2pa as c2pa_x
 from ..judge import Judge, make_report, now
 from ..render import json as json_r
 from ..runner import RunOptions
-from ..scan import ScanOptions, ToolMissing, check_tools, exiftool_version
+from ..scan import ScanOptions, check_tools, exiftool_version
 from .options import item_timeout_option, scan_options, write_output
 
 
@@ -106,11 +106,7 @@ def watch(
     if not dirs:
         raise click.UsageError("give hot-folder DIRS, or --stream URL")
 
-    try:
-        check_tools(options)
-    except ToolMissing as exc:
-        click.echo(f"labelcheck: {exc}", err=True)
-        sys.exit(report_mod.EXIT_TOOL_MISSING)
+    check_tools(options)  # a missing tool: exit 4 before any work (cli.entry reports it)
     opts = WatchOptions(
         dirs=tuple(d.resolve() for d in dirs),
         reports=reports.resolve(),
