@@ -200,8 +200,12 @@ class Pool:
         self.started += 1
         return _Slot(proc, parent)
 
+    def _limit(self, path: Path) -> float:
+        """Seconds one item may take: the time limit, plus SECONDS_PER_GB of its size."""
+        return self.run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
+
     def _give(self, slot: _Slot, batch: Batch) -> None:
-        limit = sum(self.run_options.item_timeout + SECONDS_PER_GB * _size(p) / 1e9 for p in batch.paths)
+        limit = sum(self._limit(p) for p in batch.paths)
         slot.batch = batch
         slot.deadline = time.monotonic() + limit + (self.run_options.startup_grace if slot.fresh else 0.0)
         slot.fresh = False
@@ -310,5 +314,5 @@ class Pool:
             retry.extend(batch.singles())
             return
         (index,), (path,) = batch.indices, batch.paths
-        limit = self.run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
+        limit = self._limit(path)
         yield index, self._failed(path, f"{what} this item (limit {limit:.0f}s); its worker was replaced")
