@@ -32,20 +32,37 @@ def test_one_exiftool_process_reads_a_batch_in_order():
     assert again[0]["SourceFile"] == answers[0]["SourceFile"]
 
 
+def _plain_exiftool(*args: str | Path) -> list[dict[str, object]]:
+    """exiftool's answers with labelcheck's read arguments but without its configuration."""
+    return json.loads(subprocess.run(["exiftool", *READ_ARGS, *map(str, args)], capture_output=True, check=True).stdout)
+
+
+def _assert_read_as_plain(
+    ours: object, theirs: dict[str, object], skip: set[str], groups: tuple[str, ...] = ()
+) -> None:
+    """Every tag of exiftool's own answer, but those in `skip` and in `groups`, is in labelcheck's with its value."""
+    same = {k for k in theirs if k not in skip and not k.startswith(("ExifTool:", "System:", *groups))}
+    assert isinstance(ours, dict) and {k: ours.get(k) for k in same} == {k: theirs[k] for k in same}
+
+
+def _png_written_by_exiftool(tmp_path: Path, name: str, *args: str) -> Path:
+    """A copy of a fixture PNG that exiftool has written `args` into."""
+    png = tmp_path / name
+    shutil.copy(MEDIA / "png_comfyui.png", png)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", *args, str(png)], check=True)
+    return png
+
+
 def test_exiftool_leaves_c2pa_manifests_to_c2pa_rs_and_reads_everything_else():
     signed = [MEDIA / "c2pa_conflict_xmp.jpg", MEDIA / "c2pa_composite_ai.png"]
     with ExifToolSession() as et:
         ours = et.read(signed)
-    plain = json.loads(
-        subprocess.run(["exiftool", *READ_ARGS, *map(str, signed)], capture_output=True, check=True).stdout
-    )
-    for mine, theirs in zip(ours, plain, strict=True):
+    for mine, theirs in zip(ours, _plain_exiftool(*signed), strict=True):
         assert isinstance(mine, dict)
         decoded = {k for k in theirs if k.split(":")[0] in ("JUMBF", "CBOR", "JSON")}
         assert decoded  # exiftool alone decodes the manifest store ...
         assert not {k for k in mine if k.split(":")[0] in ("JUMBF", "CBOR", "JSON")}  # ... labelcheck's does not
-        same = {k for k in theirs if k not in decoded and not k.startswith(("Jpeg2000:", "ExifTool:", "System:"))}
-        assert {k: mine.get(k) for k in same} == {k: theirs[k] for k in same}  # every other tag read as before
+        _assert_read_as_plain(mine, theirs, decoded, ("Jpeg2000:",))  # every other tag read as before
 
 
 _LOADED = (  # which parts of exiftool a read with labelcheck's configuration loads, then whether a write still works
@@ -64,15 +81,11 @@ _LOADED = (  # which parts of exiftool a read with labelcheck's configuration lo
 def test_a_read_that_loads_exiftools_writer_leaves_its_tag_tables_unloaded(tmp_path):
     """A tag in another language is read through a helper in exiftool's writer; the writer's 10 MB of tables for
     finding tags by name stay unloaded until something asks for them (a write), and the read answers as before."""
-    png = tmp_path / "localised.png"
-    shutil.copy(MEDIA / "png_comfyui.png", png)
-    subprocess.run(["exiftool", "-q", "-overwrite_original", "-PNG:Title-de=Ein Bild", str(png)], check=True)
+    png = _png_written_by_exiftool(tmp_path, "localised.png", "-PNG:Title-de=Ein Bild")
     with ExifToolSession() as et:
         (ours,) = et.read([png])
-    plain = json.loads(subprocess.run(["exiftool", *READ_ARGS, str(png)], capture_output=True, check=True).stdout)[0]
     assert isinstance(ours, dict) and ours["PNG:Title-de"] == "Ein Bild"
-    same = {k for k in plain if not k.startswith(("ExifTool:", "System:"))}
-    assert {k: ours.get(k) for k in same} == {k: plain[k] for k in same}
+    _assert_read_as_plain(ours, _plain_exiftool(png)[0], set())
 
     def loaded(config: str) -> list[str]:
         out = subprocess.run(["perl", "-e", _LOADED, config, str(png)], capture_output=True, text=True, check=True)
@@ -90,26 +103,16 @@ NIKON = CORPUS / "c2pa-public-testfiles/image/jpeg/nikon-20221019-building.jpeg"
 def test_camera_maker_notes_are_not_parsed_and_everything_else_is_read_as_before(tmp_path):
     """A PNG carrying a camera's EXIF (made by exiftool from a real Nikon photo): plain exiftool parses its maker
     notes (and loads the maker's tables); labelcheck's configuration reads them as one binary block."""
-    png = tmp_path / "camera.png"
-    shutil.copy(MEDIA / "png_comfyui.png", png)
-    subprocess.run(
-        ["exiftool", "-q", "-overwrite_original", "-tagsFromFile", str(NIKON), "-exif:all", str(png)], check=True
-    )
+    png = _png_written_by_exiftool(tmp_path, "camera.png", "-tagsFromFile", str(NIKON), "-exif:all")
     with ExifToolSession() as et:
         (ours,) = et.read([png])
-
-    def plain(*extra: str) -> dict[str, object]:
-        run = subprocess.run(["exiftool", *READ_ARGS, *extra, str(png)], capture_output=True, check=True)
-        return json.loads(run.stdout)[0]
-
-    by_family0 = plain("-G0:1")  # "MakerNotes:Nikon:Quality", "EXIF:ExifIFD:Make", ...
+    by_family0 = _plain_exiftool("-G0:1", png)[0]  # "MakerNotes:Nikon:Quality", "EXIF:ExifIFD:Make", ...
     maker = {k.split(":", 1)[1] for k in by_family0 if k.startswith("MakerNotes:")}
-    theirs = plain()
+    theirs = _plain_exiftool(png)[0]
     assert isinstance(ours, dict) and len(maker) > 50 and maker <= set(theirs)
     assert not maker & set(ours)
     assert ours["ExifIFD:MakerNotes"].startswith("(Binary data")
-    same = {k for k in theirs if k not in maker and not k.startswith(("ExifTool:", "System:"))}
-    assert {k: ours.get(k) for k in same} == {k: theirs[k] for k in same}
+    _assert_read_as_plain(ours, theirs, maker)
 
 
 def test_a_stalled_call_is_cut_off_the_process_restarted_and_the_batch_goes_on():
