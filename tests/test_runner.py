@@ -120,7 +120,6 @@ def test_an_item_over_its_time_limit_is_reported_and_the_rest_goes_on():
 
 def test_a_worker_that_dies_is_replaced_and_its_items_retried():
     import threading
-    import time
 
     paths = sorted(MEDIA.glob("xmp_*"))
     pool = Pool(options(), RunOptions(workers=1, batch_size=len(paths)))
@@ -152,6 +151,14 @@ def _children(pid):
     return out
 
 
+def _eventually(condition, seconds, message):
+    """Assert that `condition()` comes true within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.02)
+
+
 def _running(pid):
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -161,40 +168,27 @@ def _running(pid):
 
 
 def test_exiftool_started_in_the_background_serves_the_scanner_until_it_closes():
-    import time
-
     from labelcheck.scan import Scanner
 
     with Scanner(options()) as scanner:
         scanner.start_tools(background=True)
-        deadline = time.monotonic() + 10
-        while scanner.exiftool_version is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        _eventually(lambda: scanner.exiftool_version is not None, 10, "exiftool did not start")
         pid = scanner._exiftool._tool._process.pid
         time.sleep(0.3)
         assert _running(pid)  # not killed with a thread that started it and ended
         assert len(list(scanner.results([MEDIA / "xmp_fully_ai.jpg"]))) == 1
         assert scanner._exiftool._tool._process.pid == pid  # the same process read the batch
-    deadline = time.monotonic() + 10
-    while _running(pid):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _eventually(lambda: not _running(pid), 10, "exiftool outlived the scanner")
 
 
 def test_a_killed_worker_leaves_no_exiftool_behind():
-    import time
-
     with Pool(options(), RunOptions(workers=1)) as pool:
         assert len(list(pool.run([MEDIA / "xmp_fully_ai.jpg"]))) == 1  # its exiftool has started (in a thread)
         worker = pool.slots[0].process.pid
         exiftools = _children(worker)
         assert len(exiftools) == 1
         os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while any(_running(p) for p in exiftools):
-            assert time.monotonic() < deadline, "exiftool outlived its worker"
-            time.sleep(0.05)
+        _eventually(lambda: not any(_running(p) for p in exiftools), 10, "exiftool outlived its worker")
 
 
 def test_a_missing_exiftool_stops_the_run_naming_it():
@@ -234,8 +228,8 @@ def test_the_fork_server_is_started_early_only_for_commands_that_use_local_worke
 
 
 def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
-    """SIGKILL the command line while its worker is stuck (here in an exiftool that never answers): the fork
-    server exits, and the worker and its exiftool are killed with it instead of running on as orphans."""
+    """SIGKILL the command line while its worker is stuck (here in an exiftool that never answers): the worker
+    sees its parent gone and ends, its exiftool with it, instead of running on as an orphan."""
     seen = tmp_path / "worker.pid"
     fake = tmp_path / "exiftool"
     fake.write_text(f"#!/bin/sh\necho $PPID > {seen}\nexec sleep 300\n")
@@ -247,20 +241,19 @@ def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+    def started() -> bool:  # the worker's exiftool has written its pid, or the command line ended first
+        return cli.poll() is not None or (seen.exists() and bool(seen.read_text().strip()))
+
     worker = 0
     try:
-        deadline = time.monotonic() + 30
-        while not (seen.exists() and seen.read_text().strip()):
-            assert time.monotonic() < deadline and cli.poll() is None, "the worker never started its exiftool"
-            time.sleep(0.05)
+        _eventually(started, 30, "the worker never started its exiftool")
+        assert cli.poll() is None, "the command line ended before its worker started exiftool"
         worker = int(seen.read_text())
         assert _running(worker)
         cli.send_signal(signal.SIGKILL)
         cli.wait()
-        deadline = time.monotonic() + 10
-        while _running(worker):
-            assert time.monotonic() < deadline, "the worker outlived the killed command line"
-            time.sleep(0.05)
+        _eventually(lambda: not _running(worker), 10, "the worker outlived the killed command line")
     finally:
         cli.kill()
         cli.wait()
