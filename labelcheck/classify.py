@@ -121,8 +121,7 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
         elif sub.status is AiStatus.POSSIBLY_AI:
             edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{where}: {sub.reason}", sub.basis))
 
-    base = inception if inception is not None and inception.status is not AiStatus.UNKNOWN else parent
-    verdict = _combined(base, parent, inception, edits, human_edits)
+    verdict = _combined(inception, parent, edits, human_edits)
     if m.ai_disclosures and (verdict is None or AI_RANK[verdict.status] < AI_RANK[AiStatus.MADE_WITH_AI]):
         said = "; ".join(d for d in m.ai_disclosures if d)
         return _Verdict(AiStatus.FULLY_AI, f"{AI_DISCLOSED} ({said})" if said else AI_DISCLOSED, Basis.STANDARD, False)
@@ -130,9 +129,10 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
 
 
 def _combined(
-    base: _Verdict | None, parent: _Verdict | None, inception: _Verdict | None, edits: list[_Verdict], human: bool
+    inception: _Verdict | None, parent: _Verdict | None, edits: list[_Verdict], human: bool
 ) -> _Verdict | None:
     """One manifest's verdict from its inception (or parent), its AI edits and whether people edited it."""
+    base = inception if inception is not None and inception.status is not AiStatus.UNKNOWN else parent
     if base is not None and base.status is AiStatus.FULLY_AI:
         if base is parent and human:
             return _Verdict(AiStatus.MADE_WITH_AI, f"{base.reason}; then edited", base.basis, base.specific)
