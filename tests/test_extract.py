@@ -350,3 +350,17 @@ def test_a_fifo_in_a_walked_directory_is_reported_not_opened(tmp_path):
     by_name = {Path(r["target"]).name: r for r in doc["results"]}
     assert "not a regular file" in by_name["stream.mp4"]["errors"][0]["message"]
     assert by_name["a.jpg"]["status"] == "pass"
+
+
+def test_a_c2pa_failure_without_a_reason_does_not_claim_a_manifest_store(tmp_path):
+    """c2pa-rs fails on an .mp4 of zeros without saying why: nothing says a store is there. A store that is there
+    but broken still counts as present."""
+    zeros = tmp_path / "zeros.mp4"
+    zeros.write_bytes(bytes(1 << 16))
+    broken = next(CORPUS.rglob("no_alg.jpg"), None) if CORPUS.exists() else None  # unknown signature algorithm
+    _, doc = checked_scan([zeros, *([broken] if broken else [])])
+    first = doc["results"][0]
+    assert first["status"] == "error" and first["c2pa"]["present"] is False
+    assert any(e["source"] == "c2pa" and "without giving a reason" in e["message"] for e in first["errors"])
+    if broken:
+        assert doc["results"][1]["c2pa"]["present"] is True

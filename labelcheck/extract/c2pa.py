@@ -275,9 +275,17 @@ def read(
             return C2paStore(present=False, remote_url=m.group(1), embedded=False), [ToolError("c2pa", note)]
         if "NotSupported" in type(exc).__name__ or msg.startswith("NotSupported"):
             return C2paStore(present=False), [ToolError("c2pa", f"C2PA reader does not support this file: {msg}")]
-        # An I/O or container failure says nothing about a manifest; any other failure is a broken store.
-        unreadable_asset = "Io" in type(exc).__name__ or "asset could not be parsed" in msg
-        what = "file could not be parsed for C2PA" if unreadable_asset else "manifest store could not be read"
+        # An I/O or container failure says nothing about a manifest, nor does a failure c2pa-rs gave no reason for
+        # (a bare C2paError, "Unknown error": e.g. an .mp4 of zeros); any other failure is a broken store.
+        unstated = type(exc) is c2pa.C2paError and msg.endswith("Unknown error")
+        unreadable_asset = unstated or "Io" in type(exc).__name__ or "asset could not be parsed" in msg
+        what = (
+            "C2PA reader failed without giving a reason"
+            if unstated
+            else "file could not be parsed for C2PA"
+            if unreadable_asset
+            else "manifest store could not be read"
+        )
         return C2paStore(present=not unreadable_asset), [ToolError("c2pa", f"{what}: {msg}")]
     except (OSError, ValueError, RuntimeError) as exc:
         return C2paStore(present=False), [ToolError("c2pa", f"{type(exc).__name__}: {exc}")]
