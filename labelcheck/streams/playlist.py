@@ -9,8 +9,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TypeVar
 
-import m3u8
-
 from .fetch import resolve
 
 _ATTR = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
@@ -76,6 +74,8 @@ def _dateranges(text: str) -> dict[int, list[tuple[str, str]]]:
 
 def parse_hls(text: str, base: str) -> list[Variant] | Rendition:
     """A master playlist's variants, or a media playlist's rendition."""
+    import m3u8  # here: every `check` imports this module (is_playlist), m3u8 (with urllib, ssl) costs ~20 ms
+
     pl = m3u8.loads(text)
     if pl.is_variant:
         out = []
