@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -312,6 +313,15 @@ def main() -> int:
         f"labelcheck, {cores} workers:                         {many:6.2f} s  {len(items) / many:6.1f} items/s  "
         f"CPU {many_cpu:.2f} s  speed-up over 1 worker {one / many:.2f}x  (target >= 1.7x)"
     )
+    # The same ratios round by round (each pair measured minutes apart at most, so drift hits both alike): their
+    # median and range show how much of the figures above is the machine's mood.
+    for what, num, den in (
+        ("1 worker / floor", [o[0] for o in ones], [f[0] for f in floors]),
+        (f"1 worker / {cores} workers", [o[0] for o in ones], [m[0] for m in manys]),
+    ):
+        ratios = sorted(a / b for a, b in zip(num, den, strict=True))
+        median = statistics.median(ratios)
+        print(f"  per round, {what}: median {median:.2f}x  (range {ratios[0]:.2f}-{ratios[-1]:.2f}x)")
     stolen = 100 * (steal1 - steal0) / max(1, total1 - total0)
     print(f"CPU time stolen by the hypervisor during these rounds: {stolen:.1f} %  (each figure: best of {ROUNDS})")
 
