@@ -51,8 +51,11 @@ class RunInfo:
     exiftool_version: str | None = None
 
     def exiftool(self, executable: str) -> str | None:
-        """The version the engine's exiftool reported; asked of `executable` only when none ran (Dask, no items)."""
-        return self.exiftool_version or exiftool_version(executable)
+        """The version the engine's exiftool reported; asked of `executable` only when none ran (Dask, no items),
+        and then once (the watcher asks for every report)."""
+        if self.exiftool_version is None:
+            self.exiftool_version = exiftool_version(executable)
+        return self.exiftool_version
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from conftest import CORPUS, MEDIA, options
 
 from labelcheck.inputs import expand
 from labelcheck.report import result_dict
-from labelcheck.runner import Pool, RunOptions, batches, run
+from labelcheck.runner import Pool, RunInfo, RunOptions, batches, run
 
 
 def _by_target(pairs):
@@ -259,3 +259,14 @@ def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
         cli.wait()
         if worker and _running(worker):  # a failed run leaves nothing behind either
             os.kill(worker, signal.SIGKILL)
+
+
+def test_the_exiftool_version_is_asked_once_when_no_worker_reported_it(tmp_path):
+    """The watcher asks for every report; with no worker's answer (Dask) that must not start exiftool each time."""
+    log, wrapper = tmp_path / "calls", tmp_path / "exiftool"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec exiftool "$@"\n')
+    wrapper.chmod(0o755)
+    info = RunInfo()
+    real = subprocess.run(["exiftool", "-ver"], capture_output=True, text=True, check=True).stdout.strip()
+    assert info.exiftool(str(wrapper)) == real and info.exiftool(str(wrapper)) == real
+    assert log.read_text().splitlines() == ["-ver"]
