@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 HEAD_BYTES = 4096
 
+# SMPTE ST 377-1: an MXF file opens with the key of its header partition pack (the two bytes after it vary).
+MXF_PARTITION_KEY = bytes.fromhex("060e2b34020501010d0102010102")
+
 # ISO BMFF major/compatible brands -> mime.
 _BMFF_BRANDS = {
     b"heic": "image/heic",
@@ -38,7 +41,7 @@ def _kind(mime: str) -> str:
         return top
     if mime in ("application/pdf", "image/svg+xml"):
         return "document"
-    if mime in ("application/mp4", "video/mp2t", "application/x-mpegurl"):
+    if mime in ("application/mp4", "video/mp2t", "application/x-mpegurl", "application/mxf"):
         return "video"
     return "other"
 
@@ -77,6 +80,8 @@ def _sniff(head: bytes) -> str | None:
         return "video/iso.segment"
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
         return "video/quicktime"
+    if head.startswith(MXF_PARTITION_KEY):  # a broadcast master (a run-in before it: the extension decides)
+        return "application/mxf"
     if len(head) > 376 and head[0] == 0x47 and head[188] == 0x47 and head[376] == 0x47:
         return "video/mp2t"
     text = head.lstrip()[:512].lower()
@@ -100,6 +105,7 @@ _NAMED = {
     "application/pdf",
     "video/quicktime",
     "audio/flac",
+    "application/mxf",
 }
 _ALIASES = {"audio/x-wav": "audio/wav", "audio/mp3": "audio/mpeg"}
 

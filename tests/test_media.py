@@ -17,6 +17,7 @@ def test_magic_bytes_decide_the_type():
         b"II*\x00": "image/tiff",
         b"\x1a\x45\xdf\xa3\x00webm": "video/webm",
         b"<?xml version='1.0'?><svg ": "image/svg+xml",
+        bytes.fromhex("060e2b34020501010d01020101020400"): "application/mxf",  # header partition pack
     }
     for head, mime in cases.items():
         assert media.detect("x.bin", head).mime == mime, head
@@ -38,3 +39,4 @@ def test_mislabelled_names_are_noted():
 def test_kinds():
     assert media.detect("a", b"ID3").is_av
     assert not media.detect("a", b"\xff\xd8\xff").is_av
+    assert media.detect("master.mxf", b"\x00run-in").kind == "video"  # an MXF with a run-in: by its name

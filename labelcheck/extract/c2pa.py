@@ -29,6 +29,7 @@ NO_EMBEDDING = {
     "video/x-matroska": "C2PA defines no embedding for Matroska: no manifest to verify",
     "video/webm": "C2PA defines no embedding for WebM: no manifest to verify",
     "video/mp2t": "C2PA defines no embedding for MPEG-TS: no manifest to verify",
+    "application/mxf": "C2PA defines no embedding for MXF: no manifest to verify",
     "video/iso.segment": "a media segment is verified with its init segment (check the stream), not alone",
 }
 

@@ -24,6 +24,8 @@ FIELD_KINDS: dict[str, Kind] = {
     "creatortool": Kind.SOFTWARE,
     "encoder": Kind.SOFTWARE,
     "encodedby": Kind.SOFTWARE,
+    "applicationname": Kind.SOFTWARE,  # MXF Identification set (exiftool): the product that wrote the file
+    "productname": Kind.SOFTWARE,  # the same set as ffprobe names it (product_name)
     "source": Kind.SOFTWARE,
 }
 
