@@ -84,6 +84,12 @@ def _sniff(head: bytes) -> str | None:
         return "application/mxf"
     if len(head) > 376 and head[0] == 0x47 and head[188] == 0x47 and head[376] == 0x47:
         return "video/mp2t"
+    if len(head) > 388 and head[4] == 0x47 and head[196] == 0x47 and head[388] == 0x47:
+        return "video/mp2t"  # M2TS (Blu-ray, AVCHD): 188-byte packets behind a 4-byte timestamp
+    if head.startswith(b"\x00\x00\x01\xba"):
+        return "video/mpeg"  # an MPEG program stream (.mpg, .vob)
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "audio/x-aiff"
     text = head.lstrip()[:512].lower()
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head.lower()):
         return "image/svg+xml"

@@ -364,3 +364,22 @@ def test_a_c2pa_failure_without_a_reason_does_not_claim_a_manifest_store(tmp_pat
     assert any(e["source"] == "c2pa" and "without giving a reason" in e["message"] for e in first["errors"])
     if broken:
         assert doc["results"][1]["c2pa"]["present"] is True
+
+
+def test_broadcast_containers_c2pa_defines_no_embedding_for_are_walked_and_pass_with_a_note(tmp_path):
+    """MXF, M2TS, MPEG program streams and AIFF made by ffmpeg: found by a directory walk (by content, whatever
+    their names), read by exiftool and ffprobe without error, and C2PA's silence on them is a note, not an error."""
+    ff = ("ffmpeg", "-v", "error", "-y")
+    video = ("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25", "-t", "0.4", "-c:v", "mpeg2video")
+    for fmt, name in (("mxf", "master.mxf"), ("mpegts", "clip.m2ts"), ("vob", "disc.vob"), ("mpeg", "clip.mpg")):
+        extra = ("-mpegts_m2ts_mode", "1") if name.endswith("m2ts") else ()
+        subprocess.run([*ff, *video, *extra, "-f", fmt, str(tmp_path / name)], check=True)
+    audio = ("-f", "lavfi", "-i", "sine", "-t", "0.3")
+    subprocess.run([*ff, *audio, "-f", "aiff", str(tmp_path / "dub.aiff")], check=True)
+    (tmp_path / "disc.vob").rename(tmp_path / "disc.bin")  # the content decides, not the name
+    _, doc = checked_scan([tmp_path])
+    by_name = {Path(r["target"]).name: r for r in doc["results"]}
+    assert set(by_name) == {"master.mxf", "clip.m2ts", "disc.bin", "clip.mpg", "dub.aiff"}
+    for name, r in by_name.items():
+        assert r["kind"] in ("video", "audio") and r["status"] == "pass" and r["errors"] == [], name
+        assert any("C2PA defines no embedding" in n for n in r["notes"]), name

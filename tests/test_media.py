@@ -18,6 +18,9 @@ def test_magic_bytes_decide_the_type():
         b"\x1a\x45\xdf\xa3\x00webm": "video/webm",
         b"<?xml version='1.0'?><svg ": "image/svg+xml",
         bytes.fromhex("060e2b34020501010d01020101020400"): "application/mxf",  # header partition pack
+        b"\x00\x00\x01\xba\x44": "video/mpeg",  # MPEG program stream
+        b"\x0e\xbf\x46\x22" + (b"\x47" + bytes(191)) * 3: "video/mp2t",  # M2TS: a timestamp before each packet
+        b"FORM\x00\x00\x67\x8aAIFFCOMM": "audio/x-aiff",
     }
     for head, mime in cases.items():
         assert media.detect("x.bin", head).mime == mime, head

@@ -30,6 +30,8 @@ NO_EMBEDDING = {
     "video/webm": "C2PA defines no embedding for WebM: no manifest to verify",
     "video/mp2t": "C2PA defines no embedding for MPEG-TS: no manifest to verify",
     "application/mxf": "C2PA defines no embedding for MXF: no manifest to verify",
+    "video/mpeg": "C2PA defines no embedding for MPEG program streams: no manifest to verify",
+    "audio/x-aiff": "C2PA defines no embedding for AIFF: no manifest to verify",
     "video/iso.segment": "a media segment is verified with its init segment (check the stream), not alone",
 }
 
