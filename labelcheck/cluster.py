@@ -6,56 +6,105 @@ Start a cluster (the paths must be readable on the workers, e.g. a shared mount)
     dask worker tcp://SCHEDULER:8786 --nworkers 4 --nthreads 1  # on each worker machine (labelcheck installed)
     labelcheck check --scheduler tcp://SCHEDULER:8786 /mnt/media/...
 
-Each Dask worker process keeps one Scanner (one exiftool) for the options it was sent, reused across batches.
+Each Dask worker process keeps one Scanner (one exiftool) for the options it was sent, reused across batches. The
+time limit holds here too: a batch that overruns has its worker process restarted by the worker's nanny (the
+default; a worker started with --no-nanny cannot be restarted, and its stuck thread stays busy).
 """
 
 from __future__ import annotations
 
-import itertools
+import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .judge import Judge
 from .model import Result
-from .scan import Scanner, ScanOptions
+from .scan import Scanner, ScanOptions, ToolMissing
 
 if TYPE_CHECKING:
-    from .runner import Indexed, RunOptions
+    from .runner import Batch, Indexed, RunOptions
 
 _SCANNERS: dict[ScanOptions, Scanner] = {}  # per worker process: options -> its Scanner
 
 
-def check_batch(paths: list[str], options: ScanOptions) -> list[Result]:
-    """Runs on a Dask worker: the same pipeline as a local worker process."""
+def check_batch(paths: list[str], options: ScanOptions) -> tuple[str, list[Result]]:
+    """Runs on a Dask worker: the same pipeline as a local worker process. Returns the worker's address too (a
+    worker that has finished a batch is past its start-up)."""
+    from distributed import get_worker
+
     scanner = _SCANNERS.get(options)
     if scanner is None:
         scanner = _SCANNERS[options] = Scanner(options)
-    return list(scanner.results([Path(p) for p in paths]))
+    return get_worker().address, list(scanner.results([Path(p) for p in paths]))
 
 
 def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
-    """Submit batches with a bounded window in flight (memory does not grow with the input); yield as completed."""
-    from distributed import Client, as_completed
+    """At most one batch per worker thread in flight (so a batch's time limit runs from about when it starts; memory
+    does not grow with the input); results are yielded as they complete. As with local workers, a batch over its
+    time limit (its worker is restarted) or whose worker died is retried item by item, and the item that still
+    overruns or kills its worker is reported."""
+    from distributed import Client, TimeoutError, wait
 
-    from .runner import batches
+    from .runner import batches, item_limit, split_or_report
 
     options = replace(options, overlap_tools=False)  # each Dask worker thread is one core's worth of work
+    judge = Judge.from_options(options)
     with Client(run_options.scheduler) as client:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-        source = batches(paths, run_options.batch_size, workers, run_options.read_ahead)
-        futures = as_completed()
-        in_flight = {}
+        workers = client.scheduler_info().get("workers", {}).values()
+        threads = max(1, sum(w.get("nthreads", 1) for w in workers))
+        source = batches(paths, run_options.batch_size, threads, run_options.read_ahead)
+        retry: deque[Batch] = deque()
+        flight: dict[Any, tuple[Batch, float]] = {}  # future -> its batch, its deadline
+        warm: set[str] = set()  # workers that have finished a batch (past importing and starting exiftool)
+        graced: set[Any] = set()  # futures given the start-up grace once, on a worker not yet warm
 
-        def submit(n: int) -> None:
-            for batch in itertools.islice(source, n):
+        def deadline(batch: Batch) -> float:
+            return time.monotonic() + sum(item_limit(p, run_options) for p in batch.paths)
+
+        while True:
+            while len(flight) < threads and (batch := retry.popleft() if retry else next(source, None)):
                 future = client.submit(check_batch, [str(p) for p in batch.paths], options, pure=False)
-                in_flight[future.key] = batch
-                futures.add(future)
-
-        submit(max(2, 4 * workers))
-        for future in futures:
-            results = future.result()
-            future.release()
-            yield from in_flight.pop(future.key).indexed(results)
-            submit(1)
+                flight[future] = (batch, deadline(batch))
+            if not flight:
+                return
+            try:
+                timeout = max(0.01, min(d for _, d in flight.values()) - time.monotonic())
+                done = wait(list(flight), timeout=timeout, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            for future in done:
+                batch, _ = flight.pop(future)
+                graced.discard(future)
+                try:
+                    where, results = future.result()
+                except ToolMissing:  # the installation, not an item: every worker would say so
+                    raise
+                except Exception as exc:  # noqa: BLE001 - its worker died on it (KilledWorker) or the task failed
+                    then = f"Dask reported {type(exc).__name__}: {exc}"
+                    yield from split_or_report(batch, retry, judge, run_options, "the checker failed on", then)
+                    continue
+                finally:
+                    future.release()
+                warm.add(where)
+                yield from batch.indexed(results)
+            for future, (batch, due) in list(flight.items()):
+                if future.done() or time.monotonic() < due:
+                    continue
+                where = next((w for w, keys in client.processing().items() if future.key in keys), None)
+                if where is None:  # still waiting for a worker (none has joined, or all are busy): not its fault
+                    flight[future] = (batch, deadline(batch))
+                    continue
+                if where not in warm and future not in graced:  # its worker is still starting up
+                    graced.add(future)
+                    flight[future] = (batch, due + run_options.startup_grace)
+                    continue
+                del flight[future]
+                graced.discard(future)
+                client.cancel([future], force=True)
+                client.restart_workers([where], raise_for_error=False)  # its nanny starts a fresh process
+                warm.discard(where)
+                then = "its Dask worker was restarted"
+                yield from split_or_report(batch, retry, judge, run_options, "the time limit was exceeded on", then)

@@ -113,6 +113,24 @@ def _size(path: Path) -> int:
         return 0
 
 
+def item_limit(path: Path, run_options: RunOptions) -> float:
+    """Seconds one item may take: the time limit, plus SECONDS_PER_GB of its size."""
+    return run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
+
+
+def split_or_report(
+    batch: Batch, retry: deque[Batch], judge: Judge, run_options: RunOptions, what: str, then: str
+) -> Iterator[Indexed]:
+    """A batch whose checker overran its time limit or died: retried item by item; a single item is reported as
+    an error ("<what> this item (limit N s); <then>"), never retried forever."""
+    if len(batch.paths) > 1:
+        retry.extend(batch.singles())
+        return
+    (index,), (path,) = batch.indices, batch.paths
+    why = f"{what} this item (limit {item_limit(path, run_options):.0f}s); {then}"
+    yield index, judge(failed_evidence(path, ToolError("runner", why)))
+
+
 def run(
     paths: Iterable[Path], options: ScanOptions, run_options: RunOptions, info: RunInfo | None = None
 ) -> Iterator[Indexed]:
@@ -203,12 +221,8 @@ class Pool:
         self.started += 1
         return _Slot(proc, parent)
 
-    def _limit(self, path: Path) -> float:
-        """Seconds one item may take: the time limit, plus SECONDS_PER_GB of its size."""
-        return self.run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
-
     def _give(self, slot: _Slot, batch: Batch) -> None:
-        limit = sum(self._limit(p) for p in batch.paths)
+        limit = sum(item_limit(p, self.run_options) for p in batch.paths)
         slot.batch = batch
         slot.deadline = time.monotonic() + limit + (self.run_options.startup_grace if slot.fresh else 0.0)
         slot.fresh = False
@@ -219,9 +233,6 @@ class Pool:
             slot.process.kill()
         slot.process.join(5)
         slot.conn.close()
-
-    def _failed(self, path: Path, why: str) -> Result:
-        return self.judge(failed_evidence(path, ToolError("runner", why)))
 
     def __enter__(self) -> Pool:
         """Keep the worker processes across several run() calls (a long-lived service)."""
@@ -313,9 +324,4 @@ class Pool:
                 )
         self.restarts += 1
         slots[slots.index(slot)] = self._start()
-        if len(batch.paths) > 1:
-            retry.extend(batch.singles())
-            return
-        (index,), (path,) = batch.indices, batch.paths
-        limit = self._limit(path)
-        yield index, self._failed(path, f"{what} this item (limit {limit:.0f}s); its worker was replaced")
+        yield from split_or_report(batch, retry, self.judge, self.run_options, what, "its worker was replaced")

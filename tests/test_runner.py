@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -207,6 +208,55 @@ def test_dask_localcluster_gives_the_local_results(serial):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
         got = _by_target(run(expand([MEDIA]), options(), RunOptions(scheduler=cl.scheduler_address, batch_size=4)))
     assert got == serial
+
+
+@pytest.mark.skipif(not (CORPUS / "c2pa-rs/sdk/tests/fixtures/tiff_poc.tiff").exists(), reason="corpus absent")
+def test_on_dask_an_item_over_its_time_limit_is_reported_its_worker_restarted_and_the_rest_goes_on():
+    distributed = pytest.importorskip("distributed")
+    slow = CORPUS / "c2pa-rs/sdk/tests/fixtures/tiff_poc.tiff"  # exiftool needs seconds on it
+    paths = [MEDIA / "xmp_fully_ai.jpg", slow, MEDIA / "xmp_capture.jpg", MEDIA / "xmp_bare_term.webp"]
+    slow_options = options(exiftool_timeout=30.0, exiftool_short_timeout=30.0, read_costly=True)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        with distributed.Client(cl) as client:
+            before = set(client.run(os.getpid).values())
+            run_options = RunOptions(scheduler=cl.scheduler_address, batch_size=1, item_timeout=1.0, startup_grace=10.0)
+            got = dict(run(paths, slow_options, run_options))
+            after = set(client.run(os.getpid).values())
+    assert sorted(got) == [0, 1, 2, 3]  # nothing lost
+    assert got[1].status.value == "error" and got[1].evidence.errors[0].source == "runner"
+    assert "time limit" in got[1].evidence.errors[0].message
+    assert [got[i].status.value for i in (0, 2, 3)] == ["pass"] * 3
+    assert before and after and not before & after  # the stuck worker process was replaced
+
+
+def test_on_dask_an_item_whose_worker_dies_is_reported_and_the_rest_goes_on(tmp_path):
+    """Dask gives up on a task whose workers died (allowed-failures, here 0): that item is an error, not the run."""
+    import dask
+
+    distributed = pytest.importorskip("distributed")
+    big = tmp_path / "big.bin"  # 2 GB of zeros (sparse): its worker is busy hashing and reading it for seconds
+    with open(big, "wb") as fh:
+        fh.truncate(2 << 30)
+    paths = [big, MEDIA / "xmp_fully_ai.jpg", MEDIA / "xmp_capture.jpg"]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+            with distributed.Client(cl) as client:
+                (pid,) = client.run(os.getpid).values()
+                got = {}
+                runner = threading.Thread(
+                    target=lambda: got.update(
+                        run(paths, options(), RunOptions(scheduler=cl.scheduler_address, batch_size=1))
+                    )
+                )
+                runner.start()
+                _eventually(lambda: client.processing() and any(client.processing().values()), 30, "no task started")
+                time.sleep(0.5)
+                os.kill(pid, signal.SIGKILL)
+                runner.join(120)
+    assert not runner.is_alive()
+    assert sorted(got) == [0, 1, 2]
+    assert got[0].status.value == "error" and "KilledWorker" in got[0].evidence.errors[0].message
+    assert [got[1].status.value, got[2].status.value] == ["pass", "pass"]
 
 
 def test_the_fork_server_is_started_early_only_for_commands_that_use_local_workers():
