@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import checked_scan
 from test_report import GOLDEN, sample_report
 
 from labelcheck import resources
@@ -131,3 +132,27 @@ def test_html_report_renders_in_headless_chromium(fixture_report, tmp_path):
     dom = _chromium("--dump-dom", filtered.as_uri(), cwd=tmp_path).stdout
     fails = sum(r.status.value == "fail" for r in rep.results)
     assert f'<span id="shown">{fails}</span>' in dom
+
+
+def test_thumbnails_are_made_a_group_per_ffmpeg_and_an_image_it_cannot_read_costs_only_itself(tmp_path):
+    """Real images (ffmpeg), a copy of one, a file of random bytes named .png and a PNG with a corrupt body: the
+    good ones and the copy get thumbnails (the copy shares its original's), the bad ones none, and one ffmpeg
+    process serves the group (plus retries for what the bad inputs blocked), not one process per image."""
+    from labelcheck import thumbnails
+
+    for n, colour in enumerate(("red", "green", "blue", "white")):
+        src = ("-f", "lavfi", "-i", f"color=c={colour}:s=64x48", "-frames:v", "1")
+        subprocess.run(["ffmpeg", "-v", "error", *src, str(tmp_path / f"good{n}.png")], check=True)
+    (tmp_path / "copy.png").write_bytes((tmp_path / "good0.png").read_bytes())
+    (tmp_path / "random.png").write_bytes(bytes((i * 7919 + 13) % 251 for i in range(4096)))
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    log, wrapper = tmp_path / "calls", tmp_path / "ffmpeg"
+    wrapper.write_text(f'#!/bin/sh\necho run >> {log}\nexec ffmpeg "$@"\n')
+    wrapper.chmod(0o755)
+    rep, _ = checked_scan(sorted(tmp_path.glob("*.png")))
+    made = thumbnails.make(rep.results, ffmpeg=str(wrapper))
+    names = {Path(t).name: uri for t, uri in made.items()}
+    assert set(names) == {"good0.png", "good1.png", "good2.png", "good3.png", "copy.png"}
+    assert names["copy.png"] == names["good0.png"] and names["good0.png"] != names["good1.png"]
+    assert all(uri.startswith("data:image/jpeg;base64,/9j/") for uri in names.values())  # JPEG data
+    assert len(log.read_text().splitlines()) <= 4  # 6 distinct files; one process each would be 6
