@@ -26,7 +26,17 @@ def _limit_memory() -> None:  # runs in the child before exec
 # ID3, RIFF INFO, Matroska Tags with -ee): ffprobe adds only codec facts and per-track attribution there, at
 # ~0.1 s a spawn, so `auto` leaves them to exiftool.
 EXIFTOOL_COVERS = frozenset(
-    {"video/mp4", "video/quicktime", "audio/mp4", "audio/mpeg", "audio/wav", "video/x-matroska", "video/webm"}
+    {
+        "video/mp4",
+        "video/quicktime",
+        "audio/mp4",
+        "audio/mpeg",
+        "audio/wav",
+        "video/x-matroska",
+        "video/webm",
+        "application/mxf",  # exiftool reads the header metadata (Identification, descriptive sets) in full
+        "audio/x-aiff",  # its text chunks and ID3 chunk
+    }
 )
 MODES = ("auto", "always", "never")
 
