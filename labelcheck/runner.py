@@ -162,6 +162,7 @@ def _worker(conn: Connection, options: ScanOptions, memory_limit: int) -> None:
     are frozen: a collection that walked them would write their pages and copy them into every worker (the
     workers' memory grew by ~4 MB each over 10,000 items without this)."""
     workers.exit_with_parent()
+    workers.return_large_blocks()
     gc.freeze()  # what the fork server imported stays shared: the collector never walks (so never writes) it
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))

@@ -35,7 +35,7 @@ from .model import (
     ToolError,
 )
 
-HASH_CHUNK = 1 << 20
+HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
@@ -63,10 +63,12 @@ class ScanOptions:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            h.update(chunk)
+    """The file's SHA-256, read into one reused buffer (no allocation per chunk)."""
+    h, buf = hashlib.sha256(), bytearray(HASH_CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            h.update(view[:n])
     return h.hexdigest()
 
 

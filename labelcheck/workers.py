@@ -15,6 +15,8 @@ from typing import Any
 
 EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
 PRELOAD = ["labelcheck.runner", "jsonschema"]  # jsonschema: label payloads are validated in the workers
+M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
+MMAP_THRESHOLD = 1 << 20
 
 
 def context() -> Any:
@@ -41,6 +43,18 @@ def exit_with_parent() -> None:
         os._exit(EXIT_ORPHANED)
 
     threading.Thread(target=watch, name="labelcheck-parent-watch", daemon=True).start()
+
+
+def return_large_blocks() -> None:
+    """Memory blocks of MMAP_THRESHOLD and more get pages of their own, given back to the system when freed. glibc
+    otherwise raises that threshold whenever such a block is freed, after which the heap keeps what the largest
+    files needed (~2 MB a worker over 10,000 items). Fixing it costs no measurable time. No effect elsewhere."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
 
 
 def start_early() -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -320,3 +321,27 @@ def test_the_exiftool_version_is_asked_once_when_no_worker_reported_it(tmp_path)
     real = subprocess.run(["exiftool", "-ver"], capture_output=True, text=True, check=True).stdout.strip()
     assert info.exiftool(str(wrapper)) == real and info.exiftool(str(wrapper)) == real
     assert log.read_text().splitlines() == ["-ver"]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc")
+def test_a_worker_gives_large_freed_blocks_back_instead_of_keeping_them_in_its_heap():
+    """What return_large_blocks() changes, shown in a fresh interpreter: after a large block was freed, glibc keeps
+    the next one of that size in the heap when it is freed (its threshold rose), unless the threshold is fixed."""
+    code = """
+import sys
+from labelcheck import workers
+if sys.argv[1] == "fixed":
+    workers.return_large_blocks()
+def rss():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
+a = bytearray(4 << 20); del a  # freed: glibc raises its threshold to 4 MB
+base = rss()
+b = bytearray(4 << 20); del b  # from the heap (kept after free) or mapped (given back)
+print(rss() - base)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}  # a Dask LocalCluster sets one
+    kept = {
+        mode: int(subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, env=env).stdout)
+        for mode in ("default", "fixed")
+    }
+    assert kept["default"] > 3000 and kept["fixed"] < 1000, kept  # KB
