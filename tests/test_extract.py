@@ -383,3 +383,32 @@ def test_broadcast_containers_c2pa_defines_no_embedding_for_are_walked_and_pass_
     for name, r in by_name.items():
         assert r["kind"] in ("video", "audio") and r["status"] == "pass" and r["errors"] == [], name
         assert any("C2PA defines no embedding" in n for n in r["notes"]), name
+
+
+def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(tmp_path):
+    """Software named where each format names it: IPTC OriginatingProgram and EXIF ProcessingSoftware (written by
+    exiftool), a Broadcast WAV's bext Originator and CodingHistory (written by ffmpeg). A non-AI tool says nothing."""
+    ff = ("ffmpeg", "-v", "error", "-y")
+    for name in ("gen.jpg", "camera.jpg"):
+        subprocess.run(
+            [*ff, "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1", str(tmp_path / name)], check=True
+        )
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-IPTC:OriginatingProgram=Midjourney", str(tmp_path / "gen.jpg")]
+        + ["-EXIF:ProcessingSoftware=Stable Diffusion XL"],
+        check=True,
+    )
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-IPTC:OriginatingProgram=Capture One", str(tmp_path / "camera.jpg")],
+        check=True,
+    )
+    bext = ["-write_bext", "1", "-metadata", "originator=ElevenLabs"]
+    bext += ["-metadata", "coding_history=A=PCM,F=44100,W=16,M=mono,T=ElevenLabs Multilingual v2"]
+    subprocess.run([*ff, "-f", "lavfi", "-i", "sine", "-t", "0.3", *bext, str(tmp_path / "dub.wav")], check=True)
+    _, doc = checked_scan([tmp_path / "gen.jpg", tmp_path / "dub.wav", tmp_path / "camera.jpg"])
+    gen, dub, camera = doc["results"]
+    assert {e["location"] for e in gen["ai"]["evidence"]} == {"IPTC:OriginatingProgram", "IFD0:ProcessingSoftware"}
+    assert {e["location"] for e in dub["ai"]["evidence"]} == {"RIFF:Originator", "RIFF:CodingHistory"}
+    assert [r["ai"]["status"] for r in (gen, dub)] == ["fully_ai", "fully_ai"]
+    assert all(r["ai"]["basis"] == "non_standard" and r["status"] == "fail" for r in (gen, dub))
+    assert camera["ai"]["status"] == "unknown" and any(s["key"] == "IPTC:OriginatingProgram" for s in camera["signals"])

@@ -24,6 +24,10 @@ FIELD_KINDS: dict[str, Kind] = {
     "creatortool": Kind.SOFTWARE,
     "encoder": Kind.SOFTWARE,
     "encodedby": Kind.SOFTWARE,
+    "originatingprogram": Kind.SOFTWARE,  # IPTC IIM 2:65
+    "processingsoftware": Kind.SOFTWARE,  # EXIF 0x000b
+    "originator": Kind.SOFTWARE,  # Broadcast WAV bext: who or what made the audio (a voice service, a DAW)
+    "codinghistory": Kind.SOFTWARE,  # Broadcast WAV bext: the processing chain, each step's tool after T=
     "applicationname": Kind.SOFTWARE,  # MXF Identification set (exiftool): the product that wrote the file
     "productname": Kind.SOFTWARE,  # the same set as ffprobe names it (product_name)
     "source": Kind.SOFTWARE,
