@@ -24,6 +24,8 @@ FIELD_KINDS: dict[str, Kind] = {
     "creatortool": Kind.SOFTWARE,
     "encoder": Kind.SOFTWARE,
     "encodedby": Kind.SOFTWARE,
+    "encodersettings": Kind.SOFTWARE,  # ID3 TSSE: the software that encoded the audio
+    "writingapp": Kind.SOFTWARE,  # Matroska: the application that wrote the file
     "originatingprogram": Kind.SOFTWARE,  # IPTC IIM 2:65
     "processingsoftware": Kind.SOFTWARE,  # EXIF 0x000b
     "originator": Kind.SOFTWARE,  # Broadcast WAV bext: who or what made the audio (a voice service, a DAW)
