@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 import click
@@ -48,21 +49,37 @@ def schema(name: str) -> None:
     click.echo(json.dumps(resources.schema(name), indent=2))
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, a stopped container): unwinds like Ctrl-C, so that workers are stopped and the
+    lines already written stay whole. `watch` and `serve` install handlers of their own (they finish in order)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def entry() -> None:
-    """Console-script entry: no Python traceback reaches the user, whatever happens."""
+    """Console-script entry: no Python traceback reaches the user, whatever happens. An interrupted run exits 130
+    (Ctrl-C) or 143 (SIGTERM), never 1, which says that an item is non-compliant."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        main(standalone_mode=True)
+        code = main(standalone_mode=False)  # click's own mode would turn Ctrl-C into "Aborted!" and exit 1
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # click raises Abort from the KeyboardInterrupt
+        cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
         click.echo("labelcheck: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(report_mod.EXIT_TERMINATED if isinstance(cause, Terminated) else report_mod.EXIT_INTERRUPTED)
+    except click.ClickException as exc:  # usage errors (exit 2) and the like, as click reports them
+        exc.show()
+        sys.exit(exc.exit_code)
     except ToolMissing as exc:  # before any work (check_tools), or once it began (a worker's first read)
         click.echo(f"labelcheck: {exc}", err=True)
         sys.exit(report_mod.EXIT_TOOL_MISSING)
     except Exception as exc:  # noqa: BLE001
         click.echo(f"labelcheck: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(report_mod.EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else report_mod.EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

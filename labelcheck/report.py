@@ -19,6 +19,8 @@ EXIT_TOOL_MISSING = 4
 EXIT_ITEM_ERROR = 5
 EXIT_NOTHING_CHECKED = 6  # no item at all: an empty directory, list or filter (unless --allow-empty)
 EXIT_INTERNAL = 70  # a defect in labelcheck itself (EX_SOFTWARE)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
 
 
 def _decision(d: Decision) -> dict[str, Any]:
