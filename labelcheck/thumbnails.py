@@ -25,6 +25,16 @@ TIMEOUT = 10.0  # seconds per image
 GROUP = 8  # images per ffmpeg process
 MAX_ALLOC = 256 << 20  # ffmpeg refuses any larger single allocation (a decompression bomb's frame)
 SCALE = "scale='min(96,iw)':-2"
+# Demuxers named by media type: ffmpeg then neither probes nor reads a file name as a sequence pattern (a name with
+# "%d" in it would otherwise be looked for as img1, img2, ...); other types are probed.
+DEMUXERS = {
+    "image/jpeg": "jpeg_pipe",
+    "image/png": "png_pipe",
+    "image/webp": "webp_pipe",
+    "image/gif": "gif",
+    "image/tiff": "tiff_pipe",
+    "image/bmp": "bmp_pipe",
+}
 _STREAM = re.compile(r"(?:decoding stream #|input stream )(\d+):\d+")  # ffmpeg naming the input it failed on
 
 
@@ -33,13 +43,14 @@ def _wanted(ev: Evidence) -> bool:
     return ev.kind == "image" and 0 < ev.size <= MAX_SOURCE_BYTES and readable
 
 
-def _run(targets: list[str], ffmpeg: str) -> tuple[dict[str, str], str | None]:
+def _run(targets: list[str], types: dict[str, str], ffmpeg: str) -> tuple[dict[str, str], str | None]:
     """One ffmpeg process for `targets`: target -> data URI for each image it made, and its error output (None when
     it ran out of time: then nothing it wrote is trusted)."""
     with tempfile.TemporaryDirectory(prefix="labelcheck-thumbs-") as tmp:
         args = [ffmpeg, "-v", "error", "-nostdin", "-max_alloc", str(MAX_ALLOC), "-filter_threads", "1"]
         for target in targets:
-            args += ["-threads", "1", "-i", f"file:{target}"]
+            demuxer = DEMUXERS.get(types[target])
+            args += [*(("-f", demuxer) if demuxer else ()), "-threads", "1", "-i", f"file:{target}"]
         for n in range(len(targets)):
             args += ["-map", f"{n}:v:0", "-frames:v", "1", "-vf", SCALE, "-threads", "1"]
             args += ["-c:v", "mjpeg", "-q:v", "6", "-f", "image2pipe", os.path.join(tmp, f"{n}.jpg")]
@@ -63,30 +74,32 @@ def _named(targets: list[str], errors: str) -> set[str]:
     return {t for n, t in enumerate(targets) if f"file:{t}: " in errors or n in indices}
 
 
-def _made(targets: list[str], ffmpeg: str) -> dict[str, str]:
+def _made(targets: list[str], types: dict[str, str], ffmpeg: str) -> dict[str, str]:
     """target -> data URI for the images of `targets` ffmpeg can decode. When one image fails the process, the
     images it did not make are tried again: without the inputs ffmpeg named as unreadable, or one at a time."""
-    out, errors = _run(targets, ffmpeg)
+    out, errors = _run(targets, types, ffmpeg)
     if errors == "" or len(targets) == 1:
         return out
     named = set() if errors is None else _named(targets, errors)
     left = [t for t in targets if t not in out and t not in named]
     retries = [left] if left and (out or named) and errors is not None else [[t] for t in left]
     for group in retries:
-        out.update(_made(group, ffmpeg))
+        out.update(_made(group, types, ffmpeg))
     return out
 
 
 def make(results: Iterable[Result], ffmpeg: str = "ffmpeg", limit: int = MAX_ITEMS) -> dict[str, str]:
     """target -> data URI for the first `limit` images; an image ffmpeg cannot decode gets none."""
     same: dict[str, list[str]] = {}  # one source per content: its targets
+    types: dict[str, str] = {}
     images = (r.evidence for r in results if _wanted(r.evidence))
     for ev in itertools.islice(images, limit):
         same.setdefault(ev.sha256 or ev.target, []).append(ev.target)
+        types[ev.target] = ev.media_type
     sources = [targets[0] for targets in same.values()]
     groups = [sources[i : i + GROUP] for i in range(0, len(sources), GROUP)]
     made: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for part in pool.map(lambda group: _made(group, ffmpeg), groups):
+        for part in pool.map(lambda group: _made(group, types, ffmpeg), groups):
             made.update(part)
     return {t: made[targets[0]] for targets in same.values() if targets[0] in made for t in targets}

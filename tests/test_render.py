@@ -143,6 +143,7 @@ def test_thumbnails_are_made_a_group_per_ffmpeg_and_an_image_it_cannot_read_cost
     for n, colour in enumerate(("red", "green", "blue", "white")):
         src = ("-f", "lavfi", "-i", f"color=c={colour}:s=64x48", "-frames:v", "1")
         subprocess.run(["ffmpeg", "-v", "error", *src, str(tmp_path / f"good{n}.png")], check=True)
+    (tmp_path / "good3.png").rename(tmp_path / "scan%03d.png")  # not a sequence pattern to ffmpeg
     (tmp_path / "copy.png").write_bytes((tmp_path / "good0.png").read_bytes())
     (tmp_path / "random.png").write_bytes(bytes((i * 7919 + 13) % 251 for i in range(4096)))
     (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
@@ -152,7 +153,7 @@ def test_thumbnails_are_made_a_group_per_ffmpeg_and_an_image_it_cannot_read_cost
     rep, _ = checked_scan(sorted(tmp_path.glob("*.png")))
     made = thumbnails.make(rep.results, ffmpeg=str(wrapper))
     names = {Path(t).name: uri for t, uri in made.items()}
-    assert set(names) == {"good0.png", "good1.png", "good2.png", "good3.png", "copy.png"}
+    assert set(names) == {"good0.png", "good1.png", "good2.png", "scan%03d.png", "copy.png"}
     assert names["copy.png"] == names["good0.png"] and names["good0.png"] != names["good1.png"]
     assert all(uri.startswith("data:image/jpeg;base64,/9j/") for uri in names.values())  # JPEG data
     assert len(log.read_text().splitlines()) <= 4  # 6 distinct files; one process each would be 6
