@@ -48,7 +48,7 @@ def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOption
     overruns or kills its worker is reported."""
     from distributed import Client, TimeoutError, wait
 
-    from .runner import batches, item_limit, split_or_report
+    from .runner import batch_limit, batches, split_or_report
 
     options = replace(options, overlap_tools=False)  # each Dask worker thread is one core's worth of work
     judge = Judge.from_options(options)
@@ -57,27 +57,26 @@ def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOption
         threads = max(1, sum(w.get("nthreads", 1) for w in workers))
         source = batches(paths, run_options.batch_size, threads, run_options.read_ahead)
         retry: deque[Batch] = deque()
-        flight: dict[Any, tuple[Batch, float]] = {}  # future -> its batch, its deadline
+        # future -> its batch, its deadline, whether it had the start-up grace (once, on a worker not yet warm)
+        flight: dict[Any, tuple[Batch, float, bool]] = {}
         warm: set[str] = set()  # workers that have finished a batch (past importing and starting exiftool)
-        graced: set[Any] = set()  # futures given the start-up grace once, on a worker not yet warm
 
         def deadline(batch: Batch) -> float:
-            return time.monotonic() + sum(item_limit(p, run_options) for p in batch.paths)
+            return time.monotonic() + batch_limit(batch, run_options)
 
         while True:
             while len(flight) < threads and (batch := retry.popleft() if retry else next(source, None)):
                 future = client.submit(check_batch, [str(p) for p in batch.paths], options, pure=False)
-                flight[future] = (batch, deadline(batch))
+                flight[future] = (batch, deadline(batch), False)
             if not flight:
                 return
             try:
-                timeout = max(0.01, min(d for _, d in flight.values()) - time.monotonic())
+                timeout = max(0.01, min(d for _, d, _ in flight.values()) - time.monotonic())
                 done = wait(list(flight), timeout=timeout, return_when="FIRST_COMPLETED").done
             except TimeoutError:
                 done = set()
             for future in done:
-                batch, _ = flight.pop(future)
-                graced.discard(future)
+                batch, _, _ = flight.pop(future)
                 try:
                     where, results = future.result()
                 except ToolMissing:  # the installation, not an item: every worker would say so
@@ -90,19 +89,17 @@ def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOption
                     future.release()
                 warm.add(where)
                 yield from batch.indexed(results)
-            for future, (batch, due) in list(flight.items()):
+            for future, (batch, due, graced) in list(flight.items()):
                 if future.done() or time.monotonic() < due:
                     continue
                 where = next((w for w, keys in client.processing().items() if future.key in keys), None)
                 if where is None:  # still waiting for a worker (none has joined, or all are busy): not its fault
-                    flight[future] = (batch, deadline(batch))
+                    flight[future] = (batch, deadline(batch), graced)
                     continue
-                if where not in warm and future not in graced:  # its worker is still starting up
-                    graced.add(future)
-                    flight[future] = (batch, due + run_options.startup_grace)
+                if where not in warm and not graced:  # its worker is still starting up
+                    flight[future] = (batch, due + run_options.startup_grace, True)
                     continue
                 del flight[future]
-                graced.discard(future)
                 client.cancel([future], force=True)
                 client.restart_workers([where], raise_for_error=False)  # its nanny starts a fresh process
                 warm.discard(where)

@@ -118,6 +118,11 @@ def item_limit(path: Path, run_options: RunOptions) -> float:
     return run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
 
 
+def batch_limit(batch: Batch, run_options: RunOptions) -> float:
+    """Seconds a batch may take: the sum of its items' limits."""
+    return sum(item_limit(p, run_options) for p in batch.paths)
+
+
 def split_or_report(
     batch: Batch, retry: deque[Batch], judge: Judge, run_options: RunOptions, what: str, then: str
 ) -> Iterator[Indexed]:
@@ -223,9 +228,9 @@ class Pool:
         return _Slot(proc, parent)
 
     def _give(self, slot: _Slot, batch: Batch) -> None:
-        limit = sum(item_limit(p, self.run_options) for p in batch.paths)
+        grace = self.run_options.startup_grace if slot.fresh else 0.0
         slot.batch = batch
-        slot.deadline = time.monotonic() + limit + (self.run_options.startup_grace if slot.fresh else 0.0)
+        slot.deadline = time.monotonic() + batch_limit(batch, self.run_options) + grace
         slot.fresh = False
         slot.conn.send(batch.paths)
 
