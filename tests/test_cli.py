@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MEDIA, ROOT, TEST_CA, run_cli
+from conftest import MEDIA, ROOT, TEST_CA, descendants, eventually, run_cli, running
 
 from labelcheck import report as report_mod
 
@@ -206,7 +206,6 @@ def test_an_interrupted_run_exits_130_or_143_with_whole_lines_and_no_workers_lef
     """Ctrl-C or a cancelled CI job: not exit 1 (which says an item failed); the jsonl lines written so far are
     whole, no summary line claims a complete run, and the worker processes are gone."""
     import signal
-    import time
 
     targets = tmp_path / "targets.txt"
     targets.write_text("".join(f"{p}\n" for p in sorted(MEDIA.glob("xmp_*")) * 400))
@@ -217,48 +216,13 @@ def test_an_interrupted_run_exits_130_or_143_with_whole_lines_and_no_workers_lef
         stderr=subprocess.PIPE,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not ignored, as under a background shell
     )
-    deadline = time.monotonic() + 60
-    while not (out.exists() and out.read_text().count("\n") >= 3):
-        assert time.monotonic() < deadline and proc.poll() is None, "no result within 60 s"
-        time.sleep(0.05)
-    children = _descendants(proc.pid)
+    eventually(lambda: out.exists() and out.read_text().count("\n") >= 3 or proc.poll() is not None, 60, "no result")
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    workers = descendants(proc.pid)
     proc.send_signal(getattr(signal, sig))
     assert proc.wait(30) == code
     assert "interrupted" in proc.stderr.read().decode()
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["type"] == "run" and all(d["type"] == "result" for d in lines[1:])
-    assert children and _eventually_gone(children, 10)
-
-
-def _descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for d in os.listdir("/proc"):
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    if d.isdigit() and int(fh.read().rsplit(")", 1)[1].split()[1]) == parent:
-                        out.append(int(d))
-                        todo.append(int(d))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
-
-
-def _eventually_gone(pids, seconds):
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        alive = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as fh:
-                    if fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                        alive.append(pid)
-            except OSError:
-                pass
-        if not alive:
-            return True
-        time.sleep(0.1)
-    return False
+    assert workers
+    eventually(lambda: not any(running(p) for p in workers), 10, "processes outlived the interrupted run")

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from conftest import CORPUS, MEDIA, options
+from conftest import CORPUS, MEDIA, children, eventually, options, running
 
 from labelcheck.inputs import expand
 from labelcheck.report import result_dict
@@ -139,58 +139,28 @@ def test_a_worker_that_dies_is_replaced_and_its_items_retried():
     assert all(r.status.value == "pass" for r in got.values())
 
 
-def _children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                out.append(int(d))
-    return out
-
-
-def _eventually(condition, seconds, message):
-    """Assert that `condition()` comes true within `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.02)
-
-
-def _running(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
 def test_exiftool_started_in_the_background_serves_the_scanner_until_it_closes():
     from labelcheck.scan import Scanner
 
     with Scanner(options()) as scanner:
         scanner.start_tools(background=True)
-        _eventually(lambda: scanner.exiftool_version is not None, 10, "exiftool did not start")
+        eventually(lambda: scanner.exiftool_version is not None, 10, "exiftool did not start")
         pid = scanner._exiftool._tool._process.pid
         time.sleep(0.3)
-        assert _running(pid)  # not killed with a thread that started it and ended
+        assert running(pid)  # not killed with a thread that started it and ended
         assert len(list(scanner.results([MEDIA / "xmp_fully_ai.jpg"]))) == 1
         assert scanner._exiftool._tool._process.pid == pid  # the same process read the batch
-    _eventually(lambda: not _running(pid), 10, "exiftool outlived the scanner")
+    eventually(lambda: not running(pid), 10, "exiftool outlived the scanner")
 
 
 def test_a_killed_worker_leaves_no_exiftool_behind():
     with Pool(options(), RunOptions(workers=1)) as pool:
         assert len(list(pool.run([MEDIA / "xmp_fully_ai.jpg"]))) == 1  # its exiftool has started (in a thread)
         worker = pool.slots[0].process.pid
-        exiftools = _children(worker)
+        exiftools = children(worker)
         assert len(exiftools) == 1
         os.kill(worker, signal.SIGKILL)
-        _eventually(lambda: not any(_running(p) for p in exiftools), 10, "exiftool outlived its worker")
+        eventually(lambda: not any(running(p) for p in exiftools), 10, "exiftool outlived its worker")
 
 
 def test_a_missing_exiftool_stops_the_run_naming_it():
@@ -250,7 +220,7 @@ def test_on_dask_an_item_whose_worker_dies_is_reported_and_the_rest_goes_on(tmp_
                     )
                 )
                 runner.start()
-                _eventually(lambda: client.processing() and any(client.processing().values()), 30, "no task started")
+                eventually(lambda: client.processing() and any(client.processing().values()), 30, "no task started")
                 time.sleep(0.5)
                 os.kill(pid, signal.SIGKILL)
                 runner.join(120)
@@ -298,17 +268,17 @@ def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
 
     worker = 0
     try:
-        _eventually(started, 30, "the worker never started its exiftool")
+        eventually(started, 30, "the worker never started its exiftool")
         assert cli.poll() is None, "the command line ended before its worker started exiftool"
         worker = int(seen.read_text())
-        assert _running(worker)
+        assert running(worker)
         cli.send_signal(signal.SIGKILL)
         cli.wait()
-        _eventually(lambda: not _running(worker), 10, "the worker outlived the killed command line")
+        eventually(lambda: not running(worker), 10, "the worker outlived the killed command line")
     finally:
         cli.kill()
         cli.wait()
-        if worker and _running(worker):  # a failed run leaves nothing behind either
+        if worker and running(worker):  # a failed run leaves nothing behind either
             os.kill(worker, signal.SIGKILL)
 
 
