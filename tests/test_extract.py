@@ -397,15 +397,10 @@ def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(t
         subprocess.run(
             [*ff, "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1", str(tmp_path / name)], check=True
         )
-    subprocess.run(
-        ["exiftool", "-q", "-overwrite_original", "-IPTC:OriginatingProgram=Midjourney", str(tmp_path / "gen.jpg")]
-        + ["-EXIF:ProcessingSoftware=Stable Diffusion XL"],
-        check=True,
-    )
-    subprocess.run(
-        ["exiftool", "-q", "-overwrite_original", "-IPTC:OriginatingProgram=Capture One", str(tmp_path / "camera.jpg")],
-        check=True,
-    )
+    write = ("exiftool", "-q", "-overwrite_original")
+    generated = ("-IPTC:OriginatingProgram=Midjourney", "-EXIF:ProcessingSoftware=Stable Diffusion XL")
+    subprocess.run([*write, *generated, str(tmp_path / "gen.jpg")], check=True)
+    subprocess.run([*write, "-IPTC:OriginatingProgram=Capture One", str(tmp_path / "camera.jpg")], check=True)
     bext = ["-write_bext", "1", "-metadata", "originator=ElevenLabs"]
     bext += ["-metadata", "coding_history=A=PCM,F=44100,W=16,M=mono,T=ElevenLabs Multilingual v2"]
     subprocess.run([*ff, "-f", "lavfi", "-i", "sine", "-t", "0.3", *bext, str(tmp_path / "dub.wav")], check=True)
