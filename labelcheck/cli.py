@@ -24,7 +24,8 @@ def main() -> None:
     """Check that media carries the AI label that applies to it, and that the label is intact.
 
     Exit codes: 0 all items pass; 1 an item is non-compliant; 2 usage error; 3 policy error;
-    4 a required tool (exiftool, ffprobe) is missing; 5 an item could not be checked.
+    4 a required tool (exiftool, ffprobe) is missing; 5 an item could not be checked; 6 nothing to
+    check; 70 an internal defect; 130/143 interrupted (Ctrl-C/SIGTERM).
     """
 
 

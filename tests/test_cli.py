@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,15 @@ def test_schema_command_prints_the_report_schema():
 def test_unwritable_output_is_a_usage_error(tmp_path):
     p = run("check", "-o", tmp_path / "missing-dir" / "r.json", MEDIA / "plain_camera.jpg")
     assert p.returncode == report_mod.EXIT_USAGE and "cannot write" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_help_and_readme_list_every_exit_code():
+    codes = {v for k, v in vars(report_mod).items() if k.startswith("EXIT_")}
+    helptext = " ".join(run("--help").stdout.split())
+    table = (ROOT / "README.md").read_text()
+    for code in codes:
+        assert re.search(rf"(?<![0-9]){code}(?![0-9])", helptext), code
+        assert re.search(rf"^\| ([0-9]+, )*{code}(, [0-9]+)* \|", table, re.M), code
 
 
 def test_version():
