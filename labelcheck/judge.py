@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import c2pa as c2pa_sdk
 
-from . import __version__, labels
+from . import __version__, labels, waivers
 from . import policy as policy_mod
 from .classify import classify
 from .model import (
@@ -26,6 +26,7 @@ from .model import (
     Subject,
     ToolError,
     Training,
+    Waiver,
 )
 
 if TYPE_CHECKING:
@@ -39,17 +40,18 @@ class Judge:
     policies: tuple[policy_mod.Policy, ...]
     fail_on: str
     today: dt.date
+    waivers: tuple[Waiver, ...] = ()
 
     @classmethod
     def from_options(cls, options: ScanOptions) -> Judge:
         policies = options.policies or (policy_mod.load(policy_mod.DEFAULT),)
-        return cls(policies, options.fail_on, options.as_of or dt.date.today())
+        return cls(policies, options.fail_on, options.as_of or dt.date.today(), options.waivers)
 
     def __call__(self, ev: Evidence) -> Result:
         try:
             cls = classify(ev)
             subject = Subject(ev, cls, labels.records(ev), self.today)
-            findings = policy_mod.evaluate(self.policies, subject)
+            findings = waivers.apply(policy_mod.evaluate(self.policies, subject), ev.sha256, self.waivers, self.today)
             return Result(ev, cls, findings, item_status(findings, ev, self.fail_on), subject.labels)
         except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
             why = f"labelcheck could not classify: {type(exc).__name__}: {exc}"

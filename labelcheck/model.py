@@ -40,6 +40,7 @@ class FindingStatus(str, Enum):
     NOT_APPLICABLE = "not_applicable"
     MANUAL_REVIEW = "manual_review"
     ERROR = "error"
+    WAIVED = "waived"  # failed or for review, and a waiver for this item's content says why that is accepted
 
 
 class Kind(str, Enum):
@@ -224,6 +225,29 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A decision taken by hand: these rules' failures are accepted for the item with this content."""
+
+    sha256: str
+    rules: tuple[str, ...]  # rule IDs, or POLICY/RULE
+    reason: str
+    approved_by: str = ""
+    expires: date | None = None  # the last day it applies
+    id: str = ""
+
+    def covers(self, policy: str, rule: str) -> bool:
+        return rule in self.rules or f"{policy}/{rule}" in self.rules
+
+    @property
+    def text(self) -> str:
+        """The decision in one line, as renderers show it."""
+        who = [self.id, f"approved by {self.approved_by}" if self.approved_by else ""]
+        who.append(f"until {self.expires.isoformat()}" if self.expires else "")
+        said = ", ".join(w for w in who if w)
+        return f"waived ({said}): {self.reason}" if said else f"waived: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Finding:
     rule: str
     status: FindingStatus
@@ -232,6 +256,7 @@ class Finding:
     policy: str = "builtin"
     reference: str = ""
     remediation: str = ""
+    waiver: Waiver | None = None  # the waiver that made it WAIVED
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,12 @@ def _validated(source: str, strict: bool) -> bool:
 
 
 def _read(path: Path, validate: bool = True) -> dict[str, Any]:
+    return read_document(path, "policy" if validate else None, "a policy is a mapping with id, title and rules")
+
+
+def read_document(path: Path, schema: str | None, shape: str) -> dict[str, Any]:
+    """A YAML mapping from `path`, checked against `schema` (unless None); PolicyError names the place of any
+    problem. `shape` says what the file should be when it is no mapping."""
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -111,8 +117,8 @@ def _read(path: Path, validate: bool = True) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: cannot be read ({exc})") from exc
     if not isinstance(doc, dict):
-        raise PolicyError(f"{path}: a policy is a mapping with id, title and rules")
-    errors = _schema_errors(resources.schema("policy"), doc) if validate else []
+        raise PolicyError(f"{path}: {shape}")
+    errors = _schema_errors(resources.schema(schema), doc) if schema else []
     if errors:
         err = errors[0]
         where = _where(doc, list(err.absolute_path))
@@ -121,13 +127,14 @@ def _read(path: Path, validate: bool = True) -> dict[str, Any]:
 
 
 def _where(doc: dict[str, Any], path: list[Any]) -> str:
-    """A place in a policy document in words: `rule 'x' option 'y'` rather than rules/3/options/y."""
-    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
-        rules = doc.get("rules") or []
-        rid = rules[path[1]].get("id", f"#{path[1] + 1}") if path[1] < len(rules) else f"#{path[1] + 1}"
+    """A place in a policy or waiver document in words: `rule 'x' option 'y'` rather than rules/3/options/y."""
+    if len(path) >= 2 and path[0] in ("rules", "waivers") and isinstance(path[1], int):
+        entries = doc.get(path[0]) or []
+        entry = entries[path[1]] if path[1] < len(entries) and isinstance(entries[path[1]], dict) else {}
+        rid = entry.get("id", f"#{path[1] + 1}")
         rest = "/".join(str(p) for p in path[2:])
-        return f"rule '{rid}'" + (f" {rest}" if rest else "")
-    return "/".join(str(p) for p in path) or "policy"
+        return f"{path[0][:-1]} '{rid}'" + (f" {rest}" if rest else "")
+    return "/".join(str(p) for p in path) or "(top level)"
 
 
 def _resolve(

@@ -6,9 +6,9 @@ from collections import Counter
 from typing import Any
 
 from . import labels, resources
-from .model import Classification, Decision, Evidence, Report, Result, StreamResult
+from .model import Classification, Decision, Evidence, Report, Result, StreamResult, Waiver
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: waived findings, summary.waived
 
 # Named exit codes (a pure function of the report decides which).
 EXIT_OK = 0
@@ -67,6 +67,15 @@ def _c2pa(ev: Evidence) -> dict[str, Any]:
     }
 
 
+def _waiver(w: Waiver) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "reason": w.reason,
+        "approved_by": w.approved_by,
+        "expires": w.expires.isoformat() if w.expires else None,
+    }
+
+
 def _ai(c: Classification) -> dict[str, Any]:
     return {
         "status": c.status.value,
@@ -105,6 +114,7 @@ def result_dict(r: Result) -> dict[str, Any]:
                 "message": f.message,
                 "reference": f.reference,
                 "remediation": f.remediation,
+                **({"waiver": _waiver(f.waiver)} if f.waiver else {}),
             }
             for f in r.findings
         ],
@@ -124,10 +134,12 @@ class Tally:
     def __init__(self) -> None:
         self.status: Counter[str] = Counter()
         self.ai: Counter[str] = Counter()
+        self.waived = 0  # items with a waived finding
 
     def add(self, r: Result) -> None:
         self.status[r.status.value] += 1
         self.ai[r.classification.status.value] += 1
+        self.waived += any(f.waiver for f in r.findings)
 
     @property
     def total(self) -> int:
@@ -139,6 +151,7 @@ class Tally:
             "pass": self.status.get("pass", 0),
             "fail": self.status.get("fail", 0),
             "error": self.status.get("error", 0),
+            "waived": self.waived,
             "ai_status": {
                 k: self.ai.get(k, 0) for k in ("fully_ai", "made_with_ai", "possibly_ai", "not_ai", "unknown")
             },

@@ -33,6 +33,7 @@ from .model import (
     Result,
     Signal,
     ToolError,
+    Waiver,
 )
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
@@ -49,6 +50,7 @@ class ScanOptions:
     policies: tuple[policy_mod.Policy, ...] = ()  # none given: the built-in default policy
     fail_on: str = "error"  # the lowest level of a failed finding that fails the item
     as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
+    waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
     ffprobe_mode: str = "auto"  # auto: containers exiftool does not cover fully; always: every audio/video; never

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import MEDIA, ROOT, TEST_CA, descendants, eventually, run_cli, running
 
 from labelcheck import report as report_mod
@@ -111,6 +112,17 @@ def test_help_and_readme_list_every_exit_code():
     for code in codes:
         assert re.search(rf"(?<![0-9]){code}(?![0-9])", helptext), code
         assert re.search(rf"^\| ([0-9]+, )*{code}(, [0-9]+)* \|", table, re.M), code
+
+
+def test_the_github_action_uses_every_input_and_only_options_check_has():
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    script = "\n".join(step.get("run", "") for step in action["runs"]["steps"])
+    for name in action["inputs"]:
+        assert f"inputs.{name} }}}}" in script, name
+    check_step = next(step["run"] for step in action["runs"]["steps"] if step.get("id") == "check")
+    check_help = run("check", "--help").stdout
+    for option in set(re.findall(r"(--[a-z][a-z-]+)", check_step)):
+        assert option in check_help, option
 
 
 def test_version():

@@ -1,5 +1,6 @@
 """Report document, exit codes and renderers (golden files for a hand-built report)."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from labelcheck.model import (
     Signal,
     ToolError,
     Training,
+    Waiver,
 )
 from labelcheck.render import explain, table
 from labelcheck.render import json as json_r
@@ -96,6 +98,15 @@ def sample_report() -> Report:
                 "only non-standard metadata",
                 remediation="add a standard label",
             ),
+            Finding(
+                "training-consent-declared",
+                FindingStatus.WAIVED,
+                "error",
+                "no machine-readable training/data-mining declaration",
+                waiver=Waiver(
+                    "0" * 64, ("training-consent-declared",), "licensed in 2019", "J. Doe", dt.date(2027, 6, 30), "BC-1"
+                ),
+            ),
         ),
         signals=(Signal("png", Kind.GENERATOR, "PNG:Parameters", "a cat\nSteps: 20, Sampler: x"),),
     )
@@ -118,6 +129,7 @@ def test_document_is_schema_valid_and_summarised():
         "pass": 1,
         "fail": 1,
         "error": 1,
+        "waived": 1,
         "ai_status": {"fully_ai": 2, "made_with_ai": 0, "possibly_ai": 0, "not_ai": 0, "unknown": 1},
     }
 

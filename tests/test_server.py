@@ -1,5 +1,6 @@
 """The HTTP API as a real uvicorn server on a loopback port: upload, poll, list, metrics, auth, limits, dashboard."""
 
+import hashlib
 import shutil
 import socket
 import subprocess
@@ -241,6 +242,27 @@ def test_a_bad_config_file_is_a_named_usage_error(tmp_path):
     cfg.write_text('[server]\nport = "eighty"\n')
     p = run_cli("serve", "--config", cfg, "--reports", tmp_path / "r", timeout=60)
     assert p.returncode == 2 and "server/port" in p.stderr and "labelcheck.toml" in p.stderr
+
+
+def test_config_policies_and_waivers_apply_to_uploads(tmp_path):
+    item = MEDIA / "plain_camera.jpg"  # fails creators-two-labels: no training/data-mining declaration
+    sha = hashlib.sha256(item.read_bytes()).hexdigest()
+    (tmp_path / "w.yaml").write_text(
+        f"waivers:\n  - sha256: {sha}\n    rules: [training-consent-declared]\n    reason: reviewed\n"
+    )
+    cfg = tmp_path / "labelcheck.toml"
+    cfg.write_text(f'[check]\npolicies = ["creators-two-labels"]\nwaivers = "{tmp_path / "w.yaml"}"\n')
+    proc, _, client = start_server(tmp_path / "r", "--config", str(cfg))
+    try:
+        with open(item, "rb") as fh:
+            r = client.post("/v1/checks", files={"file": ("photo.jpg", fh, "image/jpeg")})
+        result = wait_done(client, r.json()["id"])["results"][0]
+        waived = [f for f in result["findings"] if f["status"] == "waived"]
+        assert result["status"] == "pass" and [f["waiver"]["reason"] for f in waived] == ["reviewed"]
+    finally:
+        proc.terminate()
+        assert proc.wait(60) == 0
+        client.close()
 
 
 def test_the_example_config_is_valid():

@@ -7,23 +7,31 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from .. import policy as policy_mod
 from .. import report as report_mod
+from .. import waivers as waivers_mod
 from ..durable import write_atomic
 from ..extract.c2pa import C2paSettings
 from ..scan import ScanOptions
 
+T = TypeVar("T")
+
+
+def _or_exit(what: str, load: Callable[[], T]) -> T:
+    """A policy or waiver file's content; one that cannot be used stops the run with exit 3, before any work."""
+    try:
+        return load()
+    except policy_mod.PolicyError as exc:
+        click.echo(f"labelcheck: {what} error: {exc}", err=True)
+        sys.exit(report_mod.EXIT_POLICY)
+
 
 def load_policies(refs: tuple[str, ...]) -> tuple[policy_mod.Policy, ...]:
-    try:
-        return tuple(policy_mod.load(r) for r in refs)
-    except policy_mod.PolicyError as exc:
-        click.echo(f"labelcheck: policy error: {exc}", err=True)
-        sys.exit(report_mod.EXIT_POLICY)
+    return _or_exit("policy", lambda: tuple(policy_mod.load(r) for r in refs))
 
 
 def build_options(
@@ -37,6 +45,7 @@ def build_options(
     policy: tuple[str, ...],
     fail_on: str,
     as_of: dt.datetime | None,
+    waivers: Path | None = None,
 ) -> ScanOptions:
     for pem in trust_anchors + ((trust_list,) if trust_list else ()):
         if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
@@ -44,14 +53,19 @@ def build_options(
     c2pa = C2paSettings(
         allow_network=allow_network, trust_anchors=trust_anchors, trust_list="" if no_trust_list else trust_list
     )
+    policies = load_policies(policy)
+    waived = _or_exit("waiver", functools.partial(waivers_mod.load, waivers)) if waivers else ()
+    for unknown in waivers_mod.unmatched(waived, policies or load_policies((policy_mod.DEFAULT,))):
+        click.echo(f"labelcheck: warning: {waivers}: {unknown}", err=True)
     return ScanOptions(
         c2pa=c2pa,
         exiftool_timeout=exiftool_timeout,
         read_costly=read_costly,
         ffprobe_mode=ffprobe_mode,
-        policies=load_policies(policy),
+        policies=policies,
         fail_on=fail_on,
         as_of=as_of.date() if as_of else None,
+        waivers=waived,
     )
 
 
@@ -81,6 +95,7 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             "policy",
             "fail_on",
             "as_of",
+            "waivers",
         )
         f(options=build_options(*(kw.pop(n) for n in names)), **kw)
 
@@ -99,6 +114,14 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             type=click.DateTime(["%Y-%m-%d"]),
             default=None,
             help="Read the policies' calendar (applies_from, escalate) on this day; default today.",
+        ),
+        click.option(
+            "--waivers",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            metavar="FILE",
+            help="Decisions taken by hand (schemas/waivers.schema.json): the named rules' failures are reported as "
+            "waived, with their reason, for the items with these SHA-256 digests.",
         ),
         click.option(
             "--fail-on",

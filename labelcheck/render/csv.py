@@ -26,6 +26,7 @@ COLUMNS = (
     "conflicts",
     "failed_rules",
     "manual_review",
+    "waived",
     "errors",
     "notes",
 )
@@ -57,6 +58,7 @@ def render(report: Report) -> str:
                 len(c.conflicts),
                 ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "fail"),
                 ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "manual_review"),
+                ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "waived"),
                 " | ".join(display_path(f"{e.source}: {e.message}") for e in ev.errors),
                 " | ".join(ev.notes),
             ]

@@ -73,6 +73,8 @@ def explain_result(r: Result) -> str:
         lines.append(f"  finding {f.rule}: {f.status.value} - {f.message}")
         if f.remediation and f.status.value == "fail":
             lines.append(f"    fix: {f.remediation}")
+        if f.waiver:
+            lines.append(f"    {f.waiver.text}")
     lines += [f"  error ({e.source}): {display_path(e.message)}" for e in ev.errors]
     lines += [f"  note: {n}" for n in ev.notes]
     return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ padding:.6em 1em;min-width:6em}.card b{display:block;font-size:1.6em}
 table{border-collapse:collapse;width:100%;margin-top:1em;table-layout:fixed}td{overflow-wrap:anywhere}
 th,td{border-bottom:1px solid #eee;padding:.35em .5em;
 text-align:left;vertical-align:top}th{background:#fafafa;position:sticky;top:0}
-.status{font-weight:600}.pass{color:#2e7d32}.fail{color:#c62828}.error{color:#ef6c00}
+.status{font-weight:600}.pass{color:#2e7d32}.fail{color:#c62828}.error{color:#ef6c00}.waived{color:#6a1b9a}
 img.thumb{max-width:72px;max-height:72px;border:1px solid #ddd}details summary{cursor:pointer;color:#1565c0}
 .filters{margin-top:1em;display:flex;gap:.6em;flex-wrap:wrap}.mono{font-family:ui-monospace,monospace;font-size:12px}
 ul{margin:.2em 0;padding-left:1.2em}
@@ -77,7 +77,8 @@ def _row(r: Result, thumb: str | None) -> str:
     ev, c, s = r.evidence, r.classification, r.evidence.c2pa
     findings = "".join(
         f"<li><span class='{_e(f.status.value)}'>{_e(f.status.value)}</span> <b>{_e(f.policy)}/{_e(f.rule)}</b> "
-        f"({_e(f.level)}): {_e(f.message)}{'<br><i>fix: ' + _e(f.remediation) + '</i>' if f.remediation and f.status.value == 'fail' else ''}</li>"  # noqa: E501
+        f"({_e(f.level)}): {_e(f.message)}{'<br><i>fix: ' + _e(f.remediation) + '</i>' if f.remediation and f.status.value == 'fail' else ''}"  # noqa: E501
+        f"{'<br><i>' + _e(f.waiver.text) + '</i>' if f.waiver else ''}</li>"
         for f in r.findings
         if f.status.value != "not_applicable"
     )

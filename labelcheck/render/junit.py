@@ -21,7 +21,17 @@ def render(report: Report) -> str:
     counts: dict[str, dict[str, int]] = {}
     for r in report.results:
         target = _clean(display_path(r.evidence.target))
-        cases = [(f.policy, f.rule, f.status.value, f.level, f.message, f.remediation) for f in r.findings]
+        cases = [
+            (
+                f.policy,
+                f.rule,
+                f.status.value,
+                f.level,
+                f"{f.waiver.text}. {f.message}" if f.waiver else f.message,
+                f.remediation,
+            )
+            for f in r.findings
+        ]
         if not cases and r.evidence.errors:  # nothing could be checked: still one case, in error
             cases = [("labelcheck", "read", "error", "error", "; ".join(e.message for e in r.evidence.errors), "")]
         for policy, rule, status, level, message, remediation in cases:
@@ -39,9 +49,10 @@ def render(report: Report) -> str:
             elif status == "error":
                 n["errors"] += 1
                 ET.SubElement(case, "error", message=_clean(message)).text = text
-            elif status in ("not_applicable", "manual_review") or (status == "fail" and level == "info"):
+            elif status in ("not_applicable", "manual_review", "waived") or (status == "fail" and level == "info"):
                 n["skipped"] += 1
-                ET.SubElement(case, "skipped", message=_clean(f"{status}: {message}"))
+                said = message if status == "waived" else f"{status}: {message}"  # a waiver's text says "waived"
+                ET.SubElement(case, "skipped", message=_clean(said))
     if report.streams:
         streams_suite = ET.SubElement(suites, "testsuite", name="streams")
         tally = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}

@@ -42,6 +42,14 @@ def render(report: Report) -> str:
                 )
         if len(bad) > MAX_ROWS:
             lines.append(f"\n… and {len(bad) - MAX_ROWS} more items (see the full report).")
+    waived = [(r, f) for r in report.results for f in r.findings if f.waiver]
+    if waived:
+        lines += ["", f"Waived findings, on {s['waived']} of the items:", ""]
+        lines += [
+            f"- `{_cell(display_path(r.evidence.target))}` `{f.policy}/{f.rule}`: {_cell(f.waiver.text)}"
+            for r, f in waived[:MAX_ROWS]
+            if f.waiver
+        ]
     for st in report.streams:
         lines += ["", f"### Stream `{_cell(display_path(st.target))}` ({st.kind}): **{st.status.value}**", ""]
         lines += [f"- error: {_cell(e)}" for e in st.errors]

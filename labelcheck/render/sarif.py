@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 renderer: failed rules as results, for code-scanning UIs."""
+"""SARIF 2.1.0 renderer: failed rules as results (waived ones as suppressed results), for code-scanning UIs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..model import Report
+from ..model import Report, Waiver
 from ..report import display_path
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -18,12 +18,20 @@ def _uri(target: str) -> str:
     return "file://" + quote(path) if PurePosixPath(path).is_absolute() else quote(path)
 
 
+def _suppressed(w: Waiver | None) -> dict[str, Any]:
+    """A waived finding stays in the log as a result with an accepted external suppression (code scanning shows it
+    as dismissed, with the reason)."""
+    if w is None:
+        return {}
+    return {"suppressions": [{"kind": "external", "status": "accepted", "justification": w.text}]}
+
+
 def render(report: Report) -> str:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for r in report.results:
         for f in r.findings:
-            if f.status.value not in ("fail", "error"):
+            if f.status.value not in ("fail", "error", "waived"):
                 continue
             rid = f"{f.policy}/{f.rule}"
             rules.setdefault(
@@ -46,6 +54,7 @@ def render(report: Report) -> str:
                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.evidence.target)}}}],
                     "properties": {"ai_status": r.classification.status.value, "sha256": r.evidence.sha256},
                 }
+                | _suppressed(f.waiver)
             )
     for st in report.streams:
         problems = [(rend.name, f) for rend in st.renditions for f in rend.findings] + [

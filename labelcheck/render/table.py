@@ -22,6 +22,7 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
         c = r.classification
         fails = [f"{f.rule} ({f.level}): {f.message}" for f in r.findings if f.status.value in ("fail", "error")]
         fails += [f"{f.rule}: review by hand" for f in r.findings if f.status.value == "manual_review"]
+        fails += [f"{f.rule}: {f.waiver.text}" for f in r.findings if f.waiver]
         parts = fails + [f"{e.source}: {e.message}" for e in r.evidence.errors] + list(r.evidence.notes)
         detail = escape(display_path("; ".join(parts + [x.message for x in c.conflicts])))
         c2 = r.evidence.c2pa

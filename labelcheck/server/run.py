@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import policy as policy_mod
-from .. import resources
+from .. import resources, waivers
 from ..extract.c2pa import C2paSettings
 from ..runner import RunOptions
 from ..scan import ScanOptions, check_tools
@@ -48,13 +48,15 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
     if c and not options.policies:
         try:
             pols = tuple(policy_mod.load(p) for p in c.get("policies", []))
+            waived = options.waivers or (waivers.load(Path(c["waivers"])) if "waivers" in c else ())
         except policy_mod.PolicyError as exc:
             raise ValueError(str(exc)) from exc
         c2 = C2paSettings(
             allow_network=c.get("allow_network", False),
             trust_anchors=tuple(c.get("trust_anchors", ())) + options.c2pa.trust_anchors,
         )
-        options = dataclasses.replace(options, policies=pols, fail_on=c.get("fail_on", options.fail_on), c2pa=c2)
+        fail_on = c.get("fail_on", options.fail_on)
+        options = dataclasses.replace(options, policies=pols, fail_on=fail_on, c2pa=c2, waivers=waived)
     check_tools(options)
     server = ServerConfig(
         host=host or s.get("host", "127.0.0.1"),
