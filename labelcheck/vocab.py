@@ -154,6 +154,7 @@ CARRIER_FORMATS: dict[str, frozenset[str]] = {
             "audio/mp4",
             "audio/flac",
             "audio/ogg",
+            "video/ogg",
             "video/mp2t",  # an ID3 TXXX frame in the timed-metadata stream (HLS), as in an MP3's ID3 tag
         )
     ),

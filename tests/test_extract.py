@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, MEDIA, checked_scan
 
+from labelcheck import media
 from labelcheck.extract import exiftool as exiftool_mod
 from labelcheck.extract import ffprobe
 from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
@@ -387,6 +388,49 @@ def test_broadcast_containers_c2pa_defines_no_embedding_for_are_walked_and_pass_
     for name, r in by_name.items():
         assert r["kind"] in ("video", "audio") and r["status"] == "pass" and r["errors"] == [], name
         assert any("C2PA defines no embedding" in n for n in r["notes"]), name
+
+
+def _ogg_crc(page: bytes) -> int:
+    """Ogg's page checksum (RFC 3533: CRC-32, polynomial 0x04c11db7, not reflected, over the page with a zero CRC)."""
+    crc = 0
+    for byte in page:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
+    return crc
+
+
+def _ogg_bos_page(serial: int, packet: bytes) -> bytes:
+    """A beginning-of-stream page holding one packet (shorter than 255 bytes)."""
+    head = b"OggS\x00\x02" + bytes(8) + serial.to_bytes(4, "little") + bytes(8) + bytes([1, len(packet)])
+    page = head + packet
+    return page[:22] + _ogg_crc(page).to_bytes(4, "little") + page[26:]
+
+
+def test_ogg_and_bare_jpeg_xl_without_a_manifest_pass_and_an_unknown_ogg_stream_is_not_passed_over(tmp_path):
+    """c2pa-rs reads no Ogg and fails on a bare JPEG XL codestream: files made by ffmpeg in these formats were items
+    that could not be checked (exit 5). Their structure says there is no manifest: a note. An Ogg file with a
+    logical bitstream of no known codec (where C2PA 2.3 puts a manifest) is still reported as not verifiable."""
+    ff = ("ffmpeg", "-v", "error", "-y")
+    audio, video = ("-f", "lavfi", "-i", "sine", "-t", "0.3"), ("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10")
+    subprocess.run([*ff, *audio, "-c:a", "libvorbis", str(tmp_path / "voice.ogg")], check=True)
+    subprocess.run([*ff, *audio, "-c:a", "libopus", str(tmp_path / "voice.opus")], check=True)
+    subprocess.run([*ff, *video, *audio, "-t", "0.3", "-c:v", "libtheora", str(tmp_path / "clip.ogv")], check=True)
+    subprocess.run([*ff, *video, "-frames:v", "1", str(tmp_path / "still.jxl")], check=True)
+    vorbis = (tmp_path / "voice.ogg").read_bytes()
+    odd = tmp_path / "odd.ogg"  # a stream of no known codec before the Vorbis stream's pages
+    odd.write_bytes(_ogg_bos_page(0x4332, b"\x00c2pa manifest follows") + vorbis)
+    _, doc = checked_scan([tmp_path])
+    by_name = {Path(r["target"]).name: r for r in doc["results"]}
+    assert by_name["still.jxl"]["notes"] == ["a bare JPEG XL codestream has no boxes to carry a C2PA manifest"]
+    assert by_name["clip.ogv"]["media_type"] == "video/ogg" and by_name["voice.opus"]["media_type"] == "audio/ogg"
+    assert "(Theora, Vorbis)" in by_name["clip.ogv"]["notes"][0] and "(Opus)" in by_name["voice.opus"]["notes"][0]
+    for name in ("voice.ogg", "voice.opus", "clip.ogv", "still.jxl"):
+        r = by_name[name]
+        assert r["status"] == "pass" and r["errors"] == [] and r["c2pa"]["present"] is False, name
+    assert media.ogg_streams(odd.read_bytes()) == ["?", "Vorbis"]
+    assert by_name["odd.ogg"]["status"] == "error"
+    assert any("no known codec" in e["message"] for e in by_name["odd.ogg"]["errors"])
 
 
 def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(tmp_path):

@@ -11,7 +11,7 @@ from typing import Any
 import c2pa
 
 from .. import resources
-from ..media import MediaType
+from ..media import OGG_HEAD_BYTES, MediaType, ogg_streams
 from ..model import C2paAction, C2paIngredient, C2paManifest, C2paStore, ToolError, TrainingEntry
 from ..vocab import (
     ACTIONS_ASSERTIONS,
@@ -34,6 +34,8 @@ NO_EMBEDDING = {
     "audio/x-aiff": "C2PA defines no embedding for AIFF: no manifest to verify",
     "video/iso.segment": "a media segment is verified with its init segment (check the stream), not alone",
 }
+
+OGG = ("audio/ogg", "video/ogg")  # c2pa-rs reads no Ogg: the structure says whether a manifest may be there
 
 # Formats c2pa-rs reads; others are reported as "cannot verify" without calling it.
 _MIME_ALIASES = {"audio/wav": "audio/wav", "video/quicktime": "video/quicktime", "image/heif": "image/heif"}
@@ -245,14 +247,38 @@ def _reader_mime(media: MediaType, supported: frozenset[str]) -> str | None:
     return mime if mime in supported else None
 
 
+def _no_carrier(path: Path, media: MediaType) -> str | None:
+    """Why this file, by its structure, cannot hold an embedded manifest; None when it may. (c2pa-rs fails to parse
+    a bare JPEG XL codestream, and reads no Ogg: both would otherwise be reported as items it could not check.)"""
+    if media.mime == "image/jxl":
+        with open(path, "rb") as fh:
+            if fh.read(2) == b"\xff\x0a":
+                return "a bare JPEG XL codestream has no boxes to carry a C2PA manifest"
+    elif media.mime in OGG:
+        with open(path, "rb") as fh:
+            streams = ogg_streams(fh.read(OGG_HEAD_BYTES))
+        if streams and "?" not in streams:
+            return f"no C2PA manifest: every logical bitstream of this Ogg file is a codec's ({', '.join(streams)})"
+    return None
+
+
 def read(
     path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str]
 ) -> tuple[C2paStore, list[ToolError]]:
     """Read the manifest store of one file (or its sidecar). Every failure becomes a ToolError."""
     mime = _reader_mime(media, supported)
+    try:
+        bare = _no_carrier(path, media)
+    except OSError as exc:
+        return C2paStore(present=False), [ToolError("c2pa", f"cannot read the file: {exc.strerror or exc}")]
+    if bare and _sidecar(path) is None:  # a sidecar manifest is still given to c2pa-rs (which reports what it can)
+        return C2paStore(present=False, note=bare), []
     if mime is None:
         if media.mime in NO_EMBEDDING:
             return C2paStore(present=False, note=NO_EMBEDDING[media.mime]), []
+        if media.mime in OGG:
+            why = "an Ogg logical bitstream of no known codec (a C2PA 2.3 manifest?) cannot be verified: c2pa-rs reads no Ogg"  # noqa: E501
+            return C2paStore(present=False), [ToolError("c2pa", why)]
         return C2paStore(present=False), [ToolError("c2pa", f"C2PA cannot be verified in this format ({media.mime})")]
     try:
         with open(path, "rb") as stream:
