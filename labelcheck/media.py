@@ -59,6 +59,8 @@ def _sniff(head: bytes) -> str | None:
         return "image/tiff"
     if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
         return "image/jxl"
+    if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n"):
+        return "image/jpx" if head[20:24] == b"jpx " else "image/jp2"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06):

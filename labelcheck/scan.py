@@ -37,6 +37,7 @@ from .model import (
 )
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
+EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
@@ -83,6 +84,11 @@ class _Item:
     errors: list[ToolError]
     readable: bool
     notes: tuple[str, ...] = ()
+
+
+def _unknown_format(answer: dict[str, Any] | ToolError | None) -> bool:
+    """exiftool's answer for a file whose format it does not know (its metadata was not read, nothing is wrong)."""
+    return isinstance(answer, ToolError) and answer.message.startswith("Unknown file type")
 
 
 def _unreadable(path: Path, message: str, mime: str = "application/octet-stream") -> _Item:
@@ -236,6 +242,11 @@ class Scanner:
                 it.errors.append(digest)
             else:
                 it.sha256 = digest
+        for it in readable:  # audio/video exiftool does not know: ffprobe reads its container instead
+            if _unknown_format(tags_by_item[id(it)]) and (id(it) in probes or self._probes_fallback(it.media)):
+                probes.setdefault(id(it), None)
+                tags_by_item[id(it)] = None
+                it.notes += (EXIFTOOL_UNKNOWN_FORMAT,)
         out = []
         for it in items:
             store, errors, signals = C2paStore(present=False), list(it.errors), []
@@ -275,6 +286,9 @@ class Scanner:
                 )
             )
         return out
+
+    def _probes_fallback(self, mt: media.MediaType) -> bool:
+        return mt.is_av and self.options.ffprobe_mode != "never"
 
     def _packet_signals(self, path: Path) -> list[Signal]:
         """When exiftool cannot parse a container in time, the XMP packets in its bytes are still read."""

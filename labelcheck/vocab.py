@@ -155,6 +155,10 @@ CARRIER_FORMATS: dict[str, frozenset[str]] = {
             "audio/flac",
             "audio/ogg",
             "video/ogg",
+            "video/x-flv",  # FLV onMetaData and ASF content descriptions take tags of any name
+            "video/x-ms-wmv",
+            "audio/x-ms-wma",
+            "video/x-ms-asf",
             "video/mp2t",  # an ID3 TXXX frame in the timed-metadata stream (HLS), as in an MP3's ID3 tag
         )
     ),

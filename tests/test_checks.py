@@ -1,6 +1,7 @@
 """Every check on real fixtures: pass and fail cases (and the not-applicable / manual-review ones)."""
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from conftest import MEDIA, checked_scan
@@ -158,6 +159,16 @@ def test_a_carrier_the_format_cannot_hold_is_named(subjects):
     assert out.status.value == "fail" and "cannot hold" in out.message and "video/x-matroska" in out.message
     ok = CHECKS["label-present"].check(subjects["mkv_aigc.mkv"], CHECKS["label-present"].DEFAULTS)
     assert ok.status.value == "pass"
+
+
+def test_a_label_the_file_holds_counts_whatever_the_format_table_says(subjects):
+    """The format table says which carriers a format can hold; a label found in the file outweighs it."""
+    mkv = subjects["mkv_aigc.mkv"]
+    odd = replace(mkv, evidence=replace(mkv.evidence, media_type="video/x-unlisted"))
+    assert CHECKS["label-present"].check(odd, CHECKS["label-present"].DEFAULTS).status.value == "pass"
+    assert "cannot hold" not in CHECKS["cn-implicit-label"].check(odd, CHECKS["cn-implicit-label"].DEFAULTS).message
+    bare = replace(odd, labels=())
+    assert "cannot hold" in CHECKS["label-present"].check(bare, CHECKS["label-present"].DEFAULTS).message
 
 
 def test_propagator_role_needs_the_platform_fields(subjects):

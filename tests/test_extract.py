@@ -433,6 +433,35 @@ def test_ogg_and_bare_jpeg_xl_without_a_manifest_pass_and_an_unknown_ogg_stream_
     assert any("no known codec" in e["message"] for e in by_name["odd.ogg"]["errors"])
 
 
+def test_formats_without_a_c2pa_embedding_or_unknown_to_exiftool_are_checked_not_errors(tmp_path):
+    """Post-production and legacy formats made by ffmpeg were items that could not be checked (exit 5): C2PA
+    defines no embedding for DPX, OpenEXR, BMP, FLV or ASF, and exiftool does not know ADTS AAC, AC-3 or MPEG
+    audio layer II. Now: a note for each, ffprobe reads what exiftool cannot, and a TC260 label in a WMA's or an
+    FLV's tags is found and counts."""
+    ff = ("ffmpeg", "-v", "error", "-y")
+    frame = ("-f", "lavfi", "-i", "testsrc2=size=96x64", "-frames:v", "1")
+    for name in ("scan.dpx", "plate.exr", "still.bmp"):
+        subprocess.run([*ff, *frame, str(tmp_path / name)], check=True)
+    audio = ("-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "0.3")
+    for name in ("dub.aac", "dub.ac3", "dub.mp2"):
+        subprocess.run([*ff, *audio, str(tmp_path / name)], check=True)
+    aigc = ("-metadata", 'AIGC={"Label":"1","ContentProducer":"x","ProduceID":"p1"}')
+    subprocess.run([*ff, *audio, *aigc, str(tmp_path / "voice.wma")], check=True)
+    video = ("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10", "-t", "0.3")
+    subprocess.run([*ff, *video, *aigc, str(tmp_path / "clip.flv")], check=True)
+    _, doc = checked_scan([tmp_path])
+    by_name = {Path(r["target"]).name: r for r in doc["results"]}
+    assert len(by_name) == 8
+    for name, r in by_name.items():
+        assert r["status"] == "pass" and r["errors"] == [], (name, r["errors"])
+    for name in ("scan.dpx", "plate.exr", "still.bmp", "dub.aac", "dub.ac3", "voice.wma", "clip.flv"):
+        assert any("C2PA defines no embedding" in n for n in by_name[name]["notes"]), name
+    for name in ("dub.aac", "dub.ac3", "dub.mp2"):
+        assert any("exiftool does not know this format" in n for n in by_name[name]["notes"]), name
+    for name in ("voice.wma", "clip.flv"):
+        assert by_name[name]["ai"]["status"] == "fully_ai" and by_name[name]["ai"]["basis"] == "standard", name
+
+
 def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(tmp_path):
     """Software named where each format names it: IPTC OriginatingProgram and EXIF ProcessingSoftware (written by
     exiftool), a Broadcast WAV's bext Originator and CodingHistory (written by ffmpeg). A non-AI tool says nothing."""

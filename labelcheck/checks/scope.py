@@ -26,8 +26,10 @@ def ai_only(subject: Subject) -> Outcome | None:
 
 
 def can_hold(subject: Subject, carriers: list[str]) -> list[str]:
-    """The carriers of `carriers` that this item's format can hold."""
+    """The carriers of `carriers` that this item's format can hold: by the format table, or because the item holds
+    one (the file is the better witness: a TC260 AIGC tag in an ASF file, say)."""
     from ..vocab import CARRIER_FORMATS
 
     mime = subject.evidence.media_type
-    return [c for c in carriers if mime in CARRIER_FORMATS.get(c, frozenset())]
+    present = {r.carrier for r in subject.labels}
+    return [c for c in carriers if c in present or mime in CARRIER_FORMATS.get(c, frozenset())]

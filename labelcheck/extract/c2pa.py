@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,18 +25,58 @@ from ..vocab import (
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 _SUFFIX = re.compile(r"__\d+$")
 
-# Formats for which C2PA defines no embedding of its own: nothing to verify, which is not an error.
-NO_EMBEDDING = {
-    "video/x-matroska": "C2PA defines no embedding for Matroska: no manifest to verify",
-    "video/webm": "C2PA defines no embedding for WebM: no manifest to verify",
-    "video/mp2t": "C2PA defines no embedding for MPEG-TS: no manifest to verify",
-    "application/mxf": "C2PA defines no embedding for MXF: no manifest to verify",
-    "video/mpeg": "C2PA defines no embedding for MPEG program streams: no manifest to verify",
-    "audio/x-aiff": "C2PA defines no embedding for AIFF: no manifest to verify",
-    "video/iso.segment": "a media segment is verified with its init segment (check the stream), not alone",
+# Formats for which C2PA defines an embedded manifest (C2PA 2.x, Appendix A, and 2.3 for Ogg). c2pa-rs reads most of
+# them; one it cannot read may hold a manifest it cannot verify, which is an item error. Any other image, audio or
+# video format holds none: nothing to verify, which is a note.
+EMBEDDING_DEFINED = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/tiff",
+        "image/x-adobe-dng",
+        "image/jxl",
+        "image/heic",
+        "image/heif",
+        "image/avif",
+        "image/svg+xml",
+        "audio/wav",
+        "audio/mpeg",
+        "audio/flac",
+        "audio/mp4",
+        "video/mp4",
+        "video/quicktime",
+        "video/x-msvideo",
+        "application/mp4",
+        "application/pdf",
+        "audio/ogg",
+        "video/ogg",
+    }
+)
+FORMAT_NAMES = {
+    "video/x-matroska": "Matroska",
+    "video/webm": "WebM",
+    "video/mp2t": "MPEG-TS",
+    "application/mxf": "MXF",
+    "video/mpeg": "MPEG program streams",
+    "audio/x-aiff": "AIFF",
+    "image/bmp": "BMP",
+    "image/dpx": "DPX",
+    "image/aces": "OpenEXR",
+    "video/x-flv": "FLV",
+    "video/x-ms-wmv": "ASF (WMV)",
+    "audio/x-ms-wma": "ASF (WMA)",
+    "video/x-ms-asf": "ASF",
+    "video/dv": "DV",
+    "audio/aac": "AAC (ADTS)",
+    "audio/ac3": "AC-3",
+    "audio/vnd.dts": "DTS",
+    "audio/basic": "Sun AU",
 }
-
+SEGMENT = "video/iso.segment"  # a fragment of a stream: verified with its init segment (check the stream)
 OGG = ("audio/ogg", "video/ogg")  # c2pa-rs reads no Ogg: the structure says whether a manifest may be there
+JPEG2000 = ("image/jp2", "image/jpx", "image/jpm")  # JUMBF's own family; c2pa-rs reads none of them
 
 # Formats c2pa-rs reads; others are reported as "cannot verify" without calling it.
 _MIME_ALIASES = {"audio/wav": "audio/wav", "video/quicktime": "video/quicktime", "image/heif": "image/heif"}
@@ -247,6 +288,27 @@ def _reader_mime(media: MediaType, supported: frozenset[str]) -> str | None:
     return mime if mime in supported else None
 
 
+def top_level_boxes(path: Path, limit: int = 4096) -> set[bytes]:
+    """The types of the boxes at the top level of an ISO box-structured file (JPEG 2000, JPEG XL, BMFF), read by
+    seeking from header to header (at most `limit` boxes)."""
+    types: set[bytes] = set()
+    with open(path, "rb") as fh:
+        end, pos = os.fstat(fh.fileno()).st_size, 0
+        while pos + 8 <= end and len(types) < limit:
+            fh.seek(pos)
+            header = fh.read(16)
+            size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if size == 1 and len(header) == 16:
+                size = int.from_bytes(header[8:16], "big")
+            elif size == 0:
+                size = end - pos
+            if size < 8:
+                break
+            types.add(kind)
+            pos += size
+    return types
+
+
 def _no_carrier(path: Path, media: MediaType) -> str | None:
     """Why this file, by its structure, cannot hold an embedded manifest; None when it may. (c2pa-rs fails to parse
     a bare JPEG XL codestream, and reads no Ogg: both would otherwise be reported as items it could not check.)"""
@@ -254,6 +316,9 @@ def _no_carrier(path: Path, media: MediaType) -> str | None:
         with open(path, "rb") as fh:
             if fh.read(2) == b"\xff\x0a":
                 return "a bare JPEG XL codestream has no boxes to carry a C2PA manifest"
+    elif media.mime in JPEG2000:
+        if b"jumb" not in top_level_boxes(path):
+            return "no C2PA manifest: this JPEG 2000 file has no JUMBF box"
     elif media.mime in OGG:
         with open(path, "rb") as fh:
             streams = ogg_streams(fh.read(OGG_HEAD_BYTES))
@@ -274,8 +339,12 @@ def read(
     if bare and _sidecar(path) is None:  # a sidecar manifest is still given to c2pa-rs (which reports what it can)
         return C2paStore(present=False, note=bare), []
     if mime is None:
-        if media.mime in NO_EMBEDDING:
-            return C2paStore(present=False, note=NO_EMBEDDING[media.mime]), []
+        if media.mime == SEGMENT:
+            note = "a media segment is verified with its init segment (check the stream), not alone"
+            return C2paStore(present=False, note=note), []
+        if media.kind in ("image", "audio", "video") and media.mime not in EMBEDDING_DEFINED.union(JPEG2000):
+            name = FORMAT_NAMES.get(media.mime, media.mime)
+            return C2paStore(present=False, note=f"C2PA defines no embedding for {name}: no manifest to verify"), []
         if media.mime in OGG:
             why = "an Ogg logical bitstream of no known codec (a C2PA 2.3 manifest?) cannot be verified: c2pa-rs reads no Ogg"  # noqa: E501
             return C2paStore(present=False), [ToolError("c2pa", why)]
