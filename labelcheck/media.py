@@ -92,6 +92,10 @@ def _sniff(head: bytes) -> str | None:
         return "video/mpeg"  # an MPEG program stream (.mpg, .vob)
     if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
         return "audio/x-aiff"
+    if head.startswith(b"caff\x00\x01"):
+        return "audio/x-caf"  # Apple Core Audio Format
+    if head.startswith(b"riff\x2e\x91\xcf\x11"):
+        return "audio/x-w64"  # Sony Wave64: RIFF with GUIDs, for audio past 4 GB
     text = head.lstrip()[:512].lower()
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in head.lower()):
         return "image/svg+xml"

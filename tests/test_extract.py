@@ -443,7 +443,7 @@ def test_formats_without_a_c2pa_embedding_or_unknown_to_exiftool_are_checked_not
     for name in ("scan.dpx", "plate.exr", "still.bmp"):
         subprocess.run([*ff, *frame, str(tmp_path / name)], check=True)
     audio = ("-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "0.3")
-    for name in ("dub.aac", "dub.ac3", "dub.mp2"):
+    for name in ("dub.aac", "dub.ac3", "dub.mp2", "stem.caf", "stem.w64"):
         subprocess.run([*ff, *audio, str(tmp_path / name)], check=True)
     aigc = ("-metadata", 'AIGC={"Label":"1","ContentProducer":"x","ProduceID":"p1"}')
     subprocess.run([*ff, *audio, *aigc, str(tmp_path / "voice.wma")], check=True)
@@ -451,12 +451,12 @@ def test_formats_without_a_c2pa_embedding_or_unknown_to_exiftool_are_checked_not
     subprocess.run([*ff, *video, *aigc, str(tmp_path / "clip.flv")], check=True)
     _, doc = checked_scan([tmp_path])
     by_name = {Path(r["target"]).name: r for r in doc["results"]}
-    assert len(by_name) == 8
+    assert len(by_name) == 10  # the walk finds CAF and Wave64 by their content
     for name, r in by_name.items():
         assert r["status"] == "pass" and r["errors"] == [], (name, r["errors"])
     for name in ("scan.dpx", "plate.exr", "still.bmp", "dub.aac", "dub.ac3", "voice.wma", "clip.flv"):
         assert any("C2PA defines no embedding" in n for n in by_name[name]["notes"]), name
-    for name in ("dub.aac", "dub.ac3", "dub.mp2"):
+    for name in ("dub.aac", "dub.ac3", "dub.mp2", "stem.caf", "stem.w64"):
         assert any("exiftool does not know this format" in n for n in by_name[name]["notes"]), name
     for name in ("voice.wma", "clip.flv"):
         assert by_name[name]["ai"]["status"] == "fully_ai" and by_name[name]["ai"]["basis"] == "standard", name

@@ -21,6 +21,10 @@ def test_magic_bytes_decide_the_type():
         b"\x00\x00\x01\xba\x44": "video/mpeg",  # MPEG program stream
         b"\x0e\xbf\x46\x22" + (b"\x47" + bytes(191)) * 3: "video/mp2t",  # M2TS: a timestamp before each packet
         b"FORM\x00\x00\x67\x8aAIFFCOMM": "audio/x-aiff",
+        b"caff\x00\x01\x00\x00desc": "audio/x-caf",
+        b"riff\x2e\x91\xcf\x11\xa5\xd6\x28\xdb": "audio/x-w64",
+        b"\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00\x00\x14ftypjp2 ": "image/jp2",
+        b"OggS\x00\x02" + bytes(22) + b"\x80theora": "video/ogg",
     }
     for head, mime in cases.items():
         assert media.detect("x.bin", head).mime == mime, head

@@ -73,6 +73,8 @@ FORMAT_NAMES = {
     "audio/ac3": "AC-3",
     "audio/vnd.dts": "DTS",
     "audio/basic": "Sun AU",
+    "audio/x-caf": "CAF",
+    "audio/x-w64": "Wave64",
 }
 SEGMENT = "video/iso.segment"  # a fragment of a stream: verified with its init segment (check the stream)
 OGG = ("audio/ogg", "video/ogg")  # c2pa-rs reads no Ogg: the structure says whether a manifest may be there
