@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import media
+from . import __version__, evidence_files, media
 from . import policy as policy_mod
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
@@ -52,6 +52,7 @@ class ScanOptions:
     fail_on: str = "error"  # the lowest level of a failed finding that fails the item
     as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
     waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
+    evidence_dir: Path | None = None  # keep each item's raw tool answers here (evidence_files.py)
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
     ffprobe_mode: str = "auto"  # auto: containers exiftool does not cover fully; always: every audio/video; never
@@ -199,7 +200,7 @@ class Scanner:
         ahead = MAX_PROBES if self.options.overlap_tools else 0
         probes: dict[int, Any] = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in wanted[:ahead]}
         probes.update({id(it): None for it in wanted[ahead:]})
-        stores: dict[int, tuple[C2paStore, list[ToolError]]] = {}
+        stores: dict[int, tuple[C2paStore, list[ToolError], str | None]] = {}
 
         def read_c2pa() -> None:
             for it in readable:
@@ -251,27 +252,26 @@ class Scanner:
         for it in items:
             store, errors, signals = C2paStore(present=False), list(it.errors), []
             if it.readable:
-                store, c2pa_errors = stores[id(it)]
+                store, c2pa_errors, manifest_json = stores[id(it)]
                 errors += c2pa_errors
                 if store.note:
                     it.notes += (store.note,)
-                for answer, to_signals in (
-                    (tags_by_item[id(it)], signals_from_exiftool),
-                    (
-                        ffprobe_x.finish(
-                            probes[id(it)] or ffprobe_x.start(it.path, self.options.ffprobe),
-                            self.options.ffprobe_timeout,
-                        )
-                        if id(it) in probes
-                        else None,
-                        signals_from_ffprobe,
-                    ),
-                ):
+                tags = tags_by_item[id(it)]
+                probed = (
+                    ffprobe_x.finish(
+                        probes[id(it)] or ffprobe_x.start(it.path, self.options.ffprobe), self.options.ffprobe_timeout
+                    )
+                    if id(it) in probes
+                    else None
+                )
+                for answer, to_signals in ((tags, signals_from_exiftool), (probed, signals_from_ffprobe)):
                     if isinstance(answer, ToolError):
                         errors.append(answer)
                     elif answer is not None:
                         signals += to_signals(answer)
                 signals += packet_signals.get(id(it), [])
+                if self.options.evidence_dir and it.sha256:
+                    errors += self._keep_evidence(it, manifest_json, tags, probed)
             out.append(
                 Evidence(
                     target=os.fsdecode(it.path),
@@ -286,6 +286,24 @@ class Scanner:
                 )
             )
         return out
+
+    def _keep_evidence(self, it: _Item, manifest_json: str | None, tags: Any, probed: Any) -> list[ToolError]:
+        """Write the item's evidence file (the tools' own answers); a failure to keep it is the item's error."""
+        assert self.options.evidence_dir and it.sha256
+        tools = {"labelcheck": __version__, "c2pa_sdk": c2pa_x.sdk_version(), "exiftool": self.exiftool_version}
+        doc = evidence_files.document(
+            it.sha256,
+            it.media.mime,
+            tools,
+            manifest_json,
+            tags if isinstance(tags, dict) else None,
+            probed if isinstance(probed, dict) else None,
+        )
+        try:
+            evidence_files.write(self.options.evidence_dir, doc)
+        except (OSError, ValueError) as exc:
+            return [ToolError("evidence", f"evidence file not written: {exc}")]
+        return []
 
     def _probes_fallback(self, mt: media.MediaType) -> bool:
         return mt.is_av and self.options.ffprobe_mode != "never"

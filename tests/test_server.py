@@ -244,14 +244,17 @@ def test_a_bad_config_file_is_a_named_usage_error(tmp_path):
     assert p.returncode == 2 and "server/port" in p.stderr and "labelcheck.toml" in p.stderr
 
 
-def test_config_policies_and_waivers_apply_to_uploads(tmp_path):
+def test_config_policies_waivers_and_evidence_dir_apply_to_uploads(tmp_path):
     item = MEDIA / "plain_camera.jpg"  # fails creators-two-labels: no training/data-mining declaration
     sha = hashlib.sha256(item.read_bytes()).hexdigest()
     (tmp_path / "w.yaml").write_text(
         f"waivers:\n  - sha256: {sha}\n    rules: [training-consent-declared]\n    reason: reviewed\n"
     )
     cfg = tmp_path / "labelcheck.toml"
-    cfg.write_text(f'[check]\npolicies = ["creators-two-labels"]\nwaivers = "{tmp_path / "w.yaml"}"\n')
+    cfg.write_text(
+        f'[check]\npolicies = ["creators-two-labels"]\nwaivers = "{tmp_path / "w.yaml"}"\n'
+        f'evidence_dir = "{tmp_path / "evidence"}"\n'
+    )
     proc, _, client = start_server(tmp_path / "r", "--config", str(cfg))
     try:
         with open(item, "rb") as fh:
@@ -259,6 +262,7 @@ def test_config_policies_and_waivers_apply_to_uploads(tmp_path):
         result = wait_done(client, r.json()["id"])["results"][0]
         waived = [f for f in result["findings"] if f["status"] == "waived"]
         assert result["status"] == "pass" and [f["waiver"]["reason"] for f in waived] == ["reviewed"]
+        assert (tmp_path / "evidence" / sha[:2] / f"{sha}.json").is_file()
     finally:
         proc.terminate()
         assert proc.wait(60) == 0

@@ -46,6 +46,7 @@ def build_options(
     fail_on: str,
     as_of: dt.datetime | None,
     waivers: Path | None = None,
+    evidence_dir: Path | None = None,
 ) -> ScanOptions:
     for pem in trust_anchors + ((trust_list,) if trust_list else ()):
         if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
@@ -53,6 +54,11 @@ def build_options(
     c2pa = C2paSettings(
         allow_network=allow_network, trust_anchors=trust_anchors, trust_list="" if no_trust_list else trust_list
     )
+    if evidence_dir:
+        try:
+            evidence_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.UsageError(f"cannot keep evidence in {evidence_dir}: {exc.strerror or exc}") from exc
     policies = load_policies(policy)
     waived = _or_exit("waiver", functools.partial(waivers_mod.load, waivers)) if waivers else ()
     for unknown in waivers_mod.unmatched(waived, policies or load_policies((policy_mod.DEFAULT,))):
@@ -66,6 +72,7 @@ def build_options(
         fail_on=fail_on,
         as_of=as_of.date() if as_of else None,
         waivers=waived,
+        evidence_dir=evidence_dir.resolve() if evidence_dir else None,
     )
 
 
@@ -96,6 +103,7 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             "fail_on",
             "as_of",
             "waivers",
+            "evidence_dir",
         )
         f(options=build_options(*(kw.pop(n) for n in names)), **kw)
 
@@ -114,6 +122,14 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             type=click.DateTime(["%Y-%m-%d"]),
             default=None,
             help="Read the policies' calendar (applies_from, escalate) on this day; default today.",
+        ),
+        click.option(
+            "--evidence-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            metavar="DIR",
+            help="Keep what the tools said about each item (c2pa-rs's manifest store JSON, exiftool's tags, "
+            "ffprobe's answer) in DIR/ab/<sha256>.json, beside the report.",
         ),
         click.option(
             "--waivers",

@@ -111,6 +111,11 @@ def make_context(settings: C2paSettings) -> c2pa.Context:
     return c2pa.Context.from_dict(conf)
 
 
+def sdk_version() -> str:
+    """The c2pa-rs version underneath (validation rules change between releases)."""
+    return str(c2pa.sdk_version())
+
+
 def supported_mime_types() -> frozenset[str]:
     return frozenset(c2pa.Reader.get_supported_mime_types())
 
@@ -331,8 +336,17 @@ def _no_carrier(path: Path, media: MediaType) -> str | None:
 
 def read(
     path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str]
+) -> tuple[C2paStore, list[ToolError], str | None]:
+    """Read the manifest store of one file (or its sidecar): the store, every failure as a ToolError, and the
+    store's JSON as c2pa-rs gave it (None when there was none)."""
+    text: list[str] = []
+    store, errors = _read(path, media, ctx, supported, text)
+    return store, errors, text[0] if text else None
+
+
+def _read(
+    path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str], text: list[str]
 ) -> tuple[C2paStore, list[ToolError]]:
-    """Read the manifest store of one file (or its sidecar). Every failure becomes a ToolError."""
     mime = _reader_mime(media, supported)
     try:
         bare = _no_carrier(path, media)
@@ -363,7 +377,8 @@ def read(
                 reader = c2pa.Reader(mime, stream, manifest_data=side.read_bytes(), context=ctx)
                 sidecar = str(side)
             with reader:
-                doc = json.loads(reader.json())
+                text.append(reader.json())
+                doc = json.loads(text[0])
                 return store_from_json(
                     doc, reader.get_validation_state(), reader.is_embedded(), reader.get_remote_url(), sidecar
                 ), []

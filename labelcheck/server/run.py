@@ -56,7 +56,10 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
             trust_anchors=tuple(c.get("trust_anchors", ())) + options.c2pa.trust_anchors,
         )
         fail_on = c.get("fail_on", options.fail_on)
-        options = dataclasses.replace(options, policies=pols, fail_on=fail_on, c2pa=c2, waivers=waived)
+        kept = options.evidence_dir or (Path(c["evidence_dir"]).resolve() if "evidence_dir" in c else None)
+        options = dataclasses.replace(
+            options, policies=pols, fail_on=fail_on, c2pa=c2, waivers=waived, evidence_dir=kept
+        )
     check_tools(options)
     server = ServerConfig(
         host=host or s.get("host", "127.0.0.1"),
