@@ -33,9 +33,17 @@ def document(
         "media_type": media_type,
         "tools": tools,
         "c2pa": json.loads(c2pa_json) if c2pa_json else None,
-        "exiftool": exiftool,
+        "exiftool": _content_tags(exiftool),
         "ffprobe": ffprobe,
     }
+
+
+def _content_tags(tags: dict[str, Any] | None) -> dict[str, Any] | None:
+    """exiftool's tags without those of the file system (name, directory, dates, permissions): the evidence is
+    about the content, which any copy shares."""
+    if tags is None:
+        return None
+    return {k: v for k, v in tags.items() if k != "SourceFile" and not k.startswith("System:")}
 
 
 def write(directory: Path, doc: dict[str, Any]) -> Path:
