@@ -147,6 +147,7 @@ exiftool {_e(report.exiftool_version or "-")}</div>
 <div class="card pass">pass<b id="n-pass">{s["pass"]}</b></div>
 <div class="card fail">fail<b id="n-fail">{s["fail"]}</b></div>
 <div class="card error">could not check<b id="n-error">{s["error"]}</b></div>
+{f'<div class="card waived">with waivers<b id="n-waived">{s["waived"]}</b></div>' if s["waived"] else ""}
 <div>{_chart(status_counts, COLORS, "items by status")}</div>
 <div>{_chart(s["ai_status"], AI_COLORS, "items by AI status")}</div>
 </div>

@@ -19,7 +19,8 @@ def render(report: Report) -> str:
         "## labelcheck",
         "",
         f"{s['total']} items checked against {policies} (as of {report.as_of or '-'}, fail on {report.fail_on}): "
-        f"**{s['pass']} pass, {s['fail']} fail, {s['error']} could not be checked**.",
+        f"**{s['pass']} pass, {s['fail']} fail, {s['error']} could not be checked**"
+        + (f" ({s['waived']} with waived findings)." if s["waived"] else "."),
         "",
         "| AI status | items |",
         "| --- | ---: |",
