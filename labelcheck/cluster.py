@@ -13,13 +13,14 @@ default; a worker started with --no-nanny cannot be restarted, and its stuck thr
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .inputs import Target, target
 from .judge import Judge
 from .model import Result
 from .scan import Scanner, ScanOptions, ToolMissing
@@ -38,10 +39,10 @@ def check_batch(paths: list[str], options: ScanOptions) -> tuple[str, list[Resul
     scanner = _SCANNERS.get(options)
     if scanner is None:
         scanner = _SCANNERS[options] = Scanner(options)
-    return get_worker().address, list(scanner.results([Path(p) for p in paths]))
+    return get_worker().address, list(scanner.results([target(p) for p in paths]))
 
 
-def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
+def run_dask(paths: Iterable[Target], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
     """At most one batch per worker thread in flight (so a batch's time limit runs from about when it starts; memory
     does not grow with the input); results are yielded as they complete. As with local workers, a batch over its
     time limit (its worker is restarted) or whose worker died is retried item by item, and the item that still
@@ -66,7 +67,7 @@ def run_dask(paths: Iterable[Path], options: ScanOptions, run_options: RunOption
 
         while True:
             while len(flight) < threads and (batch := retry.popleft() if retry else next(source, None)):
-                future = client.submit(check_batch, [str(p) for p in batch.paths], options, pure=False)
+                future = client.submit(check_batch, [os.fspath(p) for p in batch.paths], options, pure=False)
                 flight[future] = (batch, deadline(batch), False)
             if not flight:
                 return

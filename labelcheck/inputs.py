@@ -7,6 +7,7 @@ import glob
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import media
@@ -17,17 +18,42 @@ SKIP_SUFFIXES = (".c2pa",)  # sidecar manifests are read with their asset, not a
 GLOB_CHARS = frozenset("*?[")
 
 
+@dataclass(frozen=True)
+class Remote:
+    """A media item behind an http(s) URL: the worker that checks it fetches it (streams.fetch.download)."""
+
+    url: str
+
+    def __fspath__(self) -> str:  # reports and messages name it by its URL
+        return self.url
+
+
+Target = Path | Remote
+
+
+def is_remote(name: str) -> bool:
+    return name.startswith(("http://", "https://"))
+
+
+def target(name: str) -> Target:
+    """A target sent by name (to a Dask worker) as it was: a URL or a path."""
+    return Remote(name) if is_remote(name) else Path(name)
+
+
 def expand(
     paths: Iterable[str | os.PathLike[str]], include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
-) -> Iterator[Path]:
-    """Absolute paths of the files to check; a missing path, or a glob that matches nothing, is yielded too, so
-    that it is reported, not dropped.
+) -> Iterator[Target]:
+    """Absolute paths of the files to check, and the URLs of remote items; a missing path, or a glob that matches
+    nothing, is yielded too, so that it is reported, not dropped.
 
     A target that does not exist but holds glob characters is a glob (`**` recurses). `include`/`exclude`
     are fnmatch patterns on the file name or the whole path, applied to files found by walking or globbing.
     """
     for raw in paths:
         name = os.fsdecode(raw)
+        if is_remote(name):
+            yield Remote(name)
+            continue
         p = Path(os.path.abspath(name))
         if p.is_dir():
             yield from (f for f in _walk(p) if _selected(f, include, exclude))

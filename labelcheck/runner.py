@@ -16,10 +16,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
 from . import workers
+from .inputs import Remote, Target
 from .judge import Judge
 from .model import Result, ToolError
 from .scan import Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence
@@ -63,7 +63,7 @@ class Batch:
     """Items given to one worker together, with their positions in the input."""
 
     indices: tuple[int, ...]
-    paths: tuple[Path, ...]
+    paths: tuple[Target, ...]
 
     def indexed(self, results: list[Result]) -> Iterator[Indexed]:
         return zip(self.indices, results, strict=True)
@@ -74,7 +74,7 @@ class Batch:
             yield Batch((index,), (path,))
 
 
-def batches(paths: Iterable[Path], size: int, workers: int = 1, window: int = TAIL_WINDOW) -> Iterator[Batch]:
+def batches(paths: Iterable[Target], size: int, workers: int = 1, window: int = TAIL_WINDOW) -> Iterator[Batch]:
     """Batches of `size` items in input order while more than `window` items are ahead. Once the rest of the input
     is known and several workers share it, the largest files go first and the batches shrink, so that the workers
     finish together instead of one of them ending the run on a large file or a full batch. `window` 0: no
@@ -86,7 +86,7 @@ def batches(paths: Iterable[Path], size: int, workers: int = 1, window: int = TA
             yield Batch(tuple(range(index, index + len(chunk))), chunk)
             index += len(chunk)
         return
-    ahead: deque[tuple[int, Path]] = deque(enumerate(itertools.islice(it, window)))
+    ahead: deque[tuple[int, Target]] = deque(enumerate(itertools.islice(it, window)))
     following = len(ahead)  # input position of the next item not yet read
     tail = len(ahead) < window  # the input has ended: every item left is in `ahead`
     balanced = False
@@ -106,14 +106,16 @@ def batches(paths: Iterable[Path], size: int, workers: int = 1, window: int = TA
         yield Batch(tuple(i for i, _ in chosen), tuple(p for _, p in chosen))
 
 
-def _size(path: Path) -> int:
+def _size(path: Target) -> int:
+    if isinstance(path, Remote):
+        return 0  # not known before it is fetched
     try:
         return path.stat().st_size
     except OSError:
         return 0
 
 
-def item_limit(path: Path, run_options: RunOptions) -> float:
+def item_limit(path: Target, run_options: RunOptions) -> float:
     """Seconds one item may take: the time limit, plus SECONDS_PER_GB of its size."""
     return run_options.item_timeout + SECONDS_PER_GB * _size(path) / 1e9
 
@@ -137,7 +139,7 @@ def split_or_report(
 
 
 def run(
-    paths: Iterable[Path], options: ScanOptions, run_options: RunOptions, info: RunInfo | None = None
+    paths: Iterable[Target], options: ScanOptions, run_options: RunOptions, info: RunInfo | None = None
 ) -> Iterator[Indexed]:
     """Every item's Result with its position in the input, as soon as it is known. `info` learns the version of
     the exiftool the workers run (so that no extra process is started to ask it)."""
@@ -259,7 +261,7 @@ class Pool:
             self._stop(slot)
         self.slots = []
 
-    def run(self, paths: Iterable[Path]) -> Iterator[Indexed]:
+    def run(self, paths: Iterable[Target]) -> Iterator[Indexed]:
         retry: deque[Batch] = deque()
         owned = not getattr(self, "slots", None)
         workers = max(1, self.run_options.workers) if owned else len(self.slots)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -9,12 +10,14 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlparse
 
 from . import __version__, evidence_files, media
 from . import policy as policy_mod
@@ -24,7 +27,7 @@ from .extract.costly import costly_structure
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
 from .extract.xmppacket import find_packets
-from .inputs import GLOB_CHARS, expand
+from .inputs import GLOB_CHARS, Remote, Target, expand
 from .judge import Judge, make_report, now
 from .model import (
     C2paStore,
@@ -35,9 +38,12 @@ from .model import (
     ToolError,
     Waiver,
 )
+from .streams.fetch import FetchError, FetchOptions, download
+from .streams.playlist import is_playlist
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
+ITEM_MAX_BYTES = 8 << 30  # a remote item larger than this is not fetched (its worker's disk, not memory, holds it)
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
@@ -53,6 +59,7 @@ class ScanOptions:
     as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
     waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
     evidence_dir: Path | None = None  # keep each item's raw tool answers here (evidence_files.py)
+    fetch: FetchOptions = FetchOptions(max_bytes=ITEM_MAX_BYTES)  # remote items: limits, private hosts
     exiftool: str = "exiftool"
     ffprobe: str = "ffprobe"
     ffprobe_mode: str = "auto"  # auto: containers exiftool does not cover fully; always: every audio/video; never
@@ -85,6 +92,12 @@ class _Item:
     errors: list[ToolError]
     readable: bool
     notes: tuple[str, ...] = ()
+    target: str = ""  # how the report names it, when not by its path (a remote item: its URL)
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(media.HEAD_BYTES)
 
 
 def _unknown_format(answer: dict[str, Any] | ToolError | None) -> bool:
@@ -96,9 +109,10 @@ def _unreadable(path: Path, message: str, mime: str = "application/octet-stream"
     return _Item(path, media.MediaType(mime, "other"), 0, None, [ToolError("input", message)], False)
 
 
-def _open_item(path: Path) -> _Item:
-    """Stat, sniff and hash one target; any failure is recorded as an input error, never raised."""
-    name = os.fsdecode(path)
+def _open_item(path: Path, shown: str | None = None) -> _Item:
+    """Stat, sniff and hash one target; any failure is recorded as an input error, never raised. `shown`: the name
+    messages give it (a remote item's URL, not its temporary file)."""
+    name = shown or os.fsdecode(path)
     try:
         st = path.stat()
         if stat.S_ISDIR(st.st_mode):  # the walk yields a directory only when it could not list it
@@ -188,10 +202,37 @@ class Scanner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def evidence(self, paths: list[Path]) -> list[Evidence]:
+    def evidence(self, paths: list[Target]) -> list[Evidence]:
+        """Evidence for a batch of targets; remote items are fetched into a temporary directory first, which goes
+        with the batch."""
+        with contextlib.ExitStack() as stack:
+            tmp: Path | None = None
+            items = []
+            for n, p in enumerate(paths):
+                if isinstance(p, Remote):
+                    tmp = tmp or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="labelcheck-fetch-")))
+                    items.append(self._fetch(p, tmp, n))
+                else:
+                    items.append(_open_item(p))
+            return self._evidence(items)
+
+    def _fetch(self, remote: Remote, tmp: Path, n: int) -> _Item:
+        """A remote item fetched to a file of its own (named with the URL's extension, which exiftool may need)."""
+        suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
+        local = tmp / f"{n}{suffix}"
+        try:
+            download(remote.url, local, self.options.fetch)
+        except (FetchError, OSError) as exc:
+            return replace(_unreadable(local, f"not fetched: {exc}"), target=remote.url)
+        item = replace(_open_item(local, remote.url), target=remote.url)
+        if item.readable and is_playlist("", _head(local)):
+            why = f"{remote.url}: serves an HLS or DASH playlist (`check` follows URLs ending .m3u8 or .mpd as streams)"
+            return replace(item, errors=[ToolError("input", why)], readable=False)
+        return item
+
+    def _evidence(self, items: list[_Item]) -> list[Evidence]:
         """Evidence for a batch of files. The tools overlap: ffprobe processes are started first, C2PA is read
         while the one exiftool process works through the batch, then their answers are collected."""
-        items = [_open_item(p) for p in paths]
         readable = [it for it in items if it.readable]
         hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
         wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
@@ -274,7 +315,7 @@ class Scanner:
                     errors += self._keep_evidence(it, manifest_json, tags, probed)
             out.append(
                 Evidence(
-                    target=os.fsdecode(it.path),
+                    target=it.target or os.fsdecode(it.path),
                     media_type=it.media.mime,
                     kind=it.media.kind,
                     size=it.size,
@@ -320,9 +361,9 @@ class Scanner:
                 signals += [replace(s, location=f"xmp packet scan: {s.location}") for s in signals_from_exiftool(tags)]
         return signals
 
-    def results(self, paths: Iterable[Path]) -> Iterator[Result]:
+    def results(self, paths: Iterable[Target]) -> Iterator[Result]:
         """Results in input order, a batch at a time (memory does not grow with the number of paths)."""
-        batch: list[Path] = []
+        batch: list[Target] = []
         for p in paths:
             batch.append(p)
             if len(batch) >= self.options.batch_size:
@@ -331,7 +372,7 @@ class Scanner:
         if batch:
             yield from map(self.judge, self._contained(batch))
 
-    def _contained(self, batch: list[Path]) -> list[Evidence]:
+    def _contained(self, batch: list[Target]) -> list[Evidence]:
         """A fault in one item never takes its batch down: retry one by one, then report the item itself."""
         try:
             return self.evidence(batch)
@@ -345,7 +386,7 @@ class Scanner:
             return [failed_evidence(batch[0], ToolError("internal", why))]
 
 
-def failed_evidence(path: Path, error: ToolError) -> Evidence:
+def failed_evidence(path: Target, error: ToolError) -> Evidence:
     """Evidence of an item nothing could be learnt about, carrying the reason."""
     return Evidence(
         os.fsdecode(path), "application/octet-stream", "other", 0, None, C2paStore(present=False), (), (error,)

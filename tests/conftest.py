@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -113,3 +115,49 @@ def eventually(condition: Any, seconds: float, message: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, message
         time.sleep(0.02)
+
+
+class Server:
+    """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends."""
+
+    def __init__(self, files: dict[str, bytes], root=None):
+        files_ = files
+
+        def lookup(path: str) -> bytes | None:
+            if path in files_:
+                return files_[path]
+            if root is not None and (root / path.lstrip("/")).is_file():  # a directory a live encoder writes to
+                return (root / path.lstrip("/")).read_bytes()
+            return None
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path.startswith("/loop"):
+                    self.send_response(302)
+                    self.send_header("Location", self.path)
+                    self.end_headers()
+                    return
+                body = lookup(self.path.split("?")[0].removeprefix("/short"))
+                if body is None or self.path.startswith("/404"):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                declared = len(body) + (1000 if self.path.startswith("/short") else 0)
+                self.send_header("Content-Length", str(declared))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -3,12 +3,10 @@
 Media come from ffmpeg (an fMP4 HLS rendition) and the signed DASH pair of the third-party corpus; a real
 HTTP server on loopback serves them, and injects faults (404, a truncated body, redirect loops)."""
 
-import http.server
 import subprocess
-import threading
 
 import pytest
-from conftest import CORPUS, run_cli
+from conftest import CORPUS, Server, run_cli
 
 from labelcheck.extract import c2pa as c2pa_x
 from labelcheck.streams.check import StreamOptions, check_stream, clock
@@ -19,52 +17,6 @@ PAIR = CORPUS / "c2pa-rs/sdk/tests/fixtures"
 needs_pair = pytest.mark.skipif(not (PAIR / "dash1.m4s").exists(), reason="corpus absent")
 CTX = c2pa_x.make_context(c2pa_x.C2paSettings())
 LOOPBACK = StreamOptions(FetchOptions(timeout=5, retries=1, allow_private=True))
-
-
-class Server:
-    """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends."""
-
-    def __init__(self, files: dict[str, bytes], root=None):
-        files_ = files
-
-        def lookup(path: str) -> bytes | None:
-            if path in files_:
-                return files_[path]
-            if root is not None and (root / path.lstrip("/")).is_file():  # a directory a live encoder writes to
-                return (root / path.lstrip("/")).read_bytes()
-            return None
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                if self.path.startswith("/loop"):
-                    self.send_response(302)
-                    self.send_header("Location", self.path)
-                    self.end_headers()
-                    return
-                body = lookup(self.path.split("?")[0].removeprefix("/short"))
-                if body is None or self.path.startswith("/404"):
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                declared = len(body) + (1000 if self.path.startswith("/short") else 0)
-                self.send_header("Content-Length", str(declared))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def ffmpeg_video(seconds: float, *output: str, inputs: tuple[str, ...] = (), realtime: bool = False) -> list[str]:

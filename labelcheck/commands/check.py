@@ -30,7 +30,6 @@ from ..render import sarif as sarif_r
 from ..render import table as table_r
 from ..runner import TAIL_WINDOW, RunInfo, RunOptions, run
 from ..scan import ScanOptions, check_tools
-from ..streams.fetch import is_url
 from ..streams.playlist import is_playlist
 from .options import item_timeout_option, scan_options, write_output
 
@@ -99,7 +98,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 @click.option(
     "--allow-private-network",
     is_flag=True,
-    help="Streams: allow playlist and segment URLs on loopback/private addresses.",
+    help="Allow URLs on loopback/private addresses (remote items, playlists and segments).",
 )
 @click.option(
     "--allow-empty",
@@ -134,8 +133,9 @@ def check(
     check_tools(options)  # a missing tool: exit 4 before any work (cli.entry reports it)
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "json"
-    streams = [p for p in paths if is_playlist(p) or is_url(p)]
+    streams = [p for p in paths if is_playlist(p)]  # any other URL is one media item, fetched by its worker
     paths = tuple(p for p in paths if p not in streams)
+    options = replace(options, fetch=replace(options.fetch, allow_private=allow_private_network))
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
     known = len(paths) if from_list is None and all(os.path.isfile(p) for p in paths) else None
     run_options = RunOptions(

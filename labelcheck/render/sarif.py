@@ -14,6 +14,8 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _uri(target: str) -> str:
+    if target.startswith(("http://", "https://")):  # a remote item, or a stream: its URL already is one
+        return target
     path = display_path(target)
     return "file://" + quote(path) if PurePosixPath(path).is_absolute() else quote(path)
 

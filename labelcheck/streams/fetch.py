@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -59,10 +60,29 @@ def fetch(ref: str, opts: FetchOptions) -> bytes:
         if len(data) > opts.max_bytes:
             raise FetchError(f"{ref}: larger than {opts.max_bytes} bytes")
         return data
+    chunks: list[bytes] = []
+    _retrying(ref, opts, lambda: chunks.clear(), chunks.append)
+    return b"".join(chunks)
+
+
+def download(url: str, dest: Path, opts: FetchOptions) -> None:
+    """The bytes behind `url` written to `dest` as they arrive (never held in memory), with fetch()'s limits."""
+    with open(dest, "wb") as fh:
+
+        def restart() -> None:
+            fh.seek(0)
+            fh.truncate()
+
+        _retrying(url, opts, restart, fh.write)
+
+
+def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: Callable[[bytes], object]) -> None:
     last: Exception | None = None
     for attempt in range(opts.retries + 1):
+        restart()
         try:
-            return _get(ref, opts)
+            _get(url, opts, write)
+            return
         except FetchError as exc:
             if "HTTP 4" in str(exc) or "private address" in str(exc) or "larger than" in str(exc):
                 raise  # not worth retrying
@@ -71,32 +91,30 @@ def fetch(ref: str, opts: FetchOptions) -> bytes:
     raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
 
 
-def _get(url: str, opts: FetchOptions) -> bytes:
-    import httpx  # imported when a stream is fetched, not when the package is
+def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None:
+    import httpx  # imported when something is fetched, not when the package is
 
-    seen = 0
     for _ in range(opts.max_redirects + 1):
         _check_host(url, opts.allow_private)
         try:
             with httpx.stream("GET", url, timeout=opts.timeout, follow_redirects=False) as r:
                 if r.is_redirect:
                     url = urljoin(url, r.headers.get("location", ""))
-                    seen += 1
                     continue
                 if r.status_code >= 400:
                     raise FetchError(f"{url}: HTTP {r.status_code}")
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
                     raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
-                chunks, size = [], 0
+                size = 0
                 for chunk in r.iter_bytes():
                     size += len(chunk)
                     if size > opts.max_bytes:
                         raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
-                    chunks.append(chunk)
+                    write(chunk)
                 if declared and declared.isdigit() and size != int(declared):
                     raise FetchError(f"{url}: truncated ({size} of {declared} bytes)")
-                return b"".join(chunks)
+                return
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
     raise FetchError(f"{url}: more than {opts.max_redirects} redirects")

@@ -1,0 +1,94 @@
+"""Remote items: a URL that is not a playlist is one media item, fetched by the worker that checks it (locally or
+on Dask) and reported under its URL, with the result its file gets locally. A real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from conftest import MEDIA, TEST_CA, Server, run_cli
+
+from labelcheck.extract.c2pa import C2paSettings
+from labelcheck.inputs import expand
+from labelcheck.report import result_dict
+from labelcheck.runner import RunOptions, run
+from labelcheck.scan import ScanOptions
+from labelcheck.streams.fetch import FetchOptions
+
+NAMES = ("xmp_fully_ai.jpg", "c2pa_fully_ai.mp4", "png_comfyui.png", "c2pa_synthetic_voice.mp3")
+LOOPBACK = FetchOptions(timeout=5, retries=1, allow_private=True, max_bytes=1 << 20)
+
+
+@pytest.fixture(scope="module")
+def server():
+    files = {f"/media/{n}": (MEDIA / n).read_bytes() for n in NAMES}
+    files["/live"] = b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n"  # a playlist with no extension
+    files["/big.jpg"] = (MEDIA / "xmp_fully_ai.jpg").read_bytes() + bytes(2 << 20)  # over LOOPBACK's limit
+    with Server(files) as srv:
+        yield srv
+
+
+def _options(**kw):
+    return ScanOptions(c2pa=C2paSettings(trust_anchors=(str(TEST_CA),)), **({"fetch": LOOPBACK} | kw))
+
+
+def _facts(doc):
+    keep = ("media_type", "sha256", "status", "size", "findings", "signals", "labels")
+    return {k: doc[k] for k in keep} | {"ai": doc["ai"]["status"], "c2pa": doc["c2pa"]["validation_state"]}
+
+
+def _results(targets, run_options, **kw):
+    return {result_dict(r)["target"]: result_dict(r) for _, r in run(expand(targets), _options(**kw), run_options)}
+
+
+def test_a_url_is_checked_as_its_file_is_and_reported_under_its_url(server):
+    urls = [f"{server.url}/media/{n}" for n in NAMES]
+    remote = _results(urls, RunOptions(workers=2, batch_size=2))
+    local = _results([MEDIA / n for n in NAMES], RunOptions(workers=0))
+    assert set(remote) == set(urls)
+    for name in NAMES:
+        got, want = remote[f"{server.url}/media/{name}"], local[str(MEDIA / name)]
+        assert got["errors"] == [] and _facts(got) == _facts(want), name
+    assert remote[f"{server.url}/media/c2pa_fully_ai.mp4"]["c2pa"]["validation_state"] == "Trusted"
+
+
+def test_fetch_failures_are_the_items_errors_and_the_run_goes_on(server):
+    urls = [
+        f"{server.url}/404/media/xmp_fully_ai.jpg",
+        f"{server.url}/loop",
+        f"{server.url}/live",
+        f"{server.url}/big.jpg",
+        f"{server.url}/media/xmp_fully_ai.jpg",
+    ]
+    got = _results(urls, RunOptions(workers=1, item_timeout=30))
+    messages = {u: " ".join(e["message"] for e in got[u]["errors"]) for u in urls}
+    assert "HTTP 404" in messages[urls[0]] and "redirects" in messages[urls[1]]
+    assert "serves an HLS or DASH playlist" in messages[urls[2]] and "larger than" in messages[urls[3]]
+    assert [got[u]["status"] for u in urls] == ["error"] * 4 + ["pass"]
+    private = _results(urls[-1:], RunOptions(workers=0), fetch=replace(LOOPBACK, allow_private=False))
+    assert "private address" in private[urls[-1]]["errors"][0]["message"]
+
+
+def test_urls_from_a_list_on_the_command_line_and_on_dask(server, tmp_path):
+    urls = [f"{server.url}/media/{n}" for n in NAMES[1:3]]  # a signed MP4 and a ComfyUI PNG
+    listed, sarif = tmp_path / "sample.txt", tmp_path / "r.sarif"
+    listed.write_text("".join(u + "\n" for u in urls))
+    args = ("--allow-private-network", "--trust-anchors", TEST_CA, "-p", "creators-two-labels")
+    p = run_cli("check", *args, "--format", "json", "--report", f"sarif={sarif}", "--from-list", listed)
+    assert p.returncode == 1, p.stderr  # the PNG is labelled only by its generator's chunks
+    cli = {r["target"]: r for r in json.loads(p.stdout)["results"]}
+    assert set(cli) == set(urls)
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {urls[1]}
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        dask = _results(urls, RunOptions(scheduler=cl.scheduler_address, batch_size=1), policies=_policies())
+    for u in urls:
+        assert _facts(dask[u]) == _facts(cli[u]), u
+
+
+def _policies():
+    from labelcheck import policy
+
+    return (policy.load("creators-two-labels"),)
