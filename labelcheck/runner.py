@@ -22,7 +22,7 @@ from . import workers
 from .inputs import Remote, Target
 from .judge import Judge
 from .model import Result, ToolError
-from .scan import Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence
+from .scan import Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence, remove_fetched
 
 MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
 SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)
@@ -241,6 +241,8 @@ class Pool:
             slot.process.kill()
         slot.process.join(5)
         slot.conn.close()
+        if slot.process.pid is not None:
+            remove_fetched(slot.process.pid)  # a worker killed mid-fetch leaves its remote items behind
 
     def __enter__(self) -> Pool:
         """Keep the worker processes across several run() calls (a long-lived service)."""

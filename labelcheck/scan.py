@@ -95,6 +95,17 @@ class _Item:
     target: str = ""  # how the report names it, when not by its path (a remote item: its URL)
 
 
+def fetch_prefix(pid: int | None = None) -> str:
+    """Remote items are fetched into a temporary directory named after the process, so that what a killed worker
+    left behind can be found and removed (remove_fetched)."""
+    return f"labelcheck-fetch-{pid or os.getpid()}-"
+
+
+def remove_fetched(pid: int) -> None:
+    for leftover in Path(tempfile.gettempdir()).glob(fetch_prefix(pid) + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(media.HEAD_BYTES)
@@ -210,7 +221,7 @@ class Scanner:
             items = []
             for n, p in enumerate(paths):
                 if isinstance(p, Remote):
-                    tmp = tmp or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="labelcheck-fetch-")))
+                    tmp = tmp or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=fetch_prefix())))
                     items.append(self._fetch(p, tmp, n))
                 else:
                     items.append(_open_item(p))

@@ -118,7 +118,8 @@ def eventually(condition: Any, seconds: float, message: str) -> None:
 
 
 class Server:
-    """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends."""
+    """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends, '/loop'
+    redirects to itself, '/stall' stops sending."""
 
     def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
@@ -135,6 +136,14 @@ class Server:
                 pass
 
             def do_GET(self):
+                if self.path.startswith("/stall"):  # promises 10 MB, sends 1 KB, then nothing for a while
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(10 << 20))
+                    self.end_headers()
+                    self.wfile.write(bytes(1024))
+                    self.wfile.flush()
+                    time.sleep(20)
+                    return
                 if self.path.startswith("/loop"):
                     self.send_response(302)
                     self.send_header("Location", self.path)

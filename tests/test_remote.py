@@ -4,7 +4,9 @@ on Dask) and reported under its URL, with the result its file gets locally. A re
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from conftest import MEDIA, TEST_CA, Server, run_cli
@@ -68,6 +70,16 @@ def test_fetch_failures_are_the_items_errors_and_the_run_goes_on(server):
     assert [got[u]["status"] for u in urls] == ["error"] * 4 + ["pass"]
     private = _results(urls[-1:], RunOptions(workers=0), fetch=replace(LOOPBACK, allow_private=False))
     assert "private address" in private[urls[-1]]["errors"][0]["message"]
+
+
+def test_an_item_whose_fetch_stalls_is_reported_and_its_worker_leaves_no_files(server):
+    before = set(Path(tempfile.gettempdir()).glob("labelcheck-fetch-*"))
+    urls = [f"{server.url}/stall", f"{server.url}/media/xmp_fully_ai.jpg"]
+    roomy = replace(LOOPBACK, max_bytes=64 << 20)
+    got = _results(urls, RunOptions(workers=1, item_timeout=1, startup_grace=0), fetch=roomy)
+    assert got[urls[0]]["status"] == "error" and "time limit" in got[urls[0]]["errors"][0]["message"]
+    assert got[urls[1]]["status"] == "pass"
+    assert set(Path(tempfile.gettempdir()).glob("labelcheck-fetch-*")) <= before
 
 
 def test_urls_from_a_list_on_the_command_line_and_on_dask(server, tmp_path):
