@@ -131,11 +131,14 @@ class Server:
                 return (root / path.lstrip("/")).read_bytes()
             return None
 
+        hosts = self.hosts = []  # the Host header of each request, in order
+
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
             def do_GET(self):
+                hosts.append(self.headers.get("Host"))
                 if self.path.startswith("/stall"):  # promises 10 MB, sends 1 KB, then nothing for a while
                     self.send_response(200)
                     self.send_header("Content-Length", str(10 << 20))

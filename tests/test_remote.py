@@ -16,7 +16,7 @@ from labelcheck.inputs import expand
 from labelcheck.report import result_dict
 from labelcheck.runner import RunOptions, run
 from labelcheck.scan import ScanOptions
-from labelcheck.streams.fetch import FetchOptions
+from labelcheck.streams.fetch import FetchOptions, _pinned, fetch
 
 NAMES = ("xmp_fully_ai.jpg", "c2pa_fully_ai.mp4", "png_comfyui.png", "c2pa_synthetic_voice.mp3")
 LOOPBACK = FetchOptions(timeout=5, retries=1, allow_private=True, max_bytes=1 << 20)
@@ -80,6 +80,22 @@ def test_an_item_whose_fetch_stalls_is_reported_and_its_worker_leaves_no_files(s
     assert got[urls[0]]["status"] == "error" and "time limit" in got[urls[0]]["errors"][0]["message"]
     assert got[urls[1]]["status"] == "pass"
     assert set(Path(tempfile.gettempdir()).glob("labelcheck-fetch-*")) <= before
+
+
+def test_a_fetch_connects_to_the_address_it_checked_and_names_the_host_it_was_given(server):
+    """No second DNS answer (which could name a private host) is asked for: the request goes to the checked address,
+    with the URL's host in the Host header and as the TLS server name."""
+    port = server.url.rsplit(":", 1)[1]
+    assert (
+        fetch(f"http://localhost:{port}/media/xmp_fully_ai.jpg", LOOPBACK) == (MEDIA / "xmp_fully_ai.jpg").read_bytes()
+    )
+    assert server.hosts[-1] == f"localhost:{port}"
+    assert _pinned("https://example.org:8443/a?b=1", "93.184.216.34") == (
+        "https://93.184.216.34:8443/a?b=1",
+        {"Host": "example.org:8443"},
+        {"sni_hostname": "example.org"},
+    )
+    assert _pinned("http://example.org/a", "2001:db8::1")[0] == "http://[2001:db8::1]/a"
 
 
 def test_urls_from_a_list_on_the_command_line_and_on_dask(server, tmp_path):

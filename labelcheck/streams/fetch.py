@@ -37,16 +37,31 @@ def resolve(base: str, ref: str) -> str:
     return str(Path(base).parent / ref)
 
 
-def _check_host(url: str, allow_private: bool) -> None:
+def _check_host(url: str, allow_private: bool) -> str:
+    """The address to connect to for `url`'s host, once every address it resolves to is allowed."""
     host = urlparse(url).hostname or ""
     try:
-        addrs = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addrs = sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
     except socket.gaierror as exc:
         raise FetchError(f"{url}: host not found ({exc})") from exc
     for addr in addrs:
-        ip = ipaddress.ip_address(str(addr).split("%")[0])
+        ip = ipaddress.ip_address(addr.split("%")[0])
         if not allow_private and (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved):
             raise FetchError(f"{url}: refusing a private address ({addr}); allow it with --allow-private-network")
+    if not addrs:
+        raise FetchError(f"{url}: host not found")
+    return addrs[0]
+
+
+def _pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request for `url` sent to the address already checked (a second DNS answer, which could name a private
+    host, is never asked for): the URL with that address, the Host header and the TLS server name of the host."""
+    parts = urlparse(url)
+    host = parts.hostname or ""
+    literal = f"[{addr}]" if ":" in addr else addr
+    port = f":{parts.port}" if parts.port else ""
+    target = parts._replace(netloc=literal + port).geturl()
+    return target, {"Host": (f"[{host}]" if ":" in host else host) + port}, {"sni_hostname": host}
 
 
 def fetch(ref: str, opts: FetchOptions) -> bytes:
@@ -95,9 +110,12 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
     import httpx  # imported when something is fetched, not when the package is
 
     for _ in range(opts.max_redirects + 1):
-        _check_host(url, opts.allow_private)
+        target, headers, extensions = _pinned(url, _check_host(url, opts.allow_private))
         try:
-            with httpx.stream("GET", url, timeout=opts.timeout, follow_redirects=False) as r:
+            with (
+                httpx.Client(timeout=opts.timeout, follow_redirects=False) as client,
+                client.stream("GET", target, headers=headers, extensions=extensions) as r,
+            ):
                 if r.is_redirect:
                     url = urljoin(url, r.headers.get("location", ""))
                     continue
