@@ -44,7 +44,8 @@ def _check_host(url: str, allow_private: bool) -> str:
     """The address to connect to for `url`'s host, once every address it resolves to is allowed."""
     host = urlparse(url).hostname or ""
     try:
-        addrs = sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+        # in the resolver's order of preference (RFC 6724: no IPv6 first on a host without IPv6 routes)
+        addrs = list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, None)))
     except socket.gaierror as exc:
         raise FetchError(f"{url}: host not found ({exc})") from exc
     for addr in addrs:
