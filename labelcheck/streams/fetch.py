@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import threading
@@ -40,8 +41,8 @@ def resolve(base: str, ref: str) -> str:
     return str(Path(base).parent / ref)
 
 
-def _check_host(url: str, allow_private: bool) -> str:
-    """The address to connect to for `url`'s host, once every address it resolves to is allowed."""
+def _check_host(url: str, allow_private: bool) -> list[str]:
+    """The addresses to connect to for `url`'s host, once every address it resolves to is allowed."""
     host = urlparse(url).hostname or ""
     try:
         # in the resolver's order of preference (RFC 6724: no IPv6 first on a host without IPv6 routes)
@@ -54,7 +55,7 @@ def _check_host(url: str, allow_private: bool) -> str:
             raise FetchError(f"{url}: refusing a private address ({addr}); allow it with --allow-private-network")
     if not addrs:
         raise FetchError(f"{url}: host not found")
-    return addrs[0]
+    return addrs
 
 
 def _pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -129,14 +130,28 @@ def _client(host: str) -> Any:
     return client
 
 
+def _send(client: Any, url: str, addrs: list[str], timeout: float) -> Any:
+    """The streamed response for `url` from the first of its checked addresses that accepts a connection."""
+    import httpx
+
+    for n, addr in enumerate(addrs):
+        target, headers, extensions = _pinned(url, addr)
+        request = client.build_request("GET", target, headers=headers, extensions=extensions, timeout=timeout)
+        try:
+            return client.send(request, stream=True)
+        except httpx.ConnectError:
+            if n == len(addrs) - 1:
+                raise
+    raise AssertionError("no address")  # pragma: no cover - _check_host never returns none
+
+
 def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None:
     import httpx
 
     for _ in range(opts.max_redirects + 1):
-        target, headers, extensions = _pinned(url, _check_host(url, opts.allow_private))
-        client = _client(urlparse(url).hostname or "")
+        addrs = _check_host(url, opts.allow_private)
         try:
-            with client.stream("GET", target, headers=headers, extensions=extensions, timeout=opts.timeout) as r:
+            with contextlib.closing(_send(_client(urlparse(url).hostname or ""), url, addrs, opts.timeout)) as r:
                 if r.is_redirect:
                     url = urljoin(url, r.headers.get("location", ""))
                     continue
