@@ -98,6 +98,24 @@ def test_a_fetch_connects_to_the_address_it_checked_and_names_the_host_it_was_gi
     assert _pinned("http://example.org/a", "2001:db8::1")[0] == "http://[2001:db8::1]/a"
 
 
+def test_a_fetch_falls_back_to_the_next_checked_address(server, monkeypatch):
+    """A host whose first address refuses the connection (here 127.0.0.2, where nothing listens) is reached at the
+    next one, as a plain connect would."""
+    import socket
+
+    port = int(server.url.rsplit(":", 1)[1])
+    real = socket.getaddrinfo
+
+    def two_addresses(host, *args, **kw):
+        if host == "media.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in ("127.0.0.2", "127.0.0.1")]
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    body = fetch(f"http://media.test:{port}/media/xmp_fully_ai.jpg", LOOPBACK)
+    assert body == (MEDIA / "xmp_fully_ai.jpg").read_bytes() and server.hosts[-1] == f"media.test:{port}"
+
+
 def test_urls_from_a_list_on_the_command_line_and_on_dask(server, tmp_path):
     urls = [f"{server.url}/media/{n}" for n in NAMES[1:3]]  # a signed MP4 and a ComfyUI PNG
     listed, sarif = tmp_path / "sample.txt", tmp_path / "r.sarif"
