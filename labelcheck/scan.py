@@ -43,6 +43,7 @@ from .streams.playlist import is_playlist
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
+NOT_DECODABLE = "ffprobe found no audio or video stream it could decode"
 ITEM_MAX_BYTES = 8 << 30  # a remote item larger than this is not fetched (its worker's disk, not memory, holds it)
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
@@ -111,9 +112,9 @@ def _head(path: Path) -> bytes:
         return fh.read(media.HEAD_BYTES)
 
 
-def _unknown_format(answer: dict[str, Any] | ToolError | None) -> bool:
+def _unknown_format(answer: ToolError) -> bool:
     """exiftool's answer for a file whose format it does not know (its metadata was not read, nothing is wrong)."""
-    return isinstance(answer, ToolError) and answer.message.startswith("Unknown file type")
+    return answer.message.startswith("Unknown file type")
 
 
 def _unreadable(path: Path, message: str, mime: str = "application/octet-stream") -> _Item:
@@ -295,11 +296,12 @@ class Scanner:
                 it.errors.append(digest)
             else:
                 it.sha256 = digest
-        for it in readable:  # audio/video exiftool does not know: ffprobe reads its container instead
-            if _unknown_format(tags_by_item[id(it)]) and (id(it) in probes or self._probes_fallback(it.media)):
+        unknown: dict[int, ToolError] = {}  # audio/video exiftool does not know: ffprobe reads its container instead
+        for it in readable:
+            answer = tags_by_item[id(it)]
+            if isinstance(answer, ToolError) and _unknown_format(answer) and self._probes_fallback(it, probes):
                 probes.setdefault(id(it), None)
-                tags_by_item[id(it)] = None
-                it.notes += (EXIFTOOL_UNKNOWN_FORMAT,)
+                unknown[id(it)], tags_by_item[id(it)] = answer, None
         out = []
         for it in items:
             store, errors, signals = C2paStore(present=False), list(it.errors), []
@@ -316,6 +318,12 @@ class Scanner:
                     if id(it) in probes
                     else None
                 )
+                if id(it) in unknown:  # exiftool's "unknown file type" stands unless ffprobe could read it instead
+                    if isinstance(probed, dict) and ffprobe_x.decodable(probed):
+                        it.notes += (EXIFTOOL_UNKNOWN_FORMAT,)
+                    else:
+                        errors.append(unknown[id(it)])
+                        probed = probed if isinstance(probed, ToolError) else ToolError("ffprobe", NOT_DECODABLE)
                 for answer, to_signals in ((tags, signals_from_exiftool), (probed, signals_from_ffprobe)):
                     if isinstance(answer, ToolError):
                         errors.append(answer)
@@ -357,8 +365,9 @@ class Scanner:
             return [ToolError("evidence", f"evidence file not written: {exc}")]
         return []
 
-    def _probes_fallback(self, mt: media.MediaType) -> bool:
-        return mt.is_av and self.options.ffprobe_mode != "never"
+    def _probes_fallback(self, it: _Item, probes: dict[int, Any]) -> bool:
+        """Whether ffprobe reads this item (or can, when exiftool does not know its format)."""
+        return id(it) in probes or (it.media.is_av and self.options.ffprobe_mode != "never")
 
     def _packet_signals(self, path: Path) -> list[Signal]:
         """When exiftool cannot parse a container in time, the XMP packets in its bytes are still read."""

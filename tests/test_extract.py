@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -449,8 +450,17 @@ def test_formats_without_a_c2pa_embedding_or_unknown_to_exiftool_are_checked_not
     subprocess.run([*ff, *audio, *aigc, str(tmp_path / "voice.wma")], check=True)
     video = ("-f", "lavfi", "-i", "testsrc2=size=96x64:rate=10", "-t", "0.3")
     subprocess.run([*ff, *video, *aigc, str(tmp_path / "clip.flv")], check=True)
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for name in ("noise.aac", "noise.dpx"):  # random bytes: still items that could not be checked
+        (junk / name).write_bytes(random.Random(name).randbytes(4096))
     _, doc = checked_scan([tmp_path])
     by_name = {Path(r["target"]).name: r for r in doc["results"]}
+    for name in ("noise.aac", "noise.dpx"):
+        noise = by_name.pop(name)
+        assert noise["status"] == "error" and any(e["source"] == "exiftool" for e in noise["errors"]), name
+        if name.endswith(".aac"):  # ffprobe, forced by the name, reads noise as AAC without a sample rate
+            assert any(e["source"] == "ffprobe" for e in noise["errors"]), noise["errors"]
     assert len(by_name) == 10  # the walk finds CAF and Wave64 by their content
     for name, r in by_name.items():
         assert r["status"] == "pass" and r["errors"] == [], (name, r["errors"])

@@ -88,6 +88,26 @@ def finish(proc: subprocess.Popen[bytes] | ToolError, timeout: float = 10.0) -> 
     return data if isinstance(data, dict) else ToolError("ffprobe", "unexpected ffprobe output")
 
 
+def decodable(data: dict[str, Any]) -> bool:
+    """Whether ffprobe found a stream it could make sense of: audio with a sample rate and channels, or video with a
+    frame size. Forced by a file's extension, its demuxers accept any bytes (random data named .aac is 'AAC' with
+    no sample rate), so its answer alone does not show that a file is media."""
+    for st in data.get("streams") or []:
+        kind = st.get("codec_type")
+        if kind == "audio" and _positive(st.get("sample_rate")) and _positive(st.get("channels")):
+            return True
+        if kind == "video" and _positive(st.get("width")) and _positive(st.get("height")):
+            return True
+    return False
+
+
+def _positive(value: Any) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def probe(path: Path, timeout: float = 10.0, cmd: str = "ffprobe") -> dict[str, Any] | ToolError:
     """start() and finish() in one call."""
     return finish(start(path, cmd), timeout)
