@@ -34,7 +34,7 @@ def document(
         "tools": tools,
         "c2pa": json.loads(c2pa_json) if c2pa_json else None,
         "exiftool": _content_tags(exiftool),
-        "ffprobe": ffprobe,
+        "ffprobe": _without_file_name(ffprobe),
     }
 
 
@@ -44,6 +44,13 @@ def _content_tags(tags: dict[str, Any] | None) -> dict[str, Any] | None:
     if tags is None:
         return None
     return {k: v for k, v in tags.items() if k != "SourceFile" and not k.startswith("System:")}
+
+
+def _without_file_name(probed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """ffprobe's answer without the name it was given (that of a copy, or of a fetched item's temporary file)."""
+    if probed is None or not isinstance(probed.get("format"), dict):
+        return probed
+    return probed | {"format": {k: v for k, v in probed["format"].items() if k != "filename"}}
 
 
 def write(directory: Path, doc: dict[str, Any]) -> Path:

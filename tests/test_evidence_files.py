@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 
 from conftest import MEDIA, TEST_CA, run_cli
 
@@ -22,11 +23,13 @@ def _check(tmp_path, *targets, evidence=None):
 def test_each_item_has_its_tools_answers_under_its_digest(tmp_path):
     copy = tmp_path / "copy of c2pa_fully_ai.jpg"
     shutil.copyfile(MEDIA / "c2pa_fully_ai.jpg", copy)
-    targets = [MEDIA / "c2pa_fully_ai.jpg", copy, MEDIA / "xmp_fully_ai.jpg", MEDIA / "mkv_aigc.mkv"]
+    ogg = tmp_path / "voice.ogg"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine", "-t", "0.2", str(ogg)], check=True)
+    targets = [MEDIA / "c2pa_fully_ai.jpg", copy, MEDIA / "xmp_fully_ai.jpg", MEDIA / "mkv_aigc.mkv", ogg]
     p, doc, evidence = _check(tmp_path, *targets)
     assert p.returncode == report_mod.EXIT_OK, p.stderr
     files = sorted(evidence.rglob("*.json"))
-    assert len(files) == 3  # the copy is the same content: one file
+    assert len(files) == 4  # the copy is the same content: one file
     for r in doc["results"]:
         kept = json.loads(evidence_files.path_for(evidence, r["sha256"]).read_text())
         assert kept["format"] == evidence_files.FORMAT and kept["sha256"] == r["sha256"]
@@ -42,6 +45,9 @@ def test_each_item_has_its_tools_answers_under_its_digest(tmp_path):
     assert (
         json.loads(evidence_files.path_for(evidence, mkv["sha256"]).read_text())["ffprobe"] is None
     )  # exiftool read it
+    vorbis = next(r for r in doc["results"] if r["target"].endswith(".ogg"))  # ffprobe reads Ogg
+    probed = json.loads(evidence_files.path_for(evidence, vorbis["sha256"]).read_text())["ffprobe"]
+    assert probed["streams"][0]["codec_name"] == "vorbis" and "filename" not in probed["format"]
     assert not [f for f in evidence.rglob("*") if f.name.endswith(".tmp")]
 
 
