@@ -137,9 +137,16 @@ class Tally:
         self.waived = 0  # items with a waived finding
 
     def add(self, r: Result) -> None:
-        self.status[r.status.value] += 1
-        self.ai[r.classification.status.value] += 1
-        self.waived += any(f.waiver for f in r.findings)
+        self._count(r.status.value, r.classification.status.value, any(f.waiver for f in r.findings))
+
+    def add_document(self, doc: dict[str, Any]) -> None:
+        """A result already written (a jsonl line read back to resume a run)."""
+        self._count(doc["status"], doc["ai"]["status"], any("waiver" in f for f in doc.get("findings", [])))
+
+    def _count(self, status: str, ai: str, waived: bool) -> None:
+        self.status[status] += 1
+        self.ai[ai] += 1
+        self.waived += waived
 
     @property
     def total(self) -> int:

@@ -8,11 +8,13 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import click
 
 from .. import report as report_mod
+from .. import resume as resume_mod
 from .. import thumbnails
 from ..extract import c2pa as c2pa_x
 from ..inputs import expand
@@ -28,6 +30,7 @@ from ..render import junit as junit_r
 from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
+from ..report import display_path
 from ..runner import TAIL_WINDOW, RunInfo, RunOptions, run
 from ..scan import ScanOptions, check_tools
 from ..streams.playlist import is_playlist
@@ -108,6 +111,12 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 @click.option(
     "--progress/--no-progress", default=None, help="A progress bar on standard error (default: on a terminal)."
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="With --format jsonl -o FILE: keep the results FILE already holds, check only the targets it has none "
+    "for, and append (a run cut short goes on where it stopped).",
+)
 @scan_options
 def check(
     paths: tuple[str, ...],
@@ -124,6 +133,7 @@ def check(
     max_segments: int,
     allow_private_network: bool,
     allow_empty: bool,
+    resume: bool,
     extra: tuple[tuple[str, str], ...],
     options: ScanOptions,
 ) -> None:
@@ -135,9 +145,12 @@ def check(
         fmt = "table" if output is None and sys.stdout.isatty() else "json"
     streams = [p for p in paths if is_playlist(p)]  # any other URL is one media item, fetched by its worker
     paths = tuple(p for p in paths if p not in streams)
+    if resume and (fmt != "jsonl" or not output or extra or streams):
+        raise click.UsageError("--resume needs --format jsonl -o FILE, without --report and without streams")
+    prior = resume_mod.read(Path(output)) if resume and output else None
     options = replace(options, fetch=replace(options.fetch, allow_private=allow_private_network))
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
-    known = len(paths) if from_list is None and all(os.path.isfile(p) for p in paths) else None
+    known = len(paths) if from_list is None and not prior and all(os.path.isfile(p) for p in paths) else None
     run_options = RunOptions(
         workers=workers,
         item_timeout=item_timeout,
@@ -145,14 +158,17 @@ def check(
         read_ahead=TAIL_WINDOW if from_list is None or _regular_file(from_list) else 0,
     )
     info = RunInfo()
-    stream = run(expand(targets, include, exclude), options, run_options, info)
+    todo = expand(targets, include, exclude)
+    if prior:  # a target is named in results as display_path names it
+        todo = (t for t in todo if display_path(os.fsdecode(t)) not in prior.done)
+    stream = run(todo, options, run_options, info)
 
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
     checked_streams = _check_streams(streams, options, judge, allow_private_network, rendition, max_segments)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
-            code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar)
+            code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar, prior)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
             rep = replace(make_report(results, judge, info.exiftool(options.exiftool), now()), streams=checked_streams)
@@ -212,12 +228,20 @@ def _stream_jsonl(
     exiftool: Callable[[], str | None],
     output: str | None,
     bar: Progress,
+    prior: resume_mod.Prior | None = None,
 ) -> tuple[int, int]:
     """Write each result as it is produced; memory holds counts, not results. The header line goes out with the
-    first result (by then the workers have said which exiftool they run). Returns the exit code and the count."""
-    tally = report_mod.Tally()
+    first result (by then the workers have said which exiftool they run). Returns the exit code and the count.
+    Resuming (`prior`), the file keeps its whole lines and this run's lines follow; the summary and the exit code
+    cover every result in the file."""
+    tally = prior.tally if prior else report_mod.Tally()
+    fh: TextIO
     try:
-        fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        if output and prior:
+            fh = open(output, "a", encoding="utf-8")  # noqa: SIM115
+            fh.truncate(prior.keep)  # a line cut off mid-write by the run that stopped
+        else:
+            fh = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
     try:

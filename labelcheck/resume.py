@@ -1,0 +1,40 @@
+"""Resuming a long jsonl run: the results a previous run wrote are kept, and only the targets without one are
+checked (a regulator's sample of tens of thousands of URLs, cut short by Ctrl-C, a cancelled job or a reboot)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .report import Tally
+
+
+@dataclass
+class Prior:
+    done: set[str] = field(default_factory=set)  # targets that have a result, as results name them
+    tally: Tally = field(default_factory=Tally)  # their counts (the exit code covers every result in the file)
+    keep: int = 0  # bytes of the file that are whole lines; a line cut off mid-write is dropped
+
+
+def read(path: Path) -> Prior:
+    """The results of a jsonl file written before, up to its last whole line (none when there is no file)."""
+    prior = Prior()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return prior
+    offset = 0
+    for line in data.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break  # cut off mid-write (a killed run): rewritten by this one
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            break
+        offset += len(line)
+        if isinstance(doc, dict) and doc.get("type") == "result":
+            prior.done.add(doc["target"])
+            prior.tally.add_document(doc)
+    prior.keep = offset
+    return prior
