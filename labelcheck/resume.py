@@ -21,20 +21,19 @@ def read(path: Path) -> Prior:
     """The results of a jsonl file written before, up to its last whole line (none when there is no file)."""
     prior = Prior()
     try:
-        data = path.read_bytes()
+        fh = open(path, "rb")  # noqa: SIM115 - read line by line: the file may hold tens of thousands of results
     except FileNotFoundError:
         return prior
-    offset = 0
-    for line in data.splitlines(keepends=True):
-        if not line.endswith(b"\n"):
-            break  # cut off mid-write (a killed run): rewritten by this one
-        try:
-            doc = json.loads(line)
-        except ValueError:
-            break
-        offset += len(line)
-        if isinstance(doc, dict) and doc.get("type") == "result":
-            prior.done.add(doc["target"])
-            prior.tally.add_document(doc)
-    prior.keep = offset
+    with fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break  # cut off mid-write (a killed run): rewritten by this one
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                break
+            prior.keep += len(line)
+            if isinstance(doc, dict) and doc.get("type") == "result":
+                prior.done.add(doc["target"])
+                prior.tally.add_document(doc)
     return prior
