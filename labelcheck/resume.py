@@ -10,6 +10,10 @@ from pathlib import Path
 from .report import Tally
 
 
+class ResumeError(Exception):
+    """A file that cannot be resumed without losing lines."""
+
+
 @dataclass
 class Prior:
     done: set[str] = field(default_factory=set)  # targets that have a result, as results name them
@@ -25,13 +29,15 @@ def read(path: Path) -> Prior:
     except FileNotFoundError:
         return prior
     with fh:
-        for line in fh:
-            if not line.endswith(b"\n"):
-                break  # cut off mid-write (a killed run): rewritten by this one
+        for n, line in enumerate(fh, 1):
             try:
-                doc = json.loads(line)
+                doc = json.loads(line) if line.endswith(b"\n") else None
             except ValueError:
-                break
+                doc = None
+            if doc is None:
+                if fh.read(1):  # not the last line: the file is not one labelcheck wrote; nothing is dropped
+                    raise ResumeError(f"{path}: line {n} is not a whole JSON line; not resuming")
+                break  # the last line, cut off mid-write by a killed run: this run writes over it
             prior.keep += len(line)
             if isinstance(doc, dict) and doc.get("type") == "result":
                 prior.done.add(doc["target"])

@@ -53,3 +53,13 @@ def test_resume_needs_a_jsonl_file(tmp_path):
     for args in (("--format", "json", "-o", tmp_path / "r.json"), ("--format", "jsonl")):
         p = run_cli("check", MEDIA / "xmp_fully_ai.jpg", "--resume", *args)
         assert p.returncode == report_mod.EXIT_USAGE and "--resume needs" in p.stderr
+
+
+def test_a_file_with_a_broken_line_before_its_end_is_not_resumed(tmp_path):
+    out = tmp_path / "r.jsonl"
+    out.write_text(
+        '{"type":"run"}\nnot json\n{"type":"result","target":"/x","status":"pass","ai":{"status":"unknown"}}\n'
+    )
+    p = run_cli("check", MEDIA / "xmp_fully_ai.jpg", "--format", "jsonl", "-o", out, "--resume")
+    assert p.returncode == report_mod.EXIT_USAGE and "line 2" in p.stderr
+    assert out.read_text().count("\n") == 3  # nothing dropped

@@ -147,7 +147,10 @@ def check(
     paths = tuple(p for p in paths if p not in streams)
     if resume and (fmt != "jsonl" or not output or extra or streams):
         raise click.UsageError("--resume needs --format jsonl -o FILE, without --report and without streams")
-    prior = resume_mod.read(Path(output)) if resume and output else None
+    try:
+        prior = resume_mod.read(Path(output)) if resume and output else None
+    except (resume_mod.ResumeError, OSError) as exc:
+        raise click.UsageError(str(exc)) from exc
     options = replace(options, fetch=replace(options.fetch, allow_private=allow_private_network))
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
     known = len(paths) if from_list is None and not prior and all(os.path.isfile(p) for p in paths) else None
