@@ -8,11 +8,12 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 .PHONY: run test fixtures tools test-tools venv lint bench clean
 
-# Debian packages for the external tools, installed only when missing.
+# Debian packages for the external tools, installed only when missing (libheif's heif-convert gives the HTML report
+# thumbnails of HEIC/AVIF images; the tests make such images with its heif-enc).
 tools:
-	@if ! command -v exiftool >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then \
-	  echo "installing exiftool and ffmpeg from Debian packages"; \
-	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends libimage-exiftool-perl ffmpeg >/dev/null; \
+	@if ! command -v exiftool >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1 || ! command -v heif-convert >/dev/null 2>&1; then \
+	  echo "installing exiftool, ffmpeg and libheif's tools from Debian packages"; \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends libimage-exiftool-perl ffmpeg libheif-examples >/dev/null; \
 	fi
 
 # The HTML report is checked in a real browser by the tests: Debian's Chromium, installed when missing.

@@ -2,7 +2,8 @@
 
 ffmpeg's start-up costs more than decoding a small image (~0.08 s of 0.1 s), so one ffmpeg process makes the
 thumbnails of several images, and as many such processes run at once as there are cores. Identical files (same
-SHA-256) share one thumbnail.
+SHA-256) share one thumbnail. HEIC, HEIF and AVIF, which this ffmpeg does not read as images, are decoded first by
+libheif's heif-convert (Debian libheif-examples) when it is installed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import base64
 import itertools
 import os
 import re
+import resource
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -35,12 +38,38 @@ DEMUXERS = {
     "image/tiff": "tiff_pipe",
     "image/bmp": "bmp_pipe",
 }
+HEIF_TYPES = frozenset({"image/heic", "image/heif", "image/avif"})
+HEIF_CONVERT = "heif-convert"
+HEIF_MEMORY = 2 << 30  # bytes of address space for heif-convert
 _STREAM = re.compile(r"(?:decoding stream #|input stream )(\d+):\d+")  # ffmpeg naming the input it failed on
 
 
 def _wanted(ev: Evidence) -> bool:
     readable = not (ev.errors and ev.errors[0].source == "input")
-    return ev.kind == "image" and 0 < ev.size <= MAX_SOURCE_BYTES and readable
+    local = not ev.target.startswith(("http://", "https://"))  # a remote item's file went with its batch
+    return ev.kind == "image" and 0 < ev.size <= MAX_SOURCE_BYTES and readable and local
+
+
+def _decoded(target: str, tmp: Path, n: int) -> str | None:
+    """A HEIF-family image as a JPEG that ffmpeg reads (its path), by heif-convert within time and memory bounds."""
+    out = tmp / f"heif-{n}.jpg"
+    try:
+        proc = subprocess.Popen(
+            [HEIF_CONVERT, "-q", "85", target, str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+    try:
+        resource.prlimit(proc.pid, resource.RLIMIT_AS, (HEIF_MEMORY, HEIF_MEMORY))
+    except (OSError, ValueError):  # pragma: no cover - gone already, or no prlimit
+        pass
+    try:
+        ok = proc.wait(TIMEOUT) == 0
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+    return str(out) if ok and out.is_file() and out.stat().st_size > 0 else None
 
 
 def _run(targets: list[str], types: dict[str, str], ffmpeg: str) -> tuple[dict[str, str], str | None]:
@@ -97,9 +126,17 @@ def make(results: Iterable[Result], ffmpeg: str = "ffmpeg", limit: int = MAX_ITE
         same.setdefault(ev.sha256 or ev.target, []).append(ev.target)
         types[ev.target] = ev.media_type
     sources = [targets[0] for targets in same.values()]
-    groups = [sources[i : i + GROUP] for i in range(0, len(sources), GROUP)]
     made: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with (
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+        tempfile.TemporaryDirectory(prefix="labelcheck-heif-") as tmp,
+    ):
+        heif = [t for t in sources if types[t] in HEIF_TYPES] if shutil.which(HEIF_CONVERT) else []
+        jpegs = dict(zip(heif, pool.map(lambda nt: _decoded(nt[1], Path(tmp), nt[0]), enumerate(heif)), strict=True))
+        via = {jpeg: t for t, jpeg in jpegs.items() if jpeg}  # ffmpeg scales the decoded JPEG
+        types.update(dict.fromkeys(via, "image/jpeg"))
+        inputs = [jpegs.get(s) or s for s in sources if s not in jpegs or jpegs[s]]  # undecodable: no thumbnail
+        groups = [inputs[i : i + GROUP] for i in range(0, len(inputs), GROUP)]
         for part in pool.map(lambda group: _made(group, types, ffmpeg), groups):
-            made.update(part)
+            made.update({via.get(k, k): v for k, v in part.items()})
     return {t: made[targets[0]] for targets in same.values() if targets[0] in made for t in targets}

@@ -134,6 +134,32 @@ def test_html_report_renders_in_headless_chromium(fixture_report, tmp_path):
     assert f'<span id="shown">{fails}</span>' in dom
 
 
+@pytest.mark.skipif(shutil.which("heif-enc") is None, reason="libheif-examples not installed (make test installs it)")
+def test_heic_and_avif_get_thumbnails_through_libheif(tmp_path):
+    """This ffmpeg does not read HEIF-family images: heif-convert decodes them first. HEIC and AVIF made by
+    libheif's own encoder from an ffmpeg image get thumbnails; a broken HEIC gets none and costs nothing else."""
+    from labelcheck import thumbnails
+
+    src = tmp_path / "src.png"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=128x96", "-frames:v", "1", str(src)], check=True
+    )
+    subprocess.run(
+        ["heif-enc", "-q", "50", str(src), "-o", str(tmp_path / "photo.heic")], check=True, capture_output=True
+    )
+    subprocess.run(
+        ["heif-enc", "-A", "-q", "50", str(src), "-o", str(tmp_path / "web.avif")], check=True, capture_output=True
+    )
+    broken = tmp_path / "broken.heic"
+    broken.write_bytes((tmp_path / "photo.heic").read_bytes()[:400])
+    src.unlink()
+    rep, _ = checked_scan(sorted(tmp_path.iterdir()))
+    assert {r.evidence.media_type for r in rep.results} >= {"image/heic", "image/avif"}
+    made = {Path(t).name: uri for t, uri in thumbnails.make(rep.results).items()}
+    assert set(made) == {"photo.heic", "web.avif"}
+    assert all(uri.startswith("data:image/jpeg;base64,/9j/") for uri in made.values())
+
+
 def test_thumbnails_are_made_a_group_per_ffmpeg_and_an_image_it_cannot_read_costs_only_itself(tmp_path):
     """Real images (ffmpeg), a copy of one, a file of random bytes named .png and a PNG with a corrupt body: the
     good ones and the copy get thumbnails (the copy shares its original's), the bad ones none, and one ffmpeg
