@@ -119,7 +119,7 @@ def eventually(condition: Any, seconds: float, message: str) -> None:
 
 class Server:
     """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends, '/loop'
-    redirects to itself, '/stall' stops sending."""
+    redirects to itself, '/stall' stops sending, '/drip' sends a byte now and then."""
 
     def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
@@ -146,6 +146,17 @@ class Server:
                     self.wfile.write(bytes(1024))
                     self.wfile.flush()
                     time.sleep(20)
+                    return
+                if self.path.startswith("/drip"):  # a byte every 0.2 s, for ever (until the client leaves)
+                    self.send_response(200)
+                    self.end_headers()
+                    try:
+                        for _ in range(1000):
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            time.sleep(0.2)
+                    except OSError:
+                        pass
                     return
                 if self.path.startswith("/loop"):
                     self.send_response(302)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from labelcheck.inputs import expand
 from labelcheck.report import result_dict
 from labelcheck.runner import RunOptions, run
 from labelcheck.scan import ScanOptions
-from labelcheck.streams.fetch import FetchOptions, _pinned, fetch
+from labelcheck.streams.fetch import FetchError, FetchOptions, _pinned, fetch
 
 NAMES = ("xmp_fully_ai.jpg", "c2pa_fully_ai.mp4", "png_comfyui.png", "c2pa_synthetic_voice.mp3")
 LOOPBACK = FetchOptions(timeout=5, retries=1, allow_private=True, max_bytes=1 << 20)
@@ -96,6 +97,14 @@ def test_a_fetch_connects_to_the_address_it_checked_and_names_the_host_it_was_gi
         {"sni_hostname": "example.org"},
     )
     assert _pinned("http://example.org/a", "2001:db8::1")[0] == "http://[2001:db8::1]/a"
+
+
+def test_a_response_that_only_drips_is_cut_off_by_its_whole_time_limit(server):
+    """Each byte arrives within the read timeout, so only a limit on the whole response ends it."""
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="still arriving after 1 s"):
+        fetch(f"{server.url}/drip", replace(LOOPBACK, max_seconds=1.0, retries=0))
+    assert time.monotonic() - started < 5
 
 
 def test_a_fetch_falls_back_to_the_next_checked_address(server, monkeypatch):

@@ -21,7 +21,8 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class FetchOptions:
-    timeout: float = 10.0
+    timeout: float = 10.0  # seconds for each network operation (connect, each read)
+    max_seconds: float = 600.0  # for a whole response: a server that sends a byte now and then cannot hold it open
     max_bytes: int = 256 << 20
     retries: int = 2
     max_redirects: int = 5
@@ -160,8 +161,10 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
                     raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
-                size = 0
+                size, until = 0, time.monotonic() + opts.max_seconds
                 for chunk in r.iter_bytes():
+                    if time.monotonic() > until:
+                        raise FetchError(f"{url}: still arriving after {opts.max_seconds:g} s")
                     size += len(chunk)
                     if size > opts.max_bytes:
                         raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
