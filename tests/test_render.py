@@ -9,11 +9,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import checked_scan
+from conftest import MEDIA, checked_scan, run_cli
 from test_report import GOLDEN, sample_report
 
 from labelcheck import resources
 from labelcheck.render import csv as csv_r
+from labelcheck.render import github as github_r
 from labelcheck.render import html as html_r
 from labelcheck.render import jsonl as jsonl_r
 from labelcheck.render import junit as junit_r
@@ -27,6 +28,7 @@ RENDERERS = {
     "report.md": markdown_r.render,
     "report.sarif": sarif_r.render,
     "report.html": html_r.render,
+    "report.github.txt": github_r.render,
 }
 
 
@@ -183,3 +185,13 @@ def test_thumbnails_are_made_a_group_per_ffmpeg_and_an_image_it_cannot_read_cost
     assert names["copy.png"] == names["good0.png"] and names["good0.png"] != names["good1.png"]
     assert all(uri.startswith("data:image/jpeg;base64,/9j/") for uri in names.values())  # JPEG data
     assert len(log.read_text().splitlines()) <= 4  # 6 distinct files; one process each would be 6
+
+
+def test_github_annotations_name_repository_paths_and_keep_each_command_on_one_line():
+    p = run_cli("check", "--format", "github", "media/png_comfyui.png", "media/xmp_fully_ai.jpg", cwd=MEDIA.parent)
+    assert p.returncode == 1
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("::error file=media/png_comfyui.png,title=labelcheck-default/ai-label-standard::")
+    assert lines[-1] == "::notice title=labelcheck::2 items: 1 pass, 1 fail, 0 could not be checked"
+    assert len(lines) == 2  # the passing item says nothing
+    assert github_r._data("a%b\nc") == "a%25b%0Ac" and github_r._property("x:y,z") == "x%3Ay%2Cz"

@@ -23,6 +23,7 @@ from ..judge import Judge, make_report, now
 from ..model import Report, Result
 from ..progress import Progress
 from ..render import csv as csv_r
+from ..render import github as github_r
 from ..render import html as html_r
 from ..render import json as json_r
 from ..render import jsonl as jsonl_r
@@ -45,6 +46,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "csv": csv_r.render,
     "markdown": markdown_r.render,
     "sarif": sarif_r.render,
+    "github": github_r.render,
 }
 
 
