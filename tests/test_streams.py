@@ -313,6 +313,7 @@ def test_streams_in_csv_sarif_and_the_schema(tmp_path):
     from labelcheck import report as report_mod
     from labelcheck.model import Report
     from labelcheck.render import csv as csv_r
+    from labelcheck.render import github as github_r
     from labelcheck.render import sarif as sarif_r
 
     out = make_hls(tmp_path / "hls", 2, "index.m3u8")
@@ -323,6 +324,8 @@ def test_streams_in_csv_sarif_and_the_schema(tmp_path):
     assert rows[0]["media_type"] == "stream/hls" and "no valid manifest" in rows[0]["failed_rules"]
     sarif = json.loads(sarif_r.render(rep))
     assert sarif["runs"][0]["results"][0]["ruleId"] == "stream/continuity"
+    annotations = github_r.render(rep).splitlines()
+    assert "title=stream/continuity::" in annotations[0] and "no valid manifest" in annotations[0]
     assert report_mod.exit_code(rep) == report_mod.EXIT_NONCOMPLIANT
 
 

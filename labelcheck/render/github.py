@@ -49,6 +49,12 @@ def render(report: Report) -> str:
         if r.status.value == "error":
             why = "; ".join(f"{e.source}: {display_path(e.message)}" for e in r.evidence.errors) or "not checked"
             lines.append(_command("warning", target, "labelcheck: could not be checked", why))
+    for st in report.streams:  # a stream's continuity findings and errors, as SARIF gives them
+        problems = [(rend.name, f) for rend in st.renditions for f in rend.findings] + [
+            ("playlist", e) for e in st.errors
+        ]
+        kind = "error" if st.status.value == "error" else "warning"
+        lines += [_command(kind, st.target, "stream/continuity", f"{name}: {text}") for name, text in problems]
     s = summary(report.results)
     said = f"{s['total']} items: {s['pass']} pass, {s['fail']} fail, {s['error']} could not be checked"
     lines.append(f"::notice title=labelcheck::{_data(said)}\n")
