@@ -408,7 +408,7 @@ def _ogg_bos_page(serial: int, packet: bytes) -> bytes:
     return page[:22] + _ogg_crc(page).to_bytes(4, "little") + page[26:]
 
 
-def test_ogg_and_bare_jpeg_xl_without_a_manifest_pass_and_an_unknown_ogg_stream_is_not_passed_over(tmp_path):
+def test_ogg_jpeg_xl_and_cr3_without_a_manifest_pass_and_a_possible_manifest_is_not_passed_over(tmp_path):
     """c2pa-rs reads no Ogg and fails on a bare JPEG XL codestream: files made by ffmpeg in these formats were items
     that could not be checked (exit 5). Their structure says there is no manifest: a note. An Ogg file with a
     logical bitstream of no known codec (where C2PA 2.3 puts a manifest) is still reported as not verifiable."""
@@ -418,6 +418,10 @@ def test_ogg_and_bare_jpeg_xl_without_a_manifest_pass_and_an_unknown_ogg_stream_
     subprocess.run([*ff, *audio, "-c:a", "libopus", str(tmp_path / "voice.opus")], check=True)
     subprocess.run([*ff, *video, *audio, "-t", "0.3", "-c:v", "libtheora", str(tmp_path / "clip.ogv")], check=True)
     subprocess.run([*ff, *video, "-frames:v", "1", str(tmp_path / "still.jxl")], check=True)
+    for src, name in (("plain_video.mp4", "raw.cr3"), ("c2pa_fully_ai.mp4", "signed.cr3")):  # ISO BMFF, brand "crx "
+        data = (MEDIA / src).read_bytes()
+        at = data.index(b"ftyp") + 4
+        (tmp_path / name).write_bytes(data[:at] + b"crx " + data[at + 4 :])
     vorbis = (tmp_path / "voice.ogg").read_bytes()
     odd = tmp_path / "odd.ogg"  # a stream of no known codec before the Vorbis stream's pages
     odd.write_bytes(_ogg_bos_page(0x4332, b"\x00c2pa manifest follows") + vorbis)
@@ -429,6 +433,8 @@ def test_ogg_and_bare_jpeg_xl_without_a_manifest_pass_and_an_unknown_ogg_stream_
     for name in ("voice.ogg", "voice.opus", "clip.ogv", "still.jxl"):
         r = by_name[name]
         assert r["status"] == "pass" and r["errors"] == [] and r["c2pa"]["present"] is False, name
+    assert by_name["raw.cr3"]["notes"] == ["no C2PA manifest: this ISO BMFF file has no C2PA uuid box"]
+    assert by_name["signed.cr3"]["status"] == "error"  # a C2PA uuid box c2pa-rs will not read in a CR3
     assert media.ogg_streams(odd.read_bytes()) == ["?", "Vorbis"]
     assert by_name["odd.ogg"]["status"] == "error"
     assert any("no known codec" in e["message"] for e in by_name["odd.ogg"]["errors"])

@@ -79,6 +79,8 @@ FORMAT_NAMES = {
 SEGMENT = "video/iso.segment"  # a fragment of a stream: verified with its init segment (check the stream)
 OGG = ("audio/ogg", "video/ogg")  # c2pa-rs reads no Ogg: the structure says whether a manifest may be there
 JPEG2000 = ("image/jp2", "image/jpx", "image/jpm")  # JUMBF's own family; c2pa-rs reads none of them
+OTHER_BMFF = ("image/x-canon-cr3",)  # ISO BMFF, where C2PA's uuid box may sit, in a brand c2pa-rs does not read
+C2PA_UUID_BOX = b"uuid" + bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
 
 # Formats c2pa-rs reads; others are reported as "cannot verify" without calling it.
 _MIME_ALIASES = {"audio/wav": "audio/wav", "video/quicktime": "video/quicktime", "image/heif": "image/heif"}
@@ -297,22 +299,24 @@ def _reader_mime(media: MediaType, supported: frozenset[str]) -> str | None:
 
 def top_level_boxes(path: Path, limit: int = 4096) -> set[bytes]:
     """The types of the boxes at the top level of an ISO box-structured file (JPEG 2000, JPEG XL, BMFF), read by
-    seeking from header to header (at most `limit` boxes)."""
+    seeking from header to header (at most `limit` boxes); a `uuid` box also as `uuid` + its 16-byte user type."""
     types: set[bytes] = set()
     with open(path, "rb") as fh:
-        end, pos = os.fstat(fh.fileno()).st_size, 0
-        while pos + 8 <= end and len(types) < limit:
+        end, pos, seen = os.fstat(fh.fileno()).st_size, 0, 0
+        while pos + 8 <= end and seen < limit:
             fh.seek(pos)
-            header = fh.read(16)
-            size, kind = int.from_bytes(header[:4], "big"), header[4:8]
-            if size == 1 and len(header) == 16:
-                size = int.from_bytes(header[8:16], "big")
+            header = fh.read(32)
+            size, kind, body = int.from_bytes(header[:4], "big"), header[4:8], 8
+            if size == 1 and len(header) >= 16:
+                size, body = int.from_bytes(header[8:16], "big"), 16
             elif size == 0:
                 size = end - pos
-            if size < 8:
+            if size < body:
                 break
             types.add(kind)
-            pos += size
+            if kind == b"uuid":
+                types.add(kind + header[body : body + 16])
+            pos, seen = pos + size, seen + 1
     return types
 
 
@@ -326,6 +330,9 @@ def _no_carrier(path: Path, media: MediaType) -> str | None:
     elif media.mime in JPEG2000:
         if b"jumb" not in top_level_boxes(path):
             return "no C2PA manifest: this JPEG 2000 file has no JUMBF box"
+    elif media.mime in OTHER_BMFF:
+        if C2PA_UUID_BOX not in top_level_boxes(path):
+            return "no C2PA manifest: this ISO BMFF file has no C2PA uuid box"
     elif media.mime in OGG:
         with open(path, "rb") as fh:
             streams = ogg_streams(fh.read(OGG_HEAD_BYTES))
@@ -358,7 +365,9 @@ def _read(
         if media.mime == SEGMENT:
             note = "a media segment is verified with its init segment (check the stream), not alone"
             return C2paStore(present=False, note=note), []
-        if media.kind in ("image", "audio", "video") and media.mime not in EMBEDDING_DEFINED.union(JPEG2000):
+        if media.kind in ("image", "audio", "video") and media.mime not in EMBEDDING_DEFINED.union(
+            JPEG2000, OTHER_BMFF
+        ):
             name = FORMAT_NAMES.get(media.mime, media.mime)
             return C2paStore(present=False, note=f"C2PA defines no embedding for {name}: no manifest to verify"), []
         if media.mime in OGG:
