@@ -61,6 +61,7 @@ def run_dask(paths: Iterable[Target], options: ScanOptions, run_options: RunOpti
         # future -> its batch, its deadline, whether it had the start-up grace (once, on a worker not yet warm)
         flight: dict[Any, tuple[Batch, float, bool]] = {}
         warm: set[str] = set()  # workers that have finished a batch (past importing and starting exiftool)
+        present = set(client.scheduler_info().get("workers", {}))
 
         def deadline(batch: Batch) -> float:
             return time.monotonic() + batch_limit(batch, run_options)
@@ -90,6 +91,10 @@ def run_dask(paths: Iterable[Target], options: ScanOptions, run_options: RunOpti
                     future.release()
                 warm.add(where)
                 yield from batch.indexed(results)
+            now_present = set(client.scheduler_info().get("workers", {}))
+            if present - now_present:  # a worker left (died, or was restarted): Dask runs its batches again elsewhere
+                flight.update({f: (b, max(due, deadline(b)), g) for f, (b, due, g) in flight.items()})
+            present = now_present
             for future, (batch, due, graced) in list(flight.items()):
                 if future.done() or time.monotonic() < due:
                     continue

@@ -119,7 +119,8 @@ def eventually(condition: Any, seconds: float, message: str) -> None:
 
 class Server:
     """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends, '/loop'
-    redirects to itself, '/stall' stops sending, '/drip' sends a byte now and then."""
+    redirects to itself, '/stall' stops sending, '/drip' sends a byte now and then,
+    '/slow/SECONDS/...' pauses first."""
 
     def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
@@ -158,6 +159,10 @@ class Server:
                     except OSError:
                         pass
                     return
+                if self.path.startswith("/slow/"):  # '/slow/SECONDS/path': the file at path, after a pause
+                    _, _, seconds, rest = self.path.split("/", 3)
+                    time.sleep(float(seconds))
+                    self.path = "/" + rest
                 if self.path.startswith("/loop"):
                     self.send_response(302)
                     self.send_header("Location", self.path)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import MEDIA, TEST_CA, Server, run_cli
+from conftest import MEDIA, TEST_CA, Server, eventually, run_cli
 
 from labelcheck.extract.c2pa import C2paSettings
 from labelcheck.inputs import expand
@@ -147,3 +147,28 @@ def _policies():
     from labelcheck import policy
 
     return (policy.load("creators-two-labels"),)
+
+
+def test_on_dask_a_batch_run_again_after_its_worker_died_gets_a_new_time_limit(server):
+    """Dask runs a dead worker's task again on another worker. That run needs the whole time limit: counted from the
+    first start, the item (a fetch that takes 5 s, limit 6 s) would be cut off and reported."""
+    import os
+    import signal
+    import threading
+
+    distributed = pytest.importorskip("distributed")
+    url = f"{server.url}/slow/5/media/xmp_fully_ai.jpg"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        with distributed.Client(cl) as client:
+            pids = client.run(os.getpid)
+            got = {}
+            run_options = RunOptions(scheduler=cl.scheduler_address, batch_size=1, item_timeout=6, startup_grace=0)
+            runner = threading.Thread(target=lambda: got.update(_results([url], run_options)))
+            runner.start()
+            eventually(lambda: any(client.processing().values()), 30, "no task started")
+            busy = next(w for w, keys in client.processing().items() if keys)
+            time.sleep(1.0)
+            os.kill(pids[busy], signal.SIGKILL)  # its nanny starts a new worker; Dask runs the batch on the other
+            runner.join(60)
+    assert not runner.is_alive()
+    assert got[url]["status"] == "pass", got[url]["errors"]
