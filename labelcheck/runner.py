@@ -22,7 +22,8 @@ from . import workers
 from .inputs import Remote, Target
 from .judge import Judge
 from .model import Result, ToolError
-from .scan import Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence, remove_fetched
+from .scan import Scanner, ScanOptions, ToolMissing, exiftool_version, failed_evidence
+from .workers import remove_fetched
 
 MAX_STARTUP_DEATHS = 3  # workers that die before finishing any batch, in a row: the engine is broken, stop
 SECONDS_PER_GB = 10.0  # extra time an item may take per GB (c2pa-rs hashes the whole file)

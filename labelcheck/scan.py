@@ -40,6 +40,7 @@ from .model import (
 )
 from .streams.fetch import FetchError, FetchOptions, download
 from .streams.playlist import is_playlist
+from .workers import fetch_prefix
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
@@ -94,17 +95,6 @@ class _Item:
     readable: bool
     notes: tuple[str, ...] = ()
     target: str = ""  # how the report names it, when not by its path (a remote item: its URL)
-
-
-def fetch_prefix(pid: int | None = None) -> str:
-    """Remote items are fetched into a temporary directory named after the process, so that what a killed worker
-    left behind can be found and removed (remove_fetched)."""
-    return f"labelcheck-fetch-{pid or os.getpid()}-"
-
-
-def remove_fetched(pid: int) -> None:
-    for leftover in Path(tempfile.gettempdir()).glob(fetch_prefix(pid) + "*"):
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _head(path: Path) -> bytes:

@@ -40,9 +40,25 @@ def exit_with_parent() -> None:
 
     def watch() -> None:
         wait([sentinel])
+        remove_fetched(os.getpid())  # the remote item in hand: nobody is left to remove it
         os._exit(EXIT_ORPHANED)
 
     threading.Thread(target=watch, name="labelcheck-parent-watch", daemon=True).start()
+
+
+def fetch_prefix(pid: int | None = None) -> str:
+    """Remote items are fetched into a temporary directory named after the process, so that what a killed worker
+    left behind can be found and removed (remove_fetched)."""
+    return f"labelcheck-fetch-{pid or os.getpid()}-"
+
+
+def remove_fetched(pid: int) -> None:
+    import glob
+    import shutil
+    import tempfile
+
+    for leftover in glob.glob(os.path.join(tempfile.gettempdir(), glob.escape(fetch_prefix(pid)) + "*")):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def return_large_blocks() -> None:

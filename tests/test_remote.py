@@ -125,6 +125,31 @@ def test_a_fetch_falls_back_to_the_next_checked_address(server, monkeypatch):
     assert body == (MEDIA / "xmp_fully_ai.jpg").read_bytes() and server.hosts[-1] == f"media.test:{port}"
 
 
+def test_a_killed_command_line_leaves_no_fetched_files(server):
+    """SIGKILL of labelcheck itself (a CI runner killing the job): its worker, mid-fetch, exits and removes its
+    temporary directory on the way."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import descendants, running
+
+    cmd = [sys.executable, "-m", "labelcheck", "check", "--allow-private-network", "-j", "1", f"{server.url}/stall"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def fetched():
+        temp = Path(tempfile.gettempdir())
+        return [d for pid in descendants(proc.pid) for d in temp.glob(f"labelcheck-fetch-{pid}-*")]
+
+    eventually(fetched, 30, "no fetch started")
+    workers, dirs = descendants(proc.pid), fetched()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    eventually(lambda: not any(running(p) for p in workers), 10, "a worker outlived the command line")
+    assert not [d for d in dirs if d.exists()]
+
+
 def test_urls_from_a_list_on_the_command_line_and_on_dask(server, tmp_path):
     urls = [f"{server.url}/media/{n}" for n in NAMES[1:3]]  # a signed MP4 and a ComfyUI PNG
     listed, sarif = tmp_path / "sample.txt", tmp_path / "r.sarif"
