@@ -133,6 +133,7 @@ class Server:
             return None
 
         hosts = self.hosts = []  # the Host header of each request, in order
+        agents = self.agents = []  # and its User-Agent
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -140,6 +141,7 @@ class Server:
 
             def do_GET(self):
                 hosts.append(self.headers.get("Host"))
+                agents.append(self.headers.get("User-Agent"))
                 if self.path.startswith("/stall"):  # promises 10 MB, sends 1 KB, then nothing for a while
                     self.send_response(200)
                     self.send_header("Content-Length", str(10 << 20))

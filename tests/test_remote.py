@@ -90,7 +90,7 @@ def test_a_fetch_connects_to_the_address_it_checked_and_names_the_host_it_was_gi
     assert (
         fetch(f"http://localhost:{port}/media/xmp_fully_ai.jpg", LOOPBACK) == (MEDIA / "xmp_fully_ai.jpg").read_bytes()
     )
-    assert server.hosts[-1] == f"localhost:{port}"
+    assert server.hosts[-1] == f"localhost:{port}" and server.agents[-1].startswith("labelcheck/")
     assert _pinned("https://example.org:8443/a?b=1", "93.184.216.34") == (
         "https://93.184.216.34:8443/a?b=1",
         {"Host": "example.org:8443"},

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
+from .. import __version__
+
 
 class FetchError(Exception):
     """A playlist or segment that could not be fetched; the message says why."""
@@ -112,6 +114,7 @@ def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: 
     raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
 
 
+USER_AGENT = f"labelcheck/{__version__} (AI-label checker)"  # a regulator's fetches say what they are
 _CLIENTS = threading.local()  # per thread: host name -> its httpx.Client (kept connections, one TLS set-up)
 MAX_CLIENTS = 8
 
@@ -124,7 +127,7 @@ def _client(host: str) -> Any:
 
     clients: OrderedDict[str, Any] = getattr(_CLIENTS, "by_host", None) or OrderedDict()
     _CLIENTS.by_host = clients
-    client = clients.pop(host, None) or httpx.Client(follow_redirects=False)
+    client = clients.pop(host, None) or httpx.Client(follow_redirects=False, headers={"User-Agent": USER_AGENT})
     clients[host] = client
     while len(clients) > MAX_CLIENTS:
         clients.popitem(last=False)[1].close()
