@@ -155,7 +155,7 @@ def check(
         raise click.UsageError(str(exc)) from exc
     options = replace(options, fetch=replace(options.fetch, allow_private=allow_private_network))
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
-    known = len(paths) if from_list is None and not prior and all(os.path.isfile(p) for p in paths) else None
+    known = len(paths) if from_list is None and prior is None and all(os.path.isfile(p) for p in paths) else None
     run_options = RunOptions(
         workers=workers,
         item_timeout=item_timeout,
@@ -164,7 +164,7 @@ def check(
     )
     info = RunInfo()
     todo = expand(targets, include, exclude)
-    if prior:  # a target is named in results as display_path names it
+    if prior is not None:  # a target is named in results as display_path names it
         todo = (t for t in todo if display_path(os.fsdecode(t)) not in prior.done)
     stream = run(todo, options, run_options, info)
 
@@ -239,10 +239,10 @@ def _stream_jsonl(
     first result (by then the workers have said which exiftool they run). Returns the exit code and the count.
     Resuming (`prior`), the file keeps its whole lines and this run's lines follow; the summary and the exit code
     cover every result in the file."""
-    tally = prior.tally if prior else report_mod.Tally()
+    tally = prior.tally if prior is not None else report_mod.Tally()
     fh: TextIO
     try:
-        if output and prior:
+        if output and prior is not None:
             fh = open(output, "a", encoding="utf-8")  # noqa: SIM115
             fh.truncate(prior.keep)  # a line cut off mid-write by the run that stopped
         else:
