@@ -120,7 +120,7 @@ def eventually(condition: Any, seconds: float, message: str) -> None:
 class Server:
     """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends, '/loop'
     redirects to itself, '/stall' stops sending, '/drip' sends a byte now and then,
-    '/slow/SECONDS/...' pauses first."""
+    '/slow/SECONDS/...' pauses first, '/gz/...' sends the stored bytes as gzip Content-Encoding."""
 
     def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
@@ -170,13 +170,16 @@ class Server:
                     self.send_header("Location", self.path)
                     self.end_headers()
                     return
-                body = lookup(self.path.split("?")[0].removeprefix("/short"))
+                encoded = self.path.startswith("/gz/")  # the stored bytes are gzip data, sent as Content-Encoding
+                body = lookup(self.path.split("?")[0].removeprefix("/short").removeprefix("/gz"))
                 if body is None or self.path.startswith("/404"):
                     self.send_error(404)
                     return
                 self.send_response(200)
                 declared = len(body) + (1000 if self.path.startswith("/short") else 0)
                 self.send_header("Content-Length", str(declared))
+                if encoded:
+                    self.send_header("Content-Encoding", "gzip")
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -107,6 +107,21 @@ def test_a_response_that_only_drips_is_cut_off_by_its_whole_time_limit(server):
     assert time.monotonic() - started < 5
 
 
+def test_compressed_responses_are_decoded_and_a_compression_bomb_is_refused():
+    """A CDN that gzips a playlist declares the compressed length: that is not a truncated body. A body that
+    decodes to more than a hundred times its size is refused before it fills the disk."""
+    import gzip
+    import zlib
+
+    playlist = b"#EXTM3U\n" + b"#EXTINF:2,\nseg.ts\n" * 2000
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    bomb = b"".join(packer.compress(bytes(1 << 20)) for _ in range(100)) + packer.flush()  # 100 MB of zeros
+    with Server({"/index.m3u8": gzip.compress(playlist), "/bomb.bin": bomb}) as srv:
+        assert fetch(f"{srv.url}/gz/index.m3u8", LOOPBACK) == playlist
+        with pytest.raises(FetchError, match="compression bomb"):
+            fetch(f"{srv.url}/gz/bomb.bin", replace(LOOPBACK, max_bytes=1 << 30))
+
+
 def test_a_fetch_falls_back_to_the_next_checked_address(server, monkeypatch):
     """A host whose first address refuses the connection (here 127.0.0.2, where nothing listens) is reached at the
     next one, as a plain connect would."""

@@ -114,6 +114,8 @@ def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: 
     raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
 
 
+MAX_EXPANSION = 100  # a compressed response may not decode to more than this many times its size ...
+BOMB_FLOOR = 64 << 20  # ... once past this many bytes
 USER_AGENT = f"labelcheck/{__version__} (AI-label checker)"  # a regulator's fetches say what they are
 _CLIENTS = threading.local()  # per thread: host name -> its httpx.Client (kept connections, one TLS set-up)
 MAX_CLIENTS = 8
@@ -165,15 +167,17 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
                     raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
                 size, until = 0, time.monotonic() + opts.max_seconds
-                for chunk in r.iter_bytes():
+                for chunk in r.iter_bytes():  # decoded, when the server compressed it (Content-Encoding)
                     if time.monotonic() > until:
                         raise FetchError(f"{url}: still arriving after {opts.max_seconds:g} s")
                     size += len(chunk)
                     if size > opts.max_bytes:
                         raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
+                    if size > BOMB_FLOOR and size > MAX_EXPANSION * r.num_bytes_downloaded:
+                        raise FetchError(f"{url}: expands more than {MAX_EXPANSION}-fold (a compression bomb?)")
                     write(chunk)
-                if declared and declared.isdigit() and size != int(declared):
-                    raise FetchError(f"{url}: truncated ({size} of {declared} bytes)")
+                if declared and declared.isdigit() and r.num_bytes_downloaded != int(declared):  # bytes on the wire
+                    raise FetchError(f"{url}: truncated ({r.num_bytes_downloaded} of {declared} bytes)")
                 return
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
