@@ -212,3 +212,38 @@ def test_on_dask_a_batch_run_again_after_its_worker_died_gets_a_new_time_limit(s
             runner.join(60)
     assert not runner.is_alive()
     assert got[url]["status"] == "pass", got[url]["errors"]
+
+
+def test_https_to_the_pinned_address_verifies_the_certificate_for_the_host_name(tmp_path, monkeypatch):
+    """The connection goes to the checked address, and TLS still verifies the certificate against the URL's host
+    name: a certificate for localhost is accepted at https://localhost/ (connected to 127.0.0.1), and refused for
+    a name it does not cover (here a second name for the same address)."""
+    import socket
+    import ssl
+    import subprocess
+
+    from labelcheck.streams import fetch as fetch_mod
+
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    trusting = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(fetch_mod, "_tls_context", lambda: trusting)  # trust our certificate, as a CA bundle would
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1", *a, **k) if host == "other.test" else real(host, *a, **k),
+    )
+    body = (MEDIA / "xmp_fully_ai.jpg").read_bytes()
+    with Server({"/a.jpg": body}) as srv:
+        served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        served.load_cert_chain(str(cert), str(key))
+        srv.httpd.socket = served.wrap_socket(srv.httpd.socket, server_side=True)
+        port = srv.url.rsplit(":", 1)[1]
+        assert fetch(f"https://localhost:{port}/a.jpg", LOOPBACK) == body
+        with pytest.raises(FetchError, match="(?i)certificate|hostname"):
+            fetch(f"https://other.test:{port}/a.jpg", replace(LOOPBACK, retries=0))
