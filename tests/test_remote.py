@@ -221,6 +221,7 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_host_name(
     import socket
     import ssl
     import subprocess
+    import threading
 
     from labelcheck.streams import fetch as fetch_mod
 
@@ -232,6 +233,7 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_host_name(
     )  # fmt: skip
     trusting = ssl.create_default_context(cafile=str(cert))
     monkeypatch.setattr(fetch_mod, "_tls_context", lambda: trusting)  # trust our certificate, as a CA bundle would
+    monkeypatch.setattr(fetch_mod, "_CLIENTS", threading.local())  # no client kept from an earlier test
     real = socket.getaddrinfo
     monkeypatch.setattr(
         socket,
