@@ -139,7 +139,7 @@ def check(
     extra: tuple[tuple[str, str], ...],
     options: ScanOptions,
 ) -> None:
-    """Check files, directories (recursively), globs and lists, and report what each declares about AI."""
+    """Check files, directories (recursively), globs, URLs and lists, and report what each declares about AI."""
     if not paths and from_list is None:
         raise click.UsageError("nothing to check: give PATH... or --from-list")
     check_tools(options)  # a missing tool: exit 4 before any work (cli.entry reports it)
