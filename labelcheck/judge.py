@@ -44,8 +44,9 @@ class Judge:
 
     @classmethod
     def from_options(cls, options: ScanOptions) -> Judge:
-        policies = options.policies or (policy_mod.load(policy_mod.DEFAULT),)
-        return cls(policies, options.fail_on, options.as_of or dt.date.today(), options.waivers)
+        return cls(
+            policy_mod.in_force(options.policies), options.fail_on, options.as_of or dt.date.today(), options.waivers
+        )
 
     def __call__(self, ev: Evidence) -> Result:
         try:

@@ -209,6 +209,11 @@ def load(ref: str, strict: bool = False) -> Policy:
     return Policy(doc["id"], doc["title"], doc.get("description", ""), source, built)
 
 
+def in_force(policies: tuple[Policy, ...]) -> tuple[Policy, ...]:
+    """The policies a run applies: those given, or the built-in default policy."""
+    return policies or (load(DEFAULT),)
+
+
 def unreadable(subject: Subject) -> str | None:
     """Why nothing can be decided about the item (it could not be read at all), or None."""
     errors = subject.evidence.errors

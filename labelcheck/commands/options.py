@@ -61,8 +61,9 @@ def build_options(
             raise click.UsageError(f"cannot keep evidence in {evidence_dir}: {exc.strerror or exc}") from exc
     policies = load_policies(policy)
     waived = _or_exit("waiver", functools.partial(waivers_mod.load, waivers)) if waivers else ()
-    for unknown in waivers_mod.unmatched(waived, policies or load_policies((policy_mod.DEFAULT,))):
-        click.echo(f"labelcheck: warning: {waivers}: {unknown}", err=True)
+    if waived:  # the default policy is loaded here only when there are waivers to match against it
+        for unknown in waivers_mod.unmatched(waived, policy_mod.in_force(policies)):
+            click.echo(f"labelcheck: warning: {waivers}: {unknown}", err=True)
     return ScanOptions(
         c2pa=c2pa,
         exiftool_timeout=exiftool_timeout,
