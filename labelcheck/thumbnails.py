@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .inputs import is_remote
 from .model import Evidence, Result
 
 MAX_ITEMS = 500  # thumbnails per report: the first images
@@ -46,7 +47,7 @@ _STREAM = re.compile(r"(?:decoding stream #|input stream )(\d+):\d+")  # ffmpeg 
 
 def _wanted(ev: Evidence) -> bool:
     readable = not (ev.errors and ev.errors[0].source == "input")
-    local = not ev.target.startswith(("http://", "https://"))  # a remote item's file went with its batch
+    local = not is_remote(ev.target)  # a remote item's file went with its batch
     return ev.kind == "image" and 0 < ev.size <= MAX_SOURCE_BYTES and readable and local
 
 

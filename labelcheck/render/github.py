@@ -25,7 +25,7 @@ def _property(text: str) -> str:
 
 def _file(target: str) -> str:
     path = display_path(target)
-    if path.startswith(("http://", "https://")) or not os.path.isabs(path):
+    if not os.path.isabs(path):  # a URL, or a relative path: as it is
         return path
     rel = os.path.relpath(path)
     return path if rel.startswith("..") else rel

@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from ..inputs import is_remote
 from ..model import Report, Waiver
 from ..report import display_path
 
@@ -14,7 +15,7 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _uri(target: str) -> str:
-    if target.startswith(("http://", "https://")):  # a remote item, or a stream: its URL already is one
+    if is_remote(target):  # a remote item, or a stream: its URL already is one
         return target
     path = display_path(target)
     return "file://" + quote(path) if PurePosixPath(path).is_absolute() else quote(path)
