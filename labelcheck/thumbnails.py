@@ -134,10 +134,11 @@ def make(results: Iterable[Result], ffmpeg: str = "ffmpeg", limit: int = MAX_ITE
     ):
         heif = [t for t in sources if types[t] in HEIF_TYPES] if shutil.which(HEIF_CONVERT) else []
         jpegs = dict(zip(heif, pool.map(lambda nt: _decoded(nt[1], Path(tmp), nt[0]), enumerate(heif)), strict=True))
-        via = {jpeg: t for t, jpeg in jpegs.items() if jpeg}  # ffmpeg scales the decoded JPEG
-        types.update(dict.fromkeys(via, "image/jpeg"))
-        inputs = [jpegs.get(s) or s for s in sources if s not in jpegs or jpegs[s]]  # undecodable: no thumbnail
+        # what ffmpeg reads -> the source it stands for: a decoded HEIF's JPEG, or the source itself
+        source_of = {t: s for s in sources if (t := jpegs.get(s, s))}  # an undecodable HEIF: no thumbnail
+        types.update({t: "image/jpeg" for t, s in source_of.items() if t != s})
+        inputs = list(source_of)
         groups = [inputs[i : i + GROUP] for i in range(0, len(inputs), GROUP)]
         for part in pool.map(lambda group: _made(group, types, ffmpeg), groups):
-            made.update({via.get(k, k): v for k, v in part.items()})
+            made.update({source_of[k]: v for k, v in part.items()})
     return {t: made[targets[0]] for targets in same.values() if targets[0] in made for t in targets}
