@@ -140,39 +140,3 @@ def detect(path: str, head: bytes) -> MediaType:
         if not head:
             mime = guessed or "application/octet-stream"
     return MediaType(mime, _kind(mime))
-
-
-# The first packet of each codec's logical bitstream in an Ogg file (RFC 3533 and the codecs' mappings): a stream
-# that opens with none of these may be a C2PA manifest (C2PA 2.3 gives it a logical bitstream of its own).
-OGG_CODEC_HEADERS = {
-    b"\x01vorbis": "Vorbis",
-    b"OpusHead": "Opus",
-    b"\x7fFLAC": "FLAC",
-    b"\x80theora": "Theora",
-    b"Speex   ": "Speex",
-    b"fishead\x00": "Skeleton",
-    b"\x80kate": "Kate",
-    b"OVP80": "VP8",
-    b"PCM     ": "PCM",
-    b"CELT    ": "CELT",
-}
-OGG_HEAD_BYTES = 1 << 16  # every stream's first page comes before any other page (RFC 3533 §4)
-
-
-def ogg_streams(head: bytes) -> list[str] | None:
-    """The codec of each logical bitstream of an Ogg file, from the beginning-of-stream pages that open it
-    ("?" for a stream of no known codec); None when `head` is no Ogg file or ends before the first other page."""
-    names: list[str] = []
-    pos = 0
-    while head[pos : pos + 4] == b"OggS" and len(head) >= pos + 27:
-        flags, segments = head[pos + 5], head[pos + 26]
-        table = head[pos + 27 : pos + 27 + segments]
-        if len(table) < segments:
-            return None
-        if not flags & 0x02:  # the first page that begins no stream: every stream has been named
-            return names
-        body = pos + 27 + segments
-        first = head[body : body + sum(table)]
-        names.append(next((n for magic, n in OGG_CODEC_HEADERS.items() if first.startswith(magic)), "?"))
-        pos = body + sum(table)
-    return None

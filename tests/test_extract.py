@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, MEDIA, checked_scan
 
-from labelcheck import media
+from labelcheck.extract import carriers, ffprobe
 from labelcheck.extract import exiftool as exiftool_mod
-from labelcheck.extract import ffprobe
 from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
 from labelcheck.inputs import expand
@@ -435,7 +434,7 @@ def test_ogg_jpeg_xl_and_cr3_without_a_manifest_pass_and_a_possible_manifest_is_
         assert r["status"] == "pass" and r["errors"] == [] and r["c2pa"]["present"] is False, name
     assert by_name["raw.cr3"]["notes"] == ["no C2PA manifest: this ISO BMFF file has no C2PA uuid box"]
     assert by_name["signed.cr3"]["status"] == "error"  # a C2PA uuid box c2pa-rs will not read in a CR3
-    assert media.ogg_streams(odd.read_bytes()) == ["?", "Vorbis"]
+    assert carriers.ogg_streams(odd.read_bytes()) == ["?", "Vorbis"]
     assert by_name["odd.ogg"]["status"] == "error"
     assert any("no known codec" in e["message"] for e in by_name["odd.ogg"]["errors"])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import c2pa
 
 from .. import resources
-from ..media import OGG_HEAD_BYTES, MediaType, ogg_streams
+from ..media import MediaType
 from ..model import C2paAction, C2paIngredient, C2paManifest, C2paStore, ToolError, TrainingEntry
 from ..vocab import (
     ACTIONS_ASSERTIONS,
@@ -21,66 +20,10 @@ from ..vocab import (
     TRAINING_ASSERTIONS,
     VENDOR_SOURCE_TYPE_PARAMS,
 )
+from . import carriers
 
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 _SUFFIX = re.compile(r"__\d+$")
-
-# Formats for which C2PA defines an embedded manifest (C2PA 2.x, Appendix A, and 2.3 for Ogg). c2pa-rs reads most of
-# them; one it cannot read may hold a manifest it cannot verify, which is an item error. Any other image, audio or
-# video format holds none: nothing to verify, which is a note.
-EMBEDDING_DEFINED = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/webp",
-        "image/tiff",
-        "image/x-adobe-dng",
-        "image/jxl",
-        "image/heic",
-        "image/heif",
-        "image/avif",
-        "image/svg+xml",
-        "audio/wav",
-        "audio/mpeg",
-        "audio/flac",
-        "audio/mp4",
-        "video/mp4",
-        "video/quicktime",
-        "video/x-msvideo",
-        "application/mp4",
-        "application/pdf",
-        "audio/ogg",
-        "video/ogg",
-    }
-)
-FORMAT_NAMES = {
-    "video/x-matroska": "Matroska",
-    "video/webm": "WebM",
-    "video/mp2t": "MPEG-TS",
-    "application/mxf": "MXF",
-    "video/mpeg": "MPEG program streams",
-    "audio/x-aiff": "AIFF",
-    "image/bmp": "BMP",
-    "image/dpx": "DPX",
-    "image/aces": "OpenEXR",
-    "video/x-flv": "FLV",
-    "video/x-ms-wmv": "ASF (WMV)",
-    "audio/x-ms-wma": "ASF (WMA)",
-    "video/x-ms-asf": "ASF",
-    "video/dv": "DV",
-    "audio/aac": "AAC (ADTS)",
-    "audio/ac3": "AC-3",
-    "audio/vnd.dts": "DTS",
-    "audio/basic": "Sun AU",
-    "audio/x-caf": "CAF",
-    "audio/x-w64": "Wave64",
-}
-SEGMENT = "video/iso.segment"  # a fragment of a stream: verified with its init segment (check the stream)
-OGG = ("audio/ogg", "video/ogg")  # c2pa-rs reads no Ogg: the structure says whether a manifest may be there
-JPEG2000 = ("image/jp2", "image/jpx", "image/jpm")  # JUMBF's own family; c2pa-rs reads none of them
-OTHER_BMFF = ("image/x-canon-cr3",)  # ISO BMFF, where C2PA's uuid box may sit, in a brand c2pa-rs does not read
-C2PA_UUID_BOX = b"uuid" + bytes.fromhex("D8FEC3D61B0E483C92975828877EC481")
 
 # Formats c2pa-rs reads; others are reported as "cannot verify" without calling it.
 _MIME_ALIASES = {"audio/wav": "audio/wav", "video/quicktime": "video/quicktime", "image/heif": "image/heif"}
@@ -297,83 +240,24 @@ def _reader_mime(media: MediaType, supported: frozenset[str]) -> str | None:
     return mime if mime in supported else None
 
 
-def top_level_boxes(path: Path, limit: int = 4096) -> set[bytes]:
-    """The types of the boxes at the top level of an ISO box-structured file (JPEG 2000, JPEG XL, BMFF), read by
-    seeking from header to header (at most `limit` boxes); a `uuid` box also as `uuid` + its 16-byte user type."""
-    types: set[bytes] = set()
-    with open(path, "rb") as fh:
-        end, pos, seen = os.fstat(fh.fileno()).st_size, 0, 0
-        while pos + 8 <= end and seen < limit:
-            fh.seek(pos)
-            header = fh.read(32)
-            size, kind, body = int.from_bytes(header[:4], "big"), header[4:8], 8
-            if size == 1 and len(header) >= 16:
-                size, body = int.from_bytes(header[8:16], "big"), 16
-            elif size == 0:
-                size = end - pos
-            if size < body:
-                break
-            types.add(kind)
-            if kind == b"uuid":
-                types.add(kind + header[body : body + 16])
-            pos, seen = pos + size, seen + 1
-    return types
-
-
-def _no_carrier(path: Path, media: MediaType) -> str | None:
-    """Why this file, by its structure, cannot hold an embedded manifest; None when it may. (c2pa-rs fails to parse
-    a bare JPEG XL codestream, and reads no Ogg: both would otherwise be reported as items it could not check.)"""
-    if media.mime == "image/jxl":
-        with open(path, "rb") as fh:
-            if fh.read(2) == b"\xff\x0a":
-                return "a bare JPEG XL codestream has no boxes to carry a C2PA manifest"
-    elif media.mime in JPEG2000:
-        if b"jumb" not in top_level_boxes(path):
-            return "no C2PA manifest: this JPEG 2000 file has no JUMBF box"
-    elif media.mime in OTHER_BMFF:
-        if C2PA_UUID_BOX not in top_level_boxes(path):
-            return "no C2PA manifest: this ISO BMFF file has no C2PA uuid box"
-    elif media.mime in OGG:
-        with open(path, "rb") as fh:
-            streams = ogg_streams(fh.read(OGG_HEAD_BYTES))
-        if streams and "?" not in streams:
-            return f"no C2PA manifest: every logical bitstream of this Ogg file is a codec's ({', '.join(streams)})"
-    return None
-
-
 def read(
     path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str]
 ) -> tuple[C2paStore, list[ToolError], str | None]:
     """Read the manifest store of one file (or its sidecar): the store, every failure as a ToolError, and the
     store's JSON as c2pa-rs gave it (None when there was none)."""
-    text: list[str] = []
-    store, errors = _read(path, media, ctx, supported, text)
-    return store, errors, text[0] if text else None
-
-
-def _read(
-    path: Path, media: MediaType, ctx: c2pa.Context, supported: frozenset[str], text: list[str]
-) -> tuple[C2paStore, list[ToolError]]:
-    mime = _reader_mime(media, supported)
     try:
-        bare = _no_carrier(path, media)
+        bare = carriers.no_carrier(path, media)
     except OSError as exc:
-        return C2paStore(present=False), [ToolError("c2pa", f"cannot read the file: {exc.strerror or exc}")]
+        return C2paStore(present=False), [ToolError("c2pa", f"cannot read the file: {exc.strerror or exc}")], None
     if bare and _sidecar(path) is None:  # a sidecar manifest is still given to c2pa-rs (which reports what it can)
-        return C2paStore(present=False, note=bare), []
+        return C2paStore(present=False, note=bare), [], None
+    mime = _reader_mime(media, supported)
     if mime is None:
-        if media.mime == SEGMENT:
-            note = "a media segment is verified with its init segment (check the stream), not alone"
-            return C2paStore(present=False, note=note), []
-        if media.kind in ("image", "audio", "video") and media.mime not in EMBEDDING_DEFINED.union(
-            JPEG2000, OTHER_BMFF
-        ):
-            name = FORMAT_NAMES.get(media.mime, media.mime)
-            return C2paStore(present=False, note=f"C2PA defines no embedding for {name}: no manifest to verify"), []
-        if media.mime in OGG:
-            why = "an Ogg logical bitstream of no known codec (a C2PA 2.3 manifest?) cannot be verified: c2pa-rs reads no Ogg"  # noqa: E501
-            return C2paStore(present=False), [ToolError("c2pa", why)]
-        return C2paStore(present=False), [ToolError("c2pa", f"C2PA cannot be verified in this format ({media.mime})")]
+        return (*carriers.without_reader(media), None)
+    return _read_store(path, mime, ctx)
+
+
+def _read_store(path: Path, mime: str, ctx: c2pa.Context) -> tuple[C2paStore, list[ToolError], str | None]:
     try:
         with open(path, "rb") as stream:
             reader = c2pa.Reader.try_create(mime, stream, context=ctx)
@@ -381,24 +265,29 @@ def _read(
             if reader is None:
                 side = _sidecar(path)
                 if side is None:
-                    return C2paStore(present=False), []
+                    return C2paStore(present=False), [], None
                 stream.seek(0)
                 reader = c2pa.Reader(mime, stream, manifest_data=side.read_bytes(), context=ctx)
                 sidecar = str(side)
             with reader:
-                text.append(reader.json())
-                doc = json.loads(text[0])
-                return store_from_json(
-                    doc, reader.get_validation_state(), reader.is_embedded(), reader.get_remote_url(), sidecar
-                ), []
+                text = reader.json()
+                store = store_from_json(
+                    json.loads(text),
+                    reader.get_validation_state(),
+                    reader.is_embedded(),
+                    reader.get_remote_url(),
+                    sidecar,
+                )
+                return store, [], text
     except c2pa.C2paError as exc:
         msg = str(exc).strip() or type(exc).__name__
         m = _REMOTE_URL.search(msg) if msg.startswith("Remote") else None
         if m:
             note = f"manifest is remote-only ({m.group(1)}); network use is off (use --allow-network)"
-            return C2paStore(present=False, remote_url=m.group(1), embedded=False), [ToolError("c2pa", note)]
+            return C2paStore(present=False, remote_url=m.group(1), embedded=False), [ToolError("c2pa", note)], None
         if "NotSupported" in type(exc).__name__ or msg.startswith("NotSupported"):
-            return C2paStore(present=False), [ToolError("c2pa", f"C2PA reader does not support this file: {msg}")]
+            why = f"C2PA reader does not support this file: {msg}"
+            return C2paStore(present=False), [ToolError("c2pa", why)], None
         # An I/O or container failure says nothing about a manifest, nor does a failure c2pa-rs gave no reason for
         # (a bare C2paError, "Unknown error": e.g. an .mp4 of zeros); any other failure is a broken store.
         unstated = type(exc) is c2pa.C2paError and msg.endswith("Unknown error")
@@ -410,6 +299,6 @@ def _read(
             if unreadable_asset
             else "manifest store could not be read"
         )
-        return C2paStore(present=not unreadable_asset), [ToolError("c2pa", f"{what}: {msg}")]
+        return C2paStore(present=not unreadable_asset), [ToolError("c2pa", f"{what}: {msg}")], None
     except (OSError, ValueError, RuntimeError) as exc:
-        return C2paStore(present=False), [ToolError("c2pa", f"{type(exc).__name__}: {exc}")]
+        return C2paStore(present=False), [ToolError("c2pa", f"{type(exc).__name__}: {exc}")], None
