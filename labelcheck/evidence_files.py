@@ -12,7 +12,35 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .model import ToolError
+
 FORMAT = "labelcheck-evidence/1"
+
+
+def keep(
+    directory: Path,
+    sha256: str,
+    media_type: str,
+    tools: dict[str, str | None],
+    c2pa_json: str | None,
+    exiftool: Any,
+    ffprobe: Any,
+) -> ToolError | None:
+    """Write one item's evidence file from the tools' answers (a ToolError answer keeps nothing of that tool); a
+    failure to write it is the item's error, returned."""
+    doc = document(
+        sha256,
+        media_type,
+        tools,
+        c2pa_json,
+        exiftool if isinstance(exiftool, dict) else None,
+        ffprobe if isinstance(ffprobe, dict) else None,
+    )
+    try:
+        write(directory, doc)
+    except (OSError, ValueError) as exc:
+        return ToolError("evidence", f"evidence file not written: {exc}")
+    return None
 
 
 def path_for(directory: Path, sha256: str) -> Path:

@@ -292,6 +292,7 @@ class Scanner:
             if isinstance(answer, ToolError) and _unknown_format(answer) and self._probes_fallback(it, probes):
                 probes.setdefault(id(it), None)
                 unknown[id(it)], tags_by_item[id(it)] = answer, None
+        tools = {"labelcheck": __version__, "c2pa_sdk": c2pa_x.sdk_version(), "exiftool": self.exiftool_version}
         out = []
         for it in items:
             store, errors, signals = C2paStore(present=False), list(it.errors), []
@@ -321,7 +322,10 @@ class Scanner:
                         signals += to_signals(answer)
                 signals += packet_signals.get(id(it), [])
                 if self.options.evidence_dir and it.sha256:
-                    errors += self._keep_evidence(it, manifest_json, tags, probed)
+                    kept = evidence_files.keep(
+                        self.options.evidence_dir, it.sha256, it.media.mime, tools, manifest_json, tags, probed
+                    )
+                    errors += [kept] if kept else []
             out.append(
                 Evidence(
                     target=it.target or os.fsdecode(it.path),
@@ -336,24 +340,6 @@ class Scanner:
                 )
             )
         return out
-
-    def _keep_evidence(self, it: _Item, manifest_json: str | None, tags: Any, probed: Any) -> list[ToolError]:
-        """Write the item's evidence file (the tools' own answers); a failure to keep it is the item's error."""
-        assert self.options.evidence_dir and it.sha256
-        tools = {"labelcheck": __version__, "c2pa_sdk": c2pa_x.sdk_version(), "exiftool": self.exiftool_version}
-        doc = evidence_files.document(
-            it.sha256,
-            it.media.mime,
-            tools,
-            manifest_json,
-            tags if isinstance(tags, dict) else None,
-            probed if isinstance(probed, dict) else None,
-        )
-        try:
-            evidence_files.write(self.options.evidence_dir, doc)
-        except (OSError, ValueError) as exc:
-            return [ToolError("evidence", f"evidence file not written: {exc}")]
-        return []
 
     def _probes_fallback(self, it: _Item, probes: dict[int, Any]) -> bool:
         """Whether ffprobe reads this item (or can, when exiftool does not know its format)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ def make_context(settings: C2paSettings) -> c2pa.Context:
     return c2pa.Context.from_dict(conf)
 
 
+@functools.cache
 def sdk_version() -> str:
     """The c2pa-rs version underneath (validation rules change between releases)."""
     return str(c2pa.sdk_version())
