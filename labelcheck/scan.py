@@ -40,12 +40,13 @@ from .model import (
 )
 from .streams.fetch import FetchError, FetchOptions, download
 from .streams.playlist import is_playlist
-from .workers import fetch_prefix
+from .workers import fetch_prefix, reusing_large_buffers
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
 NOT_DECODABLE = "ffprobe found no audio or video stream it could decode"
 ITEM_MAX_BYTES = 8 << 30  # a remote item larger than this is not fetched (its worker's disk, not memory, holds it)
+LARGE_ITEM = 256 << 20  # c2pa-rs reads a file this large in chunks of 256 MB (see workers.reusing_large_buffers)
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
@@ -240,14 +241,18 @@ class Scanner:
         wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
         # Overlapping: a few ffprobe processes run alongside exiftool and C2PA, the rest start when collected
         # (memory bound). In a worker: each starts when collected, one at a time.
-        ahead = MAX_PROBES if self.options.overlap_tools else 0
+        # A large file's C2PA read is mostly reading and hashing: its exiftool and ffprobe work is small beside it and
+        # overlaps with it even in a worker, where the tools otherwise take turns.
+        overlap = self.options.overlap_tools or any(it.size >= LARGE_ITEM for it in readable)
+        ahead = MAX_PROBES if overlap else 0
         probes: dict[int, Any] = {id(it): ffprobe_x.start(it.path, self.options.ffprobe) for it in wanted[:ahead]}
         probes.update({id(it): None for it in wanted[ahead:]})
         stores: dict[int, tuple[C2paStore, list[ToolError], str | None]] = {}
 
         def read_c2pa() -> None:
             for it in readable:
-                stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
+                with reusing_large_buffers() if it.size >= LARGE_ITEM else contextlib.nullcontext():
+                    stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
 
         costly = {
             id(it): why
@@ -256,11 +261,11 @@ class Scanner:
         }
         for_exiftool = [it for it in readable if id(it) not in costly]
         try:
-            if not self.options.overlap_tools:
+            if not overlap:
                 read_c2pa()
             tag_answers = self._exiftool.read(
                 [it.path for it in for_exiftool],
-                during=read_c2pa if self.options.overlap_tools else None,
+                during=read_c2pa if overlap else None,
                 mimes=[it.media.mime for it in for_exiftool],
             )
         except ExifToolMissing as exc:
