@@ -9,6 +9,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import media
 
@@ -32,7 +33,9 @@ Target = Path | Remote
 
 
 def is_remote(name: str) -> bool:
-    return name.startswith(("http://", "https://"))
+    """An http(s) URL (the scheme in any case, as URLs allow), not a path."""
+    parts = urlsplit(name)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def target(name: str) -> Target:

@@ -56,6 +56,20 @@ def test_a_url_is_checked_as_its_file_is_and_reported_under_its_url(server):
     assert remote[f"{server.url}/media/c2pa_fully_ai.mp4"]["c2pa"]["validation_state"] == "Trusted"
 
 
+def test_a_url_is_one_whatever_the_case_of_its_scheme_and_a_file_named_like_one_stays_a_file(
+    server, tmp_path, monkeypatch
+):
+    """URL schemes are case-insensitive: HTTP://host/x.jpg is fetched, not looked for on disk as a path. A local
+    file whose name merely begins `http:` is a file."""
+    url = f"HTTP://{server.url.split('://', 1)[1]}/media/xmp_fully_ai.jpg"
+    local = tmp_path / "http:xmp_fully_ai.jpg"
+    local.write_bytes((MEDIA / "xmp_fully_ai.jpg").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    got = _results([url, "http:xmp_fully_ai.jpg"], RunOptions(workers=0))
+    assert set(got) == {url, str(local)}
+    assert got[url]["errors"] == [] and got[url]["status"] == "pass" and got[url]["sha256"] == got[str(local)]["sha256"]
+
+
 def test_fetch_failures_are_the_items_errors_and_the_run_goes_on(server):
     urls = [
         f"{server.url}/404/media/xmp_fully_ai.jpg",

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin, urlparse
 
 from .. import __version__
+from ..inputs import is_remote
 
 
 class FetchError(Exception):
@@ -32,15 +33,11 @@ class FetchOptions:
     allow_private: bool = False  # loopback, private and link-local hosts are refused unless allowed
 
 
-def is_url(ref: str) -> bool:
-    return urlparse(ref).scheme in ("http", "https")
-
-
 def resolve(base: str, ref: str) -> str:
     """A playlist's reference to a segment, made absolute against the playlist's own location."""
-    if is_url(ref) or (not is_url(base) and Path(ref).is_absolute()):
+    if is_remote(ref) or (not is_remote(base) and Path(ref).is_absolute()):
         return ref
-    if is_url(base):
+    if is_remote(base):
         return urljoin(base, ref)
     return str(Path(base).parent / ref)
 
@@ -75,7 +72,7 @@ def _pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
 
 def fetch(ref: str, opts: FetchOptions) -> bytes:
     """The bytes behind `ref`, or FetchError; never more than max_bytes, never longer than the timeouts."""
-    if not is_url(ref):
+    if not is_remote(ref):
         try:
             with open(ref, "rb") as fh:
                 data = fh.read(opts.max_bytes + 1)
