@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from conftest import MEDIA, run_cli
+from conftest import MEDIA, Server, run_cli
 
 TOKEN = "t0k3n-for-the-tests-only"
 
@@ -100,6 +100,54 @@ def test_path_submission_confined_to_roots(server):
     assert c.post("/v1/checks", json={"path": str(root / "missing.png")}).status_code == 404
     assert c.post("/v1/checks", json={"nope": 1}).status_code == 422
     assert c.post("/v1/checks", content=b"not json", headers={"content-type": "application/json"}).status_code == 422
+
+
+def test_a_submitted_url_is_fetched_checked_and_listed_under_it(tmp_path):
+    """{"url": ...}: the server fetches the item (only when started with --fetch-urls; private hosts only with
+    --allow-private-network) under the upload limit, and lists it under its URL. What cannot be fetched is the
+    client's error, with the reason, and leaves nothing behind."""
+    body = (MEDIA / "xmp_fully_ai.jpg").read_bytes()
+    files = {"/media/photo.jpg": body, "/big.jpg": body + bytes(60_000), "/live.m3u8": b"#EXTM3U\n"}
+    with Server(files) as media:
+        proc, _, c = start_server(tmp_path / "reports", "--fetch-urls", "--max-upload-mb", "0.05")
+        try:
+            private = c.post("/v1/checks", json={"url": f"{media.url}/media/photo.jpg"})
+            assert private.status_code == 403 and "private address" in private.json()["detail"]
+        finally:
+            proc.terminate()
+            proc.wait(60)
+        proc, _, c = start_server(
+            tmp_path / "reports", "--fetch-urls", "--allow-private-network", "--max-upload-mb", "0.05"
+        )
+        try:
+            url = f"{media.url}/media/photo.jpg"
+            r = c.post("/v1/checks", json={"url": url})
+            assert r.status_code == 202
+            doc = wait_done(c, r.json()["id"])
+            assert doc["results"][0]["ai"]["status"] == "fully_ai"
+            assert doc["results"][0]["sha256"] == hashlib.sha256(body).hexdigest()
+            assert [i["source_url"] for i in c.get("/v1/checks").json()["items"]] == [url]
+            assert url in c.get("/").text
+            refused = {
+                f"{media.url}/404/photo.jpg": (422, "HTTP 404"),
+                f"{media.url}/big.jpg": (413, "larger than"),
+                f"{media.url}/live.m3u8": (422, "playlists are streams"),
+                "ftp://example.org/a.jpg": (422, "http(s) URL"),
+            }
+            for bad, (code, why) in refused.items():
+                got = c.post("/v1/checks", json={"url": bad})
+                assert got.status_code == code and why in got.json()["detail"], (bad, got.text)
+            both = c.post("/v1/checks", json={"url": url, "path": "/etc/hostname"})
+            assert both.status_code == 422
+            assert len(list((tmp_path / "reports" / "uploads").iterdir())) == 1  # only the fetched photo
+        finally:
+            proc.terminate()
+            proc.wait(60)
+
+
+def test_url_submissions_are_refused_unless_the_server_fetches_urls(server):
+    r = server["client"].post("/v1/checks", json={"url": "https://example.org/photo.jpg"})
+    assert r.status_code == 403 and "--fetch-urls" in r.json()["detail"]
 
 
 def test_auth_and_upload_limit(server):

@@ -150,3 +150,29 @@ def test_a_poison_item_is_failed_after_bounded_attempts(tmp_path):
         state.recover()
     assert state.counts()["failed"] == 1
     assert [i.path for i in state.claim(5)] == ["/x/good.jpg"]  # the queue is not blocked
+
+
+def test_a_state_file_from_before_url_submissions_is_kept_and_gains_their_column(tmp_path):
+    """A state file written by an earlier version (no `source` column) opens, keeps its items, and records the URL
+    of items submitted as URLs from then on; two connections opening it at once both succeed."""
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT "
+        "NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, status TEXT, sha256 TEXT, error TEXT, "
+        "report TEXT, routed_to TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, "
+        "UNIQUE (path, size, mtime_ns));"
+        "INSERT INTO items (path, size, mtime_ns, state, created_at, updated_at) VALUES ('/x/old.jpg', 1, 1, 'queued',"
+        " '2026-11-01T00:00:00', '2026-11-01T00:00:00');"
+    )
+    db.close()
+    states = []
+    threads = [threading.Thread(target=lambda: states.append(State(path))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    state = states[0]
+    assert state.enqueue("/up/photo.jpg", 2, 2, "https://example.org/photo.jpg")
+    rows = {r["path"]: r["source"] for r in state.page(None, None, 10, 0)}
+    assert rows == {"/x/old.jpg": None, "/up/photo.jpg": "https://example.org/photo.jpg"}

@@ -151,7 +151,21 @@ def watch(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Directories that path submissions may point into; repeatable.",
 )
-@click.option("--max-upload-mb", type=click.FloatRange(0.001, 1e6), default=None, help="Upload size limit (2048).")
+@click.option(
+    "--max-upload-mb",
+    type=click.FloatRange(0.001, 1e6),
+    default=None,
+    help="Upload (or submitted URL) size limit (2048).",
+)
+@click.option(
+    "--fetch-urls", is_flag=True, default=None, help='Accept JSON {"url": ...} submissions: the server fetches them.'
+)
+@click.option(
+    "--allow-private-network",
+    is_flag=True,
+    default=None,
+    help="Submitted URLs may name loopback and private hosts (refused by default).",
+)
 @click.option("--settle", type=click.FloatRange(0, 3600), default=None)
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=None)
 @scan_options

@@ -1,4 +1,4 @@
-"""The HTTP API (FastAPI): submit a file or a path, fetch reports, list results, health, metrics, a dashboard.
+"""The HTTP API (FastAPI): submit a file, a path or a URL, fetch reports, list results, health, metrics, a dashboard.
 
 Submissions go into the watcher's SQLite queue; the watcher (running in this process) checks them with
 its worker pool, exactly as it checks hot-folder items.
@@ -14,15 +14,20 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..inputs import is_remote
+from ..streams.fetch import FetchError, FetchOptions, PrivateAddress, TooLarge, download
+from ..streams.playlist import is_playlist
 from ..watch.service import Watcher
 from ..watch.state import State
 
@@ -37,8 +42,10 @@ class ServerConfig:
     port: int = 8765
     token: str | None = None
     roots: tuple[Path, ...] = ()  # directories path submissions may point into
-    max_upload: int = 2 << 30  # bytes
+    max_upload: int = 2 << 30  # bytes (an upload, or a submitted URL's body)
     uploads: Path | None = None  # default REPORTS/uploads
+    fetch_urls: bool = False  # URL submissions: the server fetches what a client names (off: 403)
+    allow_private_network: bool = False  # submitted URLs may name loopback and private hosts
 
     def check(self) -> None:
         """Refuse to serve beyond loopback without a token."""
@@ -58,8 +65,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class PathSubmission(BaseModel):
-    path: str = Field(description="A file inside one of the configured roots", min_length=1, max_length=4096)
+class Submission(BaseModel):
+    path: str | None = Field(
+        None, description="A file inside one of the configured roots", min_length=1, max_length=4096
+    )
+    url: str | None = Field(
+        None, description="An http(s) URL of a media item: the server fetches it and checks it", max_length=4096
+    )
 
 
 class Submitted(BaseModel):
@@ -79,6 +91,7 @@ class ItemView(BaseModel):
     updated_at: str
     report_url: str | None = None
     report_html_url: str | None = None
+    source_url: str | None = None  # the URL a submitted item was fetched from
 
 
 class Page(BaseModel):
@@ -101,6 +114,7 @@ def _view(row: dict[str, Any]) -> ItemView:
         updated_at=row["updated_at"],
         report_url=f"/v1/checks/{row['id']}" if done else None,
         report_html_url=f"/v1/checks/{row['id']}/report.html" if done else None,
+        source_url=row["source"],
     )
 
 
@@ -184,9 +198,9 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
             raise HTTPException(404, f"no check {item_id}")
         return row
 
-    def _queue(path: Path) -> Submitted:
+    def _queue(path: Path, source: str | None = None) -> Submitted:
         st = path.stat()
-        state().enqueue(str(path), st.st_size, st.st_mtime_ns)
+        state().enqueue(str(path), st.st_size, st.st_mtime_ns, source)
         row = state().version(str(path), st.st_size, st.st_mtime_ns)
         return Submitted(id=row["id"], state=row["state"], status_url=f"/v1/checks/{row['id']}")
 
@@ -195,12 +209,12 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         status_code=202,
         response_model=Submitted,
         dependencies=guarded,
-        summary="Submit a file (multipart field `file`) or a path inside a configured root (JSON `path`)",
+        summary="Submit a file (multipart field `file`), a path inside a configured root (JSON `path`) or the URL of "
+        "a media item (JSON `url`), which the server fetches",
     )
     async def submit(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Submitted:
         if file is not None:
-            name = Path(file.filename or "upload").name.replace("\x00", "") or "upload"
-            dest = uploads / f"{secrets.token_hex(8)}-{name}"
+            dest = _upload_path(uploads, file.filename or "")
             written = 0
             try:
                 with open(dest, "wb") as fh:
@@ -214,9 +228,16 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
                 raise
             return _queue(dest)
         try:
-            body = PathSubmission.model_validate(await request.json())
+            body = Submission.model_validate(await request.json())
+            if (body.path is None) == (body.url is None):
+                raise ValueError("give either `path` or `url`")
         except Exception as exc:  # noqa: BLE001 - any malformed body is the client's error
-            raise HTTPException(422, f'send a multipart `file` or JSON {{"path": ...}}: {exc}') from exc
+            raise HTTPException(
+                422, f'send a multipart `file` or JSON {{"path": ...}} or {{"url": ...}}: {exc}'
+            ) from exc
+        if body.url is not None:
+            return _queue(await run_in_threadpool(_fetch_submitted, body.url, uploads, config), body.url)
+        assert body.path is not None
         return _queue(confine(body.path, config.roots))
 
     @app.get("/v1/checks", response_model=Page, dependencies=guarded, summary="List checks, newest first")
@@ -275,6 +296,35 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         return dashboard_page(state(), watcher, status, policy)
 
     return app
+
+
+def _upload_path(uploads: Path, name: str) -> Path:
+    """A new file in the uploads directory, named after the client's name for it (its last part, no NUL)."""
+    name = Path(name).name.replace("\x00", "")[-200:] or "upload"
+    return uploads / f"{secrets.token_hex(8)}-{name}"
+
+
+def _fetch_submitted(url: str, uploads: Path, config: ServerConfig) -> Path:
+    """A submitted URL's media item, fetched into the uploads directory under the URL's file name, with the upload
+    limit and the private-address rule; a URL that cannot be fetched is the client's error (the reason given)."""
+    if not config.fetch_urls:
+        raise HTTPException(403, "URL submissions are disabled (the server was not started with --fetch-urls)")
+    if not is_remote(url):
+        raise HTTPException(422, "`url` must be an http(s) URL")
+    if is_playlist(url):
+        raise HTTPException(422, "HLS and DASH playlists are streams: `labelcheck check URL` or `watch --stream URL`")
+    dest = _upload_path(uploads, PurePosixPath(urlsplit(url).path).name)
+    opts = FetchOptions(max_bytes=config.max_upload, allow_private=config.allow_private_network)
+    try:
+        download(url, dest, opts)
+    except FetchError as exc:
+        dest.unlink(missing_ok=True)
+        code = 403 if isinstance(exc, PrivateAddress) else 413 if isinstance(exc, TooLarge) else 422
+        raise HTTPException(code, f"not fetched: {exc}") from exc
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    return dest
 
 
 def confine(raw: str, roots: tuple[Path, ...]) -> Path:
@@ -339,9 +389,10 @@ def _dashboard_row(r: dict[str, Any]) -> str:
     e = html.escape
     shown = str(r["status"] or r["state"])
     link = f'<a href="/v1/checks/{r["id"]}/report.html">report</a>' if r["state"] == "done" else ""
+    name = r["source"] or os.path.basename(str(r["path"]))  # a fetched item by its URL
     return (
         f'<tr><td>{r["id"]}</td><td class="{e(shown)}">{e(shown)}</td>'
-        f"<td>{e(os.path.basename(str(r['path'])))}</td><td>{e(str(r['updated_at']))}</td><td>{link}</td></tr>"
+        f"<td>{e(name)}</td><td>{e(str(r['updated_at']))}</td><td>{link}</td></tr>"
     )
 
 

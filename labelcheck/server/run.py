@@ -67,6 +67,8 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
         token=token or s.get("token"),
         roots=roots or tuple(Path(r) for r in s.get("roots", ())),
         max_upload=int((max_upload_mb or s.get("max_upload_mb", 2048)) * 1024 * 1024),
+        fetch_urls=bool(flags["fetch_urls"] or s.get("fetch_urls", False)),
+        allow_private_network=bool(flags["allow_private_network"] or s.get("allow_private_network", False)),
     )
     server.check()
     opts = WatchOptions(

@@ -20,7 +20,23 @@ from ..inputs import is_remote
 
 
 class FetchError(Exception):
-    """A playlist or segment that could not be fetched; the message says why."""
+    """A playlist, segment or item that could not be fetched; the message says why."""
+
+    final = False  # True: refused by a rule or by the server, which another attempt would not change
+
+
+class PrivateAddress(FetchError):
+    final = True
+
+
+class TooLarge(FetchError):
+    final = True
+
+
+class ClientError(FetchError):
+    """An HTTP 4xx answer."""
+
+    final = True
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ def _check_host(url: str, allow_private: bool) -> list[str]:
     for addr in addrs:
         ip = ipaddress.ip_address(addr.split("%")[0])
         if not allow_private and (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved):
-            raise FetchError(f"{url}: refusing a private address ({addr}); allow it with --allow-private-network")
+            raise PrivateAddress(f"{url}: refusing a private address ({addr}); allow it with --allow-private-network")
     if not addrs:
         raise FetchError(f"{url}: host not found")
     return addrs
@@ -79,7 +95,7 @@ def fetch(ref: str, opts: FetchOptions) -> bytes:
         except OSError as exc:
             raise FetchError(f"{ref}: {exc.strerror or exc}") from exc
         if len(data) > opts.max_bytes:
-            raise FetchError(f"{ref}: larger than {opts.max_bytes} bytes")
+            raise TooLarge(f"{ref}: larger than {opts.max_bytes} bytes")
         return data
     chunks: list[bytes] = []
     _retrying(ref, opts, lambda: chunks.clear(), chunks.append)
@@ -105,8 +121,8 @@ def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: 
             _get(url, opts, write)
             return
         except FetchError as exc:
-            if "HTTP 4" in str(exc) or "private address" in str(exc) or "larger than" in str(exc):
-                raise  # not worth retrying
+            if exc.final:
+                raise
             last = exc
         time.sleep(min(2.0, 0.2 * 2**attempt))
     raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
@@ -173,19 +189,19 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
                     url = urljoin(url, r.headers.get("location", ""))
                     continue
                 if r.status_code >= 400:
-                    raise FetchError(f"{url}: HTTP {r.status_code}")
+                    raise (ClientError if r.status_code < 500 else FetchError)(f"{url}: HTTP {r.status_code}")
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
-                    raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
+                    raise TooLarge(f"{url}: larger than {opts.max_bytes} bytes")
                 size, until = 0, time.monotonic() + opts.max_seconds
                 for chunk in r.iter_bytes():  # decoded, when the server compressed it (Content-Encoding)
                     if time.monotonic() > until:
                         raise FetchError(f"{url}: still arriving after {opts.max_seconds:g} s")
                     size += len(chunk)
                     if size > opts.max_bytes:
-                        raise FetchError(f"{url}: larger than {opts.max_bytes} bytes")
+                        raise TooLarge(f"{url}: larger than {opts.max_bytes} bytes")
                     if size > BOMB_FLOOR and size > MAX_EXPANSION * r.num_bytes_downloaded:
-                        raise FetchError(f"{url}: expands more than {MAX_EXPANSION}-fold (a compression bomb?)")
+                        raise TooLarge(f"{url}: expands more than {MAX_EXPANSION}-fold (a compression bomb?)")
                     write(chunk)
                 if declared and declared.isdigit() and r.num_bytes_downloaded != int(declared):  # bytes on the wire
                     raise FetchError(f"{url}: truncated ({r.num_bytes_downloaded} of {declared} bytes)")

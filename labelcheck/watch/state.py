@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS items (
     error       TEXT,
     report      TEXT,
     routed_to   TEXT,
+    source      TEXT,
     created_at  TEXT    NOT NULL,
     updated_at  TEXT    NOT NULL,
     UNIQUE (path, size, mtime_ns)
@@ -64,6 +65,9 @@ class State:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        with self._tx() as db:  # a state file from before `source` (URL submissions) gets the column
+            if "source" not in {r[1] for r in db.execute("PRAGMA table_info(items)")}:
+                db.execute("ALTER TABLE items ADD COLUMN source TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -78,13 +82,14 @@ class State:
             raise
         self.db.execute("COMMIT")
 
-    def enqueue(self, path: str, size: int, mtime_ns: int) -> bool:
-        """Queue a settled item version; False when this version is already known (nothing is repeated)."""
+    def enqueue(self, path: str, size: int, mtime_ns: int, source: str | None = None) -> bool:
+        """Queue a settled item version; False when this version is already known (nothing is repeated).
+        `source`: the URL a submitted item was fetched from."""
         with self._tx() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO items (path, size, mtime_ns, state, created_at, updated_at) "
-                "VALUES (?, ?, ?, 'queued', ?, ?)",
-                (path, size, mtime_ns, _now(), _now()),
+                "INSERT OR IGNORE INTO items (path, size, mtime_ns, state, source, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'queued', ?, ?, ?)",
+                (path, size, mtime_ns, source, _now(), _now()),
             )
             return cur.rowcount == 1
 
@@ -146,7 +151,19 @@ class State:
         ).fetchone()
         return Item(*row)
 
-    COLUMNS = ("id", "path", "size", "state", "status", "attempts", "report", "routed_to", "created_at", "updated_at")
+    COLUMNS = (
+        "id",
+        "path",
+        "size",
+        "state",
+        "status",
+        "attempts",
+        "report",
+        "routed_to",
+        "source",
+        "created_at",
+        "updated_at",
+    )
 
     def row(self, item_id: int) -> dict[str, Any] | None:
         found = self.db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM items WHERE id=?", (item_id,)).fetchone()
