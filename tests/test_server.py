@@ -1,6 +1,7 @@
 """The HTTP API as a real uvicorn server on a loopback port: upload, poll, list, metrics, auth, limits, dashboard."""
 
 import hashlib
+import json
 import shutil
 import socket
 import subprocess
@@ -127,6 +128,8 @@ def test_a_submitted_url_is_fetched_checked_and_listed_under_it(tmp_path):
             assert doc["results"][0]["ai"]["status"] == "fully_ai"
             assert doc["results"][0]["sha256"] == hashlib.sha256(body).hexdigest()
             assert [i["source_url"] for i in c.get("/v1/checks").json()["items"]] == [url]
+            audit = [json.loads(x) for f in (tmp_path / "reports").glob("labelcheck-*.jsonl") for x in f.open()]
+            assert [line.get("source") for line in audit] == [url]  # the daily audit log names the URL too
             assert url in c.get("/").text
             refused = {
                 f"{media.url}/404/photo.jpg": (422, "HTTP 404"),

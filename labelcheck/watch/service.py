@@ -199,6 +199,7 @@ class Watcher:
                 "sha256": sha256,
                 "report": str(report),
             }
+            | ({"source": item.source} if item.source else {})
         )
 
     def _route(self, item: Item) -> None:

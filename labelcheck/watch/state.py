@@ -48,6 +48,7 @@ class Item:
     status: str | None = None
     report: str | None = None
     routed_to: str | None = None
+    source: str | None = None  # the URL a submitted item was fetched from
 
 
 def _now() -> str:
@@ -146,7 +147,7 @@ class State:
 
     def get(self, item_id: int) -> Item:
         row = self.db.execute(
-            "SELECT id, path, size, mtime_ns, state, attempts, status, report, routed_to FROM items WHERE id=?",
+            "SELECT id, path, size, mtime_ns, state, attempts, status, report, routed_to, source FROM items WHERE id=?",
             (item_id,),
         ).fetchone()
         return Item(*row)
