@@ -342,15 +342,21 @@ def main() -> int:
     # (memory first rises while exiftool loads its format modules, then must stay flat).
     small = [p for p in items if p.stat().st_size < 2_000_000]
     hundred = [small[(i * len(small)) // 100] for i in range(100)]
+    fixed = {}
     for n in (100, 1_000, 10_000):  # 1,000: exiftool has loaded every format module by then
         lst = OUT / f"list{n}.txt"
         lst.write_text("".join(f"{hundred[i % 100]}\n" for i in range(n)))
         wall, peak, _ = labelcheck_run(lst, cores, memory=True)
+        fixed[n] = peak[0]
         print(
             f"peak memory (PSS, whole process tree), {n:>6} items: {peak[0] / 1024:7.1f} MB, of which exiftool "
             f"{peak[1] / 1024:5.1f} MB  ({wall:.1f} s, "
             f"{n / wall:.0f} items/s)"
         )
+    print(
+        f"  growth to 10,000 items: from 100 +{100 * (fixed[10_000] / fixed[100] - 1):.1f} % (target: within 10 %), "
+        f"from 1,000 +{100 * (fixed[10_000] / fixed[1_000] - 1):.1f} % (once every format module is loaded)"
+    )
     # Which 100 files are sampled decides how many of exiftool's format modules each worker has loaded by then, so
     # the same comparison over random samples (100 against 1,000 items: the growth is over by 1,000, see above).
     growth = []
