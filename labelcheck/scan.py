@@ -40,13 +40,13 @@ from .model import (
 )
 from .streams.fetch import FetchError, FetchOptions, download
 from .streams.playlist import is_playlist
-from .workers import fetch_prefix, reusing_large_buffers
+from .workers import fetch_prefix
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
 NOT_DECODABLE = "ffprobe found no audio or video stream it could decode"
 ITEM_MAX_BYTES = 8 << 30  # a remote item larger than this is not fetched (its worker's disk, not memory, holds it)
-LARGE_ITEM = 256 << 20  # c2pa-rs reads a file this large in chunks of 256 MB (see workers.reusing_large_buffers)
+LARGE_ITEM = 256 << 20  # a file whose C2PA read (reading and hashing it) dwarfs its exiftool and ffprobe work
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
 
 
@@ -251,8 +251,7 @@ class Scanner:
 
         def read_c2pa() -> None:
             for it in readable:
-                with reusing_large_buffers() if it.size >= LARGE_ITEM else contextlib.nullcontext():
-                    stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
+                stores[id(it)] = c2pa_x.read(it.path, it.media, self._ctx, self._supported)
 
         costly = {
             id(it): why

@@ -8,21 +8,15 @@ use) would not be.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 import os
-from collections.abc import Iterator
 from multiprocessing import forkserver
 from typing import Any
 
 EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
 PRELOAD = ["labelcheck.runner", "jsonschema"]  # jsonschema: label payloads are validated in the workers
-# glibc's mallopt() parameter numbers, and the values labelcheck sets or restores
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD = 1 << 20
-TRIM_THRESHOLD = 128 << 10  # glibc's default
-MMAP_MAX = 1 << 16  # glibc's default
-KEPT_HEAP = 1 << 30  # while large reads reuse their buffers: the heap is not trimmed below this
 
 
 def context() -> Any:
@@ -67,44 +61,16 @@ def remove_fetched(pid: int) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _glibc() -> Any:
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt, libc.malloc_trim  # noqa: B018 - present only in glibc
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return None
-    return libc
-
-
 def return_large_blocks() -> None:
     """Memory blocks of MMAP_THRESHOLD and more get pages of their own, given back to the system when freed. glibc
     otherwise raises that threshold whenever such a block is freed, after which the heap keeps what the largest
     files needed (~2 MB a worker over 10,000 items). Fixing it costs no measurable time. No effect elsewhere."""
-    if (libc := _glibc()) is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    import ctypes
 
-
-@contextlib.contextmanager
-def reusing_large_buffers() -> Iterator[None]:
-    """For one large file's C2PA read, in the main thread. c2pa-rs reads a large file in chunks of hundreds of MB,
-    each into a new buffer: as blocks of their own, every chunk's pages are mapped and faulted in afresh. Here such
-    blocks come from the heap, which is not trimmed, so the next chunk reuses the pages the last one freed (reading
-    the bench's 1 GB video: 0.45 s of system time instead of 0.8-1.0 s). Afterwards the defaults come back and the
-    heap's free pages go back to the system. Other threads allocate from arenas of their own and are unaffected."""
-    libc = _glibc()
-    if libc is None:  # pragma: no cover - not glibc
-        yield
-        return
-    libc.mallopt(M_TRIM_THRESHOLD, KEPT_HEAP)
-    libc.mallopt(M_MMAP_MAX, 0)
     try:
-        yield
-    finally:
-        libc.mallopt(M_MMAP_MAX, MMAP_MAX)
-        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-        libc.malloc_trim(0)
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
 
 
 def start_early() -> None:
