@@ -28,6 +28,8 @@ def server():
     files = {f"/media/{n}": (MEDIA / n).read_bytes() for n in NAMES}
     files["/live"] = b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n"  # a playlist with no extension
     files["/big.jpg"] = (MEDIA / "xmp_fully_ai.jpg").read_bytes() + bytes(2 << 20)  # over LOOPBACK's limit
+    files["/dash"] = b'<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"></MPD>\n'
+    files["/drawing.svg"] = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>\n'
     with Server(files) as srv:
         yield srv
 
@@ -85,6 +87,16 @@ def test_fetch_failures_are_the_items_errors_and_the_run_goes_on(server):
     assert [got[u]["status"] for u in urls] == ["error"] * 4 + ["pass"]
     private = _results(urls[-1:], RunOptions(workers=0), fetch=replace(LOOPBACK, allow_private=False))
     assert "private address" in private[urls[-1]]["errors"][0]["message"]
+
+
+def test_xml_is_a_playlist_only_when_it_is_a_dash_manifest(server):
+    """An SVG begins like a DASH manifest (an XML declaration): it is an image, fetched and checked; a DASH manifest
+    served without its extension is refused as a playlist."""
+    urls = [f"{server.url}/drawing.svg", f"{server.url}/dash"]
+    got = _results(urls, RunOptions(workers=0))
+    assert got[urls[0]]["media_type"] == "image/svg+xml"
+    assert not any("playlist" in e["message"] for e in got[urls[0]]["errors"]), got[urls[0]]["errors"]
+    assert "serves an HLS or DASH playlist" in got[urls[1]]["errors"][0]["message"]
 
 
 def test_an_item_whose_fetch_stalls_is_reported_and_its_worker_leaves_no_files(server):

@@ -108,7 +108,8 @@ def test_a_submitted_url_is_fetched_checked_and_listed_under_it(tmp_path):
     --allow-private-network) under the upload limit, and lists it under its URL. What cannot be fetched is the
     client's error, with the reason, and leaves nothing behind."""
     body = (MEDIA / "xmp_fully_ai.jpg").read_bytes()
-    files = {"/media/photo.jpg": body, "/big.jpg": body + bytes(60_000), "/live.m3u8": b"#EXTM3U\n"}
+    playlist = b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n"
+    files = {"/media/photo.jpg": body, "/big.jpg": body + bytes(60_000), "/live.m3u8": playlist, "/live": playlist}
     with Server(files) as media:
         proc, _, c = start_server(tmp_path / "reports", "--fetch-urls", "--max-upload-mb", "0.05")
         try:
@@ -135,6 +136,7 @@ def test_a_submitted_url_is_fetched_checked_and_listed_under_it(tmp_path):
                 f"{media.url}/404/photo.jpg": (422, "HTTP 404"),
                 f"{media.url}/big.jpg": (413, "larger than"),
                 f"{media.url}/live.m3u8": (422, "playlists are streams"),
+                f"{media.url}/live": (422, "serves an HLS or DASH playlist"),
                 "ftp://example.org/a.jpg": (422, "http(s) URL"),
             }
             for bad, (code, why) in refused.items():

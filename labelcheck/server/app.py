@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..inputs import is_remote
+from ..media import HEAD_BYTES
 from ..streams.fetch import FetchError, FetchOptions, PrivateAddress, TooLarge, download
 from ..streams.playlist import is_playlist
 from ..watch.service import Watcher
@@ -324,6 +325,11 @@ def _fetch_submitted(url: str, uploads: Path, config: ServerConfig) -> Path:
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
+    with open(dest, "rb") as fh:
+        head = fh.read(HEAD_BYTES)  # a playlist served under a media-looking name
+    if is_playlist("", head):
+        dest.unlink()
+        raise HTTPException(422, f"{url} serves an HLS or DASH playlist: a stream, not a media item")
     return dest
 
 
