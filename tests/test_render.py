@@ -20,6 +20,7 @@ from labelcheck.render import jsonl as jsonl_r
 from labelcheck.render import junit as junit_r
 from labelcheck.render import markdown as markdown_r
 from labelcheck.render import sarif as sarif_r
+from labelcheck.report import display_path
 
 RENDERERS = {
     "report.jsonl": jsonl_r.render,
@@ -67,7 +68,15 @@ def test_junit_has_a_case_per_item_and_rule(fixture_report):
     rep, _ = fixture_report
     root = ET.fromstring(junit_r.render(rep))
     cases = root.findall(".//testcase")
-    assert len(cases) == sum(max(1, len(r.findings)) for r in rep.results)
+    in_error = {c.get("classname") for c in cases if c.find("error") is not None}
+    # an item that could not (wholly) be read is in error, even when its rules were not applicable
+    assert in_error == {display_path(r.evidence.target) for r in rep.results if r.status.value == "error"}
+    assert any(
+        r.status.value == "error" and not any(f.status.value == "error" for f in r.findings) for r in rep.results
+    )
+    assert len(cases) == sum(len(r.findings) for r in rep.results) + len(
+        [r for r in rep.results if r.status.value == "error" and not any(f.status.value == "error" for f in r.findings)]
+    )
     failures = root.findall(".//testcase/failure")
     assert len(failures) == sum(r.status.value == "fail" for r in rep.results)
     suite = root.find("testsuite")
@@ -86,6 +95,9 @@ def test_sarif_has_rules_and_locations(fixture_report):
         for res in run["results"]
     )
     assert any(res["level"] == "error" for res in run["results"])
+    located = {res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for res in run["results"]}
+    errored = [r for r in rep.results if r.status.value == "error"]
+    assert errored and all(sarif_r._uri(r.evidence.target) in located for r in errored)  # none goes unreported
 
 
 def test_markdown_lists_what_failed(fixture_report):

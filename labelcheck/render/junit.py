@@ -32,8 +32,10 @@ def render(report: Report) -> str:
             )
             for f in r.findings
         ]
-        if not cases and r.evidence.errors:  # nothing could be checked: still one case, in error
-            cases = [("labelcheck", "read", "error", "error", "; ".join(e.message for e in r.evidence.errors), "")]
+        if r.status.value == "error" and not any(c[2] == "error" for c in cases):
+            # not (wholly) read, though no rule says so (its rules were not applicable): a case of its own, in error
+            why = "; ".join(f"{e.source}: {e.message}" for e in r.evidence.errors) or "not checked"
+            cases.append(("labelcheck", "read", "error", "error", why, ""))
         for policy, rule, status, level, message, remediation in cases:
             suite = by_policy.get(policy)
             if suite is None:

@@ -12,6 +12,13 @@ from ..model import Report, Waiver
 from ..report import display_path
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+READ_RULE: dict[str, Any] = {
+    "id": "labelcheck/read",
+    "name": "read",
+    "shortDescription": {"text": "the item could be read and checked"},
+    "fullDescription": {"text": "A tool (C2PA, exiftool, ffprobe) could not read the item: its label is unknown."},
+    "properties": {"policy": "labelcheck"},
+}
 
 
 def _uri(target: str) -> str:
@@ -58,6 +65,20 @@ def render(report: Report) -> str:
                     "properties": {"ai_status": r.classification.status.value, "sha256": r.evidence.sha256},
                 }
                 | _suppressed(f.waiver)
+            )
+        if r.status.value == "error" and not any(f.status.value == "error" for f in r.findings):
+            # not (wholly) read, though no rule says so: reported as a result of its own, as the GitHub renderer does
+            rules.setdefault(READ_RULE["id"], READ_RULE)
+            why = "; ".join(f"{e.source}: {e.message}" for e in r.evidence.errors) or "not checked"
+            results.append(
+                {
+                    "ruleId": READ_RULE["id"],
+                    "level": "warning",
+                    "kind": "fail",
+                    "message": {"text": display_path(f"Could not be checked: {why}")},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.evidence.target)}}}],
+                    "properties": {"ai_status": r.classification.status.value, "sha256": r.evidence.sha256},
+                }
             )
     for st in report.streams:
         problems = [(rend.name, f) for rend in st.renditions for f in rend.findings] + [
