@@ -120,7 +120,8 @@ def eventually(condition: Any, seconds: float, message: str) -> None:
 class Server:
     """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends, '/loop'
     redirects to itself, '/stall' stops sending, '/drip' sends a byte now and then,
-    '/slow/SECONDS/...' pauses first, '/gz/...' sends the stored bytes as gzip Content-Encoding."""
+    '/slow/SECONDS/...' pauses first, '/gz/...' sends the stored bytes as gzip Content-Encoding, '/busy/...' answers
+    429 (too many requests) once and then the file, '/gone/...' answers 410."""
 
     def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
@@ -134,6 +135,7 @@ class Server:
 
         hosts = self.hosts = []  # the Host header of each request, in order
         agents = self.agents = []  # and its User-Agent
+        refused: set[str] = set()  # '/busy/...' paths already answered 429 once
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -165,6 +167,13 @@ class Server:
                     _, _, seconds, rest = self.path.split("/", 3)
                     time.sleep(float(seconds))
                     self.path = "/" + rest
+                if self.path.startswith(("/busy/", "/gone/")):  # '/busy/...': 429 on its first request, then the file
+                    first = self.path not in refused
+                    refused.add(self.path)
+                    if self.path.startswith("/gone/") or first:
+                        self.send_error(410 if self.path.startswith("/gone/") else 429)
+                        return
+                    self.path = "/" + self.path.split("/", 2)[2]
                 if self.path.startswith("/loop"):
                     self.send_response(302)
                     self.send_header("Location", self.path)

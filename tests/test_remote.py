@@ -99,6 +99,15 @@ def test_xml_is_a_playlist_only_when_it_is_a_dash_manifest(server):
     assert "serves an HLS or DASH playlist" in got[urls[1]]["errors"][0]["message"]
 
 
+def test_too_many_requests_is_retried_and_gone_is_not(server):
+    """A platform sampled by a regulator answers 429 when asked too fast: the fetch tries again (and gets the file);
+    410 Gone is final at once."""
+    busy, gone = f"{server.url}/busy/media/xmp_fully_ai.jpg", f"{server.url}/gone/media/xmp_fully_ai.jpg"
+    assert fetch(busy, LOOPBACK) == (MEDIA / "xmp_fully_ai.jpg").read_bytes()
+    with pytest.raises(FetchError, match="HTTP 410$"):  # no "(after 2 attempts)": not retried
+        fetch(gone, LOOPBACK)
+
+
 def test_an_item_whose_fetch_stalls_is_reported_and_its_worker_leaves_no_files(server):
     before = set(Path(tempfile.gettempdir()).glob("labelcheck-fetch-*"))
     urls = [f"{server.url}/stall", f"{server.url}/media/xmp_fully_ai.jpg"]

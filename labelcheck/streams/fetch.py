@@ -128,6 +128,7 @@ def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: 
     raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
 
 
+RETRY_STATUS = frozenset({408, 429})  # client errors that say "not now" rather than "never"
 MAX_EXPANSION = 100  # a compressed response may not decode to more than this many times its size ...
 BOMB_FLOOR = 64 << 20  # ... once past this many bytes
 USER_AGENT = f"labelcheck/{__version__} (AI-label checker)"  # a regulator's fetches say what they are
@@ -188,8 +189,9 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
                 if r.is_redirect:
                     url = urljoin(url, r.headers.get("location", ""))
                     continue
-                if r.status_code >= 400:
-                    raise (ClientError if r.status_code < 500 else FetchError)(f"{url}: HTTP {r.status_code}")
+                if r.status_code >= 400:  # a server error, a timeout or "too many requests" may pass on a retry
+                    final = r.status_code < 500 and r.status_code not in RETRY_STATUS
+                    raise (ClientError if final else FetchError)(f"{url}: HTTP {r.status_code}")
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
                     raise TooLarge(f"{url}: larger than {opts.max_bytes} bytes")
