@@ -121,7 +121,7 @@ class Server:
     """Serves a dict path -> bytes; '/404/...' answers 404, '/short/...' promises more bytes than it sends, '/loop'
     redirects to itself, '/stall' stops sending, '/drip' sends a byte now and then,
     '/slow/SECONDS/...' pauses first, '/gz/...' sends the stored bytes as gzip Content-Encoding, '/busy/...' answers
-    429 (too many requests) once and then the file, '/gone/...' answers 410."""
+    429 (too many requests, Retry-After: 1) once and then the file, '/gone/...' answers 410."""
 
     def __init__(self, files: dict[str, bytes], root=None):
         files_ = files
@@ -136,12 +136,14 @@ class Server:
         hosts = self.hosts = []  # the Host header of each request, in order
         agents = self.agents = []  # and its User-Agent
         refused: set[str] = set()  # '/busy/...' paths already answered 429 once
+        times = self.times = []  # (monotonic time, path) of each request
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
             def do_GET(self):
+                times.append((time.monotonic(), self.path))
                 hosts.append(self.headers.get("Host"))
                 agents.append(self.headers.get("User-Agent"))
                 if self.path.startswith("/stall"):  # promises 10 MB, sends 1 KB, then nothing for a while
@@ -171,7 +173,10 @@ class Server:
                     first = self.path not in refused
                     refused.add(self.path)
                     if self.path.startswith("/gone/") or first:
-                        self.send_error(410 if self.path.startswith("/gone/") else 429)
+                        self.send_response(410 if self.path.startswith("/gone/") else 429)
+                        self.send_header("Retry-After", "1")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
                         return
                     self.path = "/" + self.path.split("/", 2)[2]
                 if self.path.startswith("/loop"):

@@ -100,10 +100,12 @@ def test_xml_is_a_playlist_only_when_it_is_a_dash_manifest(server):
 
 
 def test_too_many_requests_is_retried_and_gone_is_not(server):
-    """A platform sampled by a regulator answers 429 when asked too fast: the fetch tries again (and gets the file);
-    410 Gone is final at once."""
+    """A platform sampled by a regulator answers 429 when asked too fast: the fetch waits as long as the server's
+    Retry-After says, tries again and gets the file; 410 Gone is final at once."""
     busy, gone = f"{server.url}/busy/media/xmp_fully_ai.jpg", f"{server.url}/gone/media/xmp_fully_ai.jpg"
     assert fetch(busy, LOOPBACK) == (MEDIA / "xmp_fully_ai.jpg").read_bytes()
+    asked = [t for t, path in server.times if path == "/busy/media/xmp_fully_ai.jpg"]
+    assert len(asked) == 2 and asked[1] - asked[0] >= 0.95  # Retry-After: 1, not the 0.2 s back-off
     with pytest.raises(FetchError, match="HTTP 410$"):  # no "(after 2 attempts)": not retried
         fetch(gone, LOOPBACK)
 

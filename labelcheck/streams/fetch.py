@@ -24,6 +24,10 @@ class FetchError(Exception):
 
     final = False  # True: refused by a rule or by the server, which another attempt would not change
 
+    def __init__(self, message: str, wait: float = 0.0) -> None:
+        super().__init__(message)
+        self.wait = wait  # seconds the server asked for before another attempt (Retry-After)
+
 
 class PrivateAddress(FetchError):
     final = True
@@ -115,7 +119,9 @@ def download(url: str, dest: Path, opts: FetchOptions) -> None:
 
 def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: Callable[[bytes], object]) -> None:
     last: Exception | None = None
+    pause = 0.0
     for attempt in range(opts.retries + 1):
+        time.sleep(pause)
         restart()
         try:
             _get(url, opts, write)
@@ -124,11 +130,12 @@ def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: 
             if exc.final:
                 raise
             last = exc
-        time.sleep(min(2.0, 0.2 * 2**attempt))
+            pause = max(min(2.0, 0.2 * 2**attempt), exc.wait)
     raise FetchError(f"{last} (after {opts.retries + 1} attempts)")
 
 
 RETRY_STATUS = frozenset({408, 429})  # client errors that say "not now" rather than "never"
+MAX_RETRY_AFTER = 30.0  # seconds of a server's Retry-After that are honoured (the item's time limit bounds it too)
 MAX_EXPANSION = 100  # a compressed response may not decode to more than this many times its size ...
 BOMB_FLOOR = 64 << 20  # ... once past this many bytes
 USER_AGENT = f"labelcheck/{__version__} (AI-label checker)"  # a regulator's fetches say what they are
@@ -190,8 +197,11 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
                     url = urljoin(url, r.headers.get("location", ""))
                     continue
                 if r.status_code >= 400:  # a server error, a timeout or "too many requests" may pass on a retry
-                    final = r.status_code < 500 and r.status_code not in RETRY_STATUS
-                    raise (ClientError if final else FetchError)(f"{url}: HTTP {r.status_code}")
+                    if r.status_code < 500 and r.status_code not in RETRY_STATUS:
+                        raise ClientError(f"{url}: HTTP {r.status_code}")
+                    after = r.headers.get("retry-after", "").strip()  # seconds (an HTTP date is not waited for)
+                    wait = min(float(after), MAX_RETRY_AFTER) if after.isdigit() else 0.0
+                    raise FetchError(f"{url}: HTTP {r.status_code}", wait)
                 declared = r.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
                     raise TooLarge(f"{url}: larger than {opts.max_bytes} bytes")
