@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import vocab
@@ -278,6 +279,13 @@ def _specific(d: Decision) -> bool:
 # ---------------------------------------------------------------- training
 
 
+def tdm_signals(signals: Iterable[Signal]) -> list[Signal]:
+    """The TDMRep facts that count: the file's own, or else those of the HTTP headers it was served with (TDMRep:
+    the file's metadata overrides the protocol's)."""
+    tdm = [s for s in signals if s.kind is Kind.TDM]
+    return [s for s in tdm if s.source != "http"] or tdm
+
+
 def _training_entries(store: C2paStore, signals: tuple[Signal, ...]) -> list[TrainingEntry]:
     entries: list[TrainingEntry] = []
     active = store.manifest(store.active)
@@ -286,8 +294,7 @@ def _training_entries(store: C2paStore, signals: tuple[Signal, ...]) -> list[Tra
     for s in signals:
         if s.kind is Kind.DATA_MINING:
             entries.append(TrainingEntry(s.source, "plus:DataMining", s.key, s.value, s.location))
-        elif s.kind is Kind.TDM:
-            entries.append(TrainingEntry(s.source, "tdm", s.key, s.value, s.location))
+    entries += [TrainingEntry(s.source, "tdm", s.key, s.value, s.location) for s in tdm_signals(signals)]
     return entries
 
 

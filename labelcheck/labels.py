@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from . import resources, vocab
-from .classify import manifest_declares, parse_aigc, training_use
+from .classify import manifest_declares, parse_aigc, tdm_signals, training_use
 from .model import Evidence, Kind, LabelRecord, Signal
 
 # Which schema validates which payload.
@@ -110,7 +110,7 @@ def _signal_record(s: Signal) -> LabelRecord | None:
 
 
 def _tdm_record(signals: list[Signal]) -> LabelRecord | None:
-    tdm = [s for s in signals if s.kind is Kind.TDM]
+    tdm = tdm_signals(signals)
     if not tdm:
         return None
     doc = {("policy" if s.key.lower().endswith("policy") else "reservation"): s.value.strip() for s in tdm}

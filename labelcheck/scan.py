@@ -23,6 +23,7 @@ from . import __version__, evidence_files, media
 from . import policy as policy_mod
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
+from .extract import http as http_x
 from .extract.costly import costly_structure
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
@@ -45,6 +46,7 @@ from .workers import fetch_prefix
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
 NOT_DECODABLE = "ffprobe found no audio or video stream it could decode"
+MANIFEST_MAX_BYTES = 64 << 20  # a manifest store a remote item's Link header names (thumbnails and all)
 ITEM_MAX_BYTES = 8 << 30  # a remote item larger than this is not fetched (its worker's disk, not memory, holds it)
 LARGE_ITEM = 256 << 20  # a file whose C2PA read (reading and hashing it) dwarfs its exiftool and ffprobe work
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
@@ -96,6 +98,8 @@ class _Item:
     readable: bool
     notes: tuple[str, ...] = ()
     target: str = ""  # how the report names it, when not by its path (a remote item: its URL)
+    served: tuple[Signal, ...] = ()  # a remote item: what its response headers said (extract/http.py)
+    linked_manifest: tuple[Path, str] | None = None  # a remote item: the manifest its Link header named, fetched
 
 
 def _head(path: Path) -> bytes:
@@ -224,13 +228,23 @@ class Scanner:
         suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
         local = tmp / f"{n}{suffix}"
         try:
-            download(remote.url, local, self.options.fetch)
+            response = download(remote.url, local, self.options.fetch)
         except (FetchError, OSError) as exc:
             return replace(_unreadable(local, f"not fetched: {exc}"), target=remote.url)
-        item = replace(_open_item(local, remote.url), target=remote.url)
+        item = replace(_open_item(local, remote.url), target=remote.url, served=tuple(http_x.signals(response)))
         if item.readable and is_playlist("", _head(local)):
             why = f"{remote.url}: serves an HLS or DASH playlist (`check` follows URLs ending .m3u8 or .mpd as streams)"
             return replace(item, errors=[ToolError("input", why)], readable=False)
+        links = http_x.manifest_links(response)
+        if item.readable and links and self.options.c2pa.allow_network:
+            # fetched beside the file as its sidecar: c2pa-rs reads it when the file embeds no manifest
+            sidecar = local.with_name(local.name + ".c2pa")
+            try:
+                download(links[0], sidecar, replace(self.options.fetch, max_bytes=MANIFEST_MAX_BYTES))
+            except (FetchError, OSError) as exc:
+                item.errors.append(ToolError("http", f"the manifest its Link header names was not fetched: {exc}"))
+            else:
+                item = replace(item, linked_manifest=(sidecar, links[0]))
         return item
 
     def _evidence(self, items: list[_Item]) -> list[Evidence]:
@@ -303,6 +317,8 @@ class Scanner:
             if it.readable:
                 store, c2pa_errors, manifest_json = stores[id(it)]
                 errors += c2pa_errors
+                if it.linked_manifest and store.sidecar == str(it.linked_manifest[0]):
+                    store = replace(store, sidecar=it.linked_manifest[1])  # named by its URL, not the temporary file
                 if store.note:
                     it.notes += (store.note,)
                 tags = tags_by_item[id(it)]
@@ -325,6 +341,7 @@ class Scanner:
                     elif answer is not None:
                         signals += to_signals(answer)
                 signals += packet_signals.get(id(it), [])
+                signals += it.served
                 if self.options.evidence_dir and it.sha256:
                     kept = evidence_files.keep(
                         self.options.evidence_dir, it.sha256, it.media.mime, tools, manifest_json, tags, probed

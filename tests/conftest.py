@@ -123,8 +123,9 @@ class Server:
     '/slow/SECONDS/...' pauses first, '/gz/...' sends the stored bytes as gzip Content-Encoding, '/busy/...' answers
     429 (too many requests, Retry-After: 1) once and then the file, '/gone/...' answers 410."""
 
-    def __init__(self, files: dict[str, bytes], root=None):
+    def __init__(self, files: dict[str, bytes], root=None, headers=None):
         files_ = files
+        extra = headers or {}  # path -> [(name, value)] sent with that file
 
         def lookup(path: str) -> bytes | None:
             if path in files_:
@@ -192,6 +193,8 @@ class Server:
                 self.send_response(200)
                 declared = len(body) + (1000 if self.path.startswith("/short") else 0)
                 self.send_header("Content-Length", str(declared))
+                for name, value in extra.get(self.path.split("?")[0], ()):
+                    self.send_header(name, value)
                 if encoded:
                     self.send_header("Content-Encoding", "gzip")
                 self.end_headers()

@@ -499,3 +499,26 @@ def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(t
     assert [r["ai"]["status"] for r in (gen, dub)] == ["fully_ai", "fully_ai"]
     assert all(r["ai"]["basis"] == "non_standard" and r["status"] == "fail" for r in (gen, dub))
     assert camera["ai"]["status"] == "unknown" and any(s["key"] == "IPTC:OriginatingProgram" for s in camera["signals"])
+
+
+def test_link_headers_name_c2pa_manifests_by_rel_resolved_against_the_served_url():
+    """RFC 8288 link-values: several per header and several headers, rel with several values, quoted parameters
+    holding commas and semicolons; relative URIs resolve against the URL the item was finally served from."""
+    from labelcheck.extract.http import manifest_links, signals
+    from labelcheck.streams.fetch import Response
+
+    response = Response(
+        "https://cdn.example.org/media/photo.jpg",
+        (
+            ("link", '<https://example.org/me>; rel="author", <m/photo.c2pa>; rel="alternate c2pa-manifest"'),
+            ("content-type", "image/jpeg"),
+            ("link", '</x.c2pa>; title="a, b; c"; rel=C2PA-Manifest, <https://other.example/y.c2pa>; rel="preload"'),
+            ("tdm-reservation", " 1 "),
+        ),
+    )
+    assert manifest_links(response) == ["https://cdn.example.org/media/m/photo.c2pa", "https://cdn.example.org/x.c2pa"]
+    assert [(s.kind.value, s.key, s.value) for s in signals(response)] == [
+        ("tdm", "tdm-reservation", "1"),
+        ("provenance_ref", 'Link rel="c2pa-manifest"', "https://cdn.example.org/media/m/photo.c2pa"),
+        ("provenance_ref", 'Link rel="c2pa-manifest"', "https://cdn.example.org/x.c2pa"),
+    ]

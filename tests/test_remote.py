@@ -35,7 +35,7 @@ def server():
 
 
 def _options(**kw):
-    return ScanOptions(c2pa=C2paSettings(trust_anchors=(str(TEST_CA),)), **({"fetch": LOOPBACK} | kw))
+    return ScanOptions(**({"c2pa": C2paSettings(trust_anchors=(str(TEST_CA),)), "fetch": LOOPBACK} | kw))
 
 
 def _facts(doc):
@@ -108,6 +108,44 @@ def test_too_many_requests_is_retried_and_gone_is_not(server):
     assert len(asked) == 2 and asked[1] - asked[0] >= 0.95  # Retry-After: 1, not the 0.2 s back-off
     with pytest.raises(FetchError, match="HTTP 410$"):  # no "(after 2 attempts)": not retried
         fetch(gone, LOOPBACK)
+
+
+def test_what_a_remote_items_response_headers_say_counts(tmp_path):
+    """TDMRep headers declare a served item's training use, though the file's own TDMRep wins. A Link header's C2PA
+    manifest (rel="c2pa-manifest") is a provenance reference: with --allow-network it is fetched and verified
+    against the item, which then reads as the manifest declares; without, provenance-intact says it was not fetched."""
+    files = {
+        "/reserved.jpg": (MEDIA / "xmp_fully_ai.jpg").read_bytes(),
+        "/tdm.jpg": (MEDIA / "tdm_reserved.jpg").read_bytes(),
+        "/linked.jpg": (MEDIA / "sidecar_fully_ai.jpg").read_bytes(),
+        "/manifests/linked.c2pa": (MEDIA / "sidecar_fully_ai.c2pa").read_bytes(),
+    }
+    link = (
+        '<https://example.org/me>; rel="author", </manifests/linked.c2pa>; rel="c2pa-manifest"; type="application/c2pa"'
+    )
+    headers = {
+        "/reserved.jpg": [("TDM-Reservation", "1")],
+        "/tdm.jpg": [("tdm-reservation", "0")],  # the file says 1, with a policy: the file wins
+        "/linked.jpg": [("Link", link)],
+    }
+    with Server(files, headers=headers) as srv:
+        urls = [srv.url + p for p in ("/reserved.jpg", "/tdm.jpg", "/linked.jpg")]
+        offline = _results(urls, RunOptions(workers=0))
+        anchors = C2paSettings(trust_anchors=(str(TEST_CA),), allow_network=True)
+        online = _results(urls[2:], RunOptions(workers=1), c2pa=anchors)
+        gate = run_cli("check", urls[2], "-p", "eu-ai-act-art50", "--allow-private-network", "--format", "json")
+    stripped = next(f for f in json.loads(gate.stdout)["results"][0]["findings"] if f["rule"] == "cop-no-stripping")
+    assert stripped["status"] == "fail" and f"{srv.url}/manifests/linked.c2pa" in stripped["message"]  # not fetched
+    reserved, tdm, linked = (offline[u] for u in urls)
+    assert reserved["training"]["status"] == "not_allowed"
+    assert [(e["source"], e["key"]) for e in reserved["training"]["evidence"]] == [("http", "tdm-reservation")]
+    assert tdm["training"]["status"] == "not_allowed" and {e["source"] for e in tdm["training"]["evidence"]} == {"xmp"}
+    assert linked["ai"]["status"] == "unknown" and not linked["c2pa"]["present"]
+    ref = f"{srv.url}/manifests/linked.c2pa"
+    assert any(s["kind"] == "provenance_ref" and s["value"] == ref for s in linked["signals"])
+    verified = online[urls[2]]
+    assert verified["errors"] == [] and verified["ai"]["status"] == "fully_ai"
+    assert verified["c2pa"]["validation_state"] in ("Valid", "Trusted") and verified["c2pa"]["sidecar"] == ref
 
 
 def test_an_item_whose_fetch_stalls_is_reported_and_its_worker_leaves_no_files(server):

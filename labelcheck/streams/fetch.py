@@ -106,7 +106,15 @@ def fetch(ref: str, opts: FetchOptions) -> bytes:
     return b"".join(chunks)
 
 
-def download(url: str, dest: Path, opts: FetchOptions) -> None:
+@dataclass(frozen=True)
+class Response:
+    """What came with a fetched body: the URL it was finally served from (after redirects) and its headers."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]  # (lower-case name, value), in the order sent; a repeated name repeats
+
+
+def download(url: str, dest: Path, opts: FetchOptions) -> Response:
     """The bytes behind `url` written to `dest` as they arrive (never held in memory), with fetch()'s limits."""
     with open(dest, "wb") as fh:
 
@@ -114,18 +122,19 @@ def download(url: str, dest: Path, opts: FetchOptions) -> None:
             fh.seek(0)
             fh.truncate()
 
-        _retrying(url, opts, restart, fh.write)
+        return _retrying(url, opts, restart, fh.write)
 
 
-def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: Callable[[bytes], object]) -> None:
+def _retrying(
+    url: str, opts: FetchOptions, restart: Callable[[], None], write: Callable[[bytes], object]
+) -> Response:
     last: Exception | None = None
     pause = 0.0
     for attempt in range(opts.retries + 1):
         time.sleep(pause)
         restart()
         try:
-            _get(url, opts, write)
-            return
+            return _get(url, opts, write)
         except FetchError as exc:
             if exc.final:
                 raise
@@ -186,7 +195,7 @@ def _send(client: Any, url: str, addrs: list[str], timeout: float) -> Any:
     raise AssertionError("no address")  # pragma: no cover - _check_host never returns none
 
 
-def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None:
+def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> Response:
     import httpx
 
     for _ in range(opts.max_redirects + 1):
@@ -217,7 +226,7 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> None
                     write(chunk)
                 if declared and declared.isdigit() and r.num_bytes_downloaded != int(declared):  # bytes on the wire
                     raise FetchError(f"{url}: truncated ({r.num_bytes_downloaded} of {declared} bytes)")
-                return
+                return Response(url, tuple((k.lower(), v) for k, v in r.headers.multi_items()))
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
     raise FetchError(f"{url}: more than {opts.max_redirects} redirects")

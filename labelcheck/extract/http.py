@@ -1,0 +1,47 @@
+"""HTTP extractor: the labelling facts in a remote item's response headers, as signals (never judges).
+
+TDMRep (W3C) says in `tdm-reservation` whether text and data mining is reserved (1) or not (0), and in `tdm-policy`
+where the licence is. C2PA (§11.4, §15.5) lets a server deliver the manifest store beside the asset:
+`Link: <uri>; rel="c2pa-manifest"`.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from ..model import Kind, Signal
+from ..streams.fetch import Response
+
+SOURCE = "http"
+LOCATION = "HTTP response header"
+TDM_HEADERS = ("tdm-reservation", "tdm-policy")
+MANIFEST_REL = "c2pa-manifest"
+MANIFEST_KEY = f'Link rel="{MANIFEST_REL}"'
+# RFC 8288 link-values: <uri> then ;-separated parameters (a quoted value may hold ; or ,)
+_LINK_VALUE = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,"]*(?:"[^"]*")?[^;,"]*)*)')
+_REL = re.compile(r'(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
+
+
+def manifest_links(response: Response) -> list[str]:
+    """The manifest stores a server names in Link headers with rel c2pa-manifest, made absolute against the URL
+    the item was served from."""
+    links = []
+    for name, value in response.headers:
+        if name != "link":
+            continue
+        for m in _LINK_VALUE.finditer(value):
+            rel = _REL.search(m.group(2))
+            if rel and MANIFEST_REL in (rel.group(1) or rel.group(2) or "").lower().split():
+                links.append(urljoin(response.url, m.group(1).strip()))
+    return list(dict.fromkeys(links))
+
+
+def signals(response: Response) -> list[Signal]:
+    out = [
+        Signal(SOURCE, Kind.TDM, name, value.strip(), LOCATION)
+        for name, value in response.headers
+        if name in TDM_HEADERS
+    ]
+    out += [Signal(SOURCE, Kind.PROVENANCE_REF, MANIFEST_KEY, uri, LOCATION) for uri in manifest_links(response)]
+    return out
