@@ -103,14 +103,16 @@ def test_path_submission_confined_to_roots(server):
     assert c.post("/v1/checks", content=b"not json", headers={"content-type": "application/json"}).status_code == 422
 
 
-def test_a_submitted_url_is_fetched_checked_and_listed_under_it(tmp_path):
-    """{"url": ...}: the server fetches the item (only when started with --fetch-urls; private hosts only with
-    --allow-private-network) under the upload limit, and lists it under its URL. What cannot be fetched is the
-    client's error, with the reason, and leaves nothing behind."""
+def test_a_submitted_url_is_checked_as_check_checks_a_url_and_listed_under_it(tmp_path):
+    """{"url": ...} (only with --fetch-urls): queued at once and fetched by the worker that checks it, as `check`
+    does, so the report is the one `check URL` gives: named by the URL, with what the response headers say. What can
+    be told before queueing is refused then (a private host without --allow-private-network, a playlist, not http);
+    what only the fetch can tell (404, too large, a playlist under a media name) is the item's error."""
     body = (MEDIA / "xmp_fully_ai.jpg").read_bytes()
     playlist = b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n"
-    files = {"/media/photo.jpg": body, "/big.jpg": body + bytes(60_000), "/live.m3u8": playlist, "/live": playlist}
-    with Server(files) as media:
+    files = {"/media/photo.jpg": body, "/big.jpg": body + bytes(60_000), "/live": playlist}
+    headers = {"/media/photo.jpg": [("tdm-reservation", "1")]}
+    with Server(files, headers=headers) as media:
         proc, _, c = start_server(tmp_path / "reports", "--fetch-urls", "--max-upload-mb", "0.05")
         try:
             private = c.post("/v1/checks", json={"url": f"{media.url}/media/photo.jpg"})
@@ -125,26 +127,37 @@ def test_a_submitted_url_is_fetched_checked_and_listed_under_it(tmp_path):
             url = f"{media.url}/media/photo.jpg"
             r = c.post("/v1/checks", json={"url": url})
             assert r.status_code == 202
-            doc = wait_done(c, r.json()["id"])
-            assert doc["results"][0]["ai"]["status"] == "fully_ai"
-            assert doc["results"][0]["sha256"] == hashlib.sha256(body).hexdigest()
-            assert [i["source_url"] for i in c.get("/v1/checks").json()["items"]] == [url]
+            result = wait_done(c, r.json()["id"])["results"][0]
+            assert result["target"] == url and result["ai"]["status"] == "fully_ai"
+            assert result["sha256"] == hashlib.sha256(body).hexdigest()
+            assert result["training"]["status"] == "not_allowed"  # the tdm-reservation header
+            listed = c.get("/v1/checks").json()["items"]
+            assert [(i["source_url"], i["size"]) for i in listed] == [(url, len(body))]
             audit = [json.loads(x) for f in (tmp_path / "reports").glob("labelcheck-*.jsonl") for x in f.open()]
-            assert [line.get("source") for line in audit] == [url]  # the daily audit log names the URL too
+            assert [(line["path"], line.get("source")) for line in audit] == [(url, url)]
             assert url in c.get("/").text
             refused = {
-                f"{media.url}/404/photo.jpg": (422, "HTTP 404"),
-                f"{media.url}/big.jpg": (413, "larger than"),
                 f"{media.url}/live.m3u8": (422, "playlists are streams"),
-                f"{media.url}/live": (422, "serves an HLS or DASH playlist"),
                 "ftp://example.org/a.jpg": (422, "http(s) URL"),
+                "http://no-such-host.invalid/a.jpg": (422, "host not found"),
             }
             for bad, (code, why) in refused.items():
                 got = c.post("/v1/checks", json={"url": bad})
                 assert got.status_code == code and why in got.json()["detail"], (bad, got.text)
-            both = c.post("/v1/checks", json={"url": url, "path": "/etc/hostname"})
-            assert both.status_code == 422
-            assert len(list((tmp_path / "reports" / "uploads").iterdir())) == 1  # only the fetched photo
+            assert c.post("/v1/checks", json={"url": url, "path": "/etc/hostname"}).status_code == 422
+            failing = {
+                f"{media.url}/404/photo.jpg": "HTTP 404",
+                f"{media.url}/big.jpg": "larger than",
+                f"{media.url}/live": "serves an HLS or DASH playlist",
+            }
+            for bad, why in failing.items():
+                got = c.post("/v1/checks", json={"url": bad})
+                assert got.status_code == 202, got.text
+                item = wait_done(c, got.json()["id"])["results"][0]
+                assert item["status"] == "error" and why in item["errors"][0]["message"], (bad, item["errors"])
+            assert not (tmp_path / "reports" / "uploads").exists() or not any(
+                (tmp_path / "reports" / "uploads").iterdir()
+            )
         finally:
             proc.terminate()
             proc.wait(60)

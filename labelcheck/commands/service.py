@@ -158,7 +158,7 @@ def watch(
     help="Upload (or submitted URL) size limit (2048).",
 )
 @click.option(
-    "--fetch-urls", is_flag=True, default=None, help='Accept JSON {"url": ...} submissions: the server fetches them.'
+    "--fetch-urls", is_flag=True, default=None, help='Accept JSON {"url": ...} submissions (the workers fetch them).'
 )
 @click.option(
     "--allow-private-network",

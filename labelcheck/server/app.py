@@ -13,10 +13,10 @@ import json
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -26,8 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..inputs import is_remote
-from ..media import HEAD_BYTES
-from ..streams.fetch import FetchError, FetchOptions, PrivateAddress, TooLarge, download
+from ..streams.fetch import FetchError, PrivateAddress, check_host
 from ..streams.playlist import is_playlist
 from ..watch.service import Watcher
 from ..watch.state import State
@@ -45,7 +44,7 @@ class ServerConfig:
     roots: tuple[Path, ...] = ()  # directories path submissions may point into
     max_upload: int = 2 << 30  # bytes (an upload, or a submitted URL's body)
     uploads: Path | None = None  # default REPORTS/uploads
-    fetch_urls: bool = False  # URL submissions: the server fetches what a client names (off: 403)
+    fetch_urls: bool = False  # URL submissions: the workers fetch what a client names (off: 403)
     allow_private_network: bool = False  # submitted URLs may name loopback and private hosts
 
     def check(self) -> None:
@@ -71,7 +70,7 @@ class Submission(BaseModel):
         None, description="A file inside one of the configured roots", min_length=1, max_length=4096
     )
     url: str | None = Field(
-        None, description="An http(s) URL of a media item: the server fetches it and checks it", max_length=4096
+        None, description="An http(s) URL of a media item: fetched and checked by a worker", max_length=4096
     )
 
 
@@ -199,10 +198,13 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
             raise HTTPException(404, f"no check {item_id}")
         return row
 
-    def _queue(path: Path, source: str | None = None) -> Submitted:
+    def _queue(path: Path) -> Submitted:
         st = path.stat()
-        state().enqueue(str(path), st.st_size, st.st_mtime_ns, source)
-        row = state().version(str(path), st.st_size, st.st_mtime_ns)
+        return _queued(str(path), st.st_size, st.st_mtime_ns)
+
+    def _queued(name: str, size: int, mtime_ns: int, source: str | None = None) -> Submitted:
+        state().enqueue(name, size, mtime_ns, source)
+        row = state().version(name, size, mtime_ns)
         return Submitted(id=row["id"], state=row["state"], status_url=f"/v1/checks/{row['id']}")
 
     @app.post(
@@ -211,7 +213,7 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         response_model=Submitted,
         dependencies=guarded,
         summary="Submit a file (multipart field `file`), a path inside a configured root (JSON `path`) or the URL of "
-        "a media item (JSON `url`), which the server fetches",
+        "a media item (JSON `url`, with --fetch-urls), which the worker checking it fetches",
     )
     async def submit(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Submitted:
         if file is not None:
@@ -236,8 +238,11 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
             raise HTTPException(
                 422, f'send a multipart `file` or JSON {{"path": ...}} or {{"url": ...}}: {exc}'
             ) from exc
-        if body.url is not None:
-            return _queue(await run_in_threadpool(_fetch_submitted, body.url, uploads, config), body.url)
+        if body.url is not None:  # the worker that checks it fetches it, as `check` does with a URL
+            refused = await run_in_threadpool(_url_refused, body.url, config)  # a DNS lookup
+            if refused is not None:
+                raise refused
+            return _queued(body.url, 0, time.time_ns(), body.url)  # each submission a version of its own
         assert body.path is not None
         return _queue(confine(body.path, config.roots))
 
@@ -305,32 +310,20 @@ def _upload_path(uploads: Path, name: str) -> Path:
     return uploads / f"{secrets.token_hex(8)}-{name}"
 
 
-def _fetch_submitted(url: str, uploads: Path, config: ServerConfig) -> Path:
-    """A submitted URL's media item, fetched into the uploads directory under the URL's file name, with the upload
-    limit and the private-address rule; a URL that cannot be fetched is the client's error (the reason given)."""
+def _url_refused(url: str, config: ServerConfig) -> HTTPException | None:
+    """What is wrong with a submitted URL before it is queued (refused now, not reported later): submissions of URLs
+    turned off, not an http(s) URL, a playlist, or a host that does not resolve or resolves to a private address."""
     if not config.fetch_urls:
-        raise HTTPException(403, "URL submissions are disabled (the server was not started with --fetch-urls)")
+        return HTTPException(403, "URL submissions are disabled (the server was not started with --fetch-urls)")
     if not is_remote(url):
-        raise HTTPException(422, "`url` must be an http(s) URL")
+        return HTTPException(422, "`url` must be an http(s) URL")
     if is_playlist(url):
-        raise HTTPException(422, "HLS and DASH playlists are streams: `labelcheck check URL` or `watch --stream URL`")
-    dest = _upload_path(uploads, PurePosixPath(urlsplit(url).path).name)
-    opts = FetchOptions(max_bytes=config.max_upload, allow_private=config.allow_private_network)
+        return HTTPException(422, "HLS and DASH playlists are streams: `labelcheck check URL` or `watch --stream URL`")
     try:
-        download(url, dest, opts)
+        check_host(url, config.allow_private_network)
     except FetchError as exc:
-        dest.unlink(missing_ok=True)
-        code = 403 if isinstance(exc, PrivateAddress) else 413 if isinstance(exc, TooLarge) else 422
-        raise HTTPException(code, f"not fetched: {exc}") from exc
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
-    with open(dest, "rb") as fh:
-        head = fh.read(HEAD_BYTES)  # a playlist served under a media-looking name
-    if is_playlist("", head):
-        dest.unlink()
-        raise HTTPException(422, f"{url} serves an HLS or DASH playlist: a stream, not a media item")
-    return dest
+        return HTTPException(403 if isinstance(exc, PrivateAddress) else 422, f"not queued: {exc}")
+    return None
 
 
 def confine(raw: str, roots: tuple[Path, ...]) -> Path:

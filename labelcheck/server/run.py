@@ -71,6 +71,11 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
         allow_private_network=bool(flags["allow_private_network"] or s.get("allow_private_network", False)),
     )
     server.check()
+    # submitted URLs are fetched by the workers, within the upload limit and the server's private-address rule
+    fetching = dataclasses.replace(
+        options.fetch, max_bytes=server.max_upload, allow_private=server.allow_private_network
+    )
+    options = dataclasses.replace(options, fetch=fetching)
     opts = WatchOptions(
         dirs=tuple(d.resolve() for d in watch_dirs or [Path(x) for x in w.get("dirs", ())]),
         reports=reports_dir.resolve(),

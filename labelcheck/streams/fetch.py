@@ -62,7 +62,7 @@ def resolve(base: str, ref: str) -> str:
     return str(Path(base).parent / ref)
 
 
-def _check_host(url: str, allow_private: bool) -> list[str]:
+def check_host(url: str, allow_private: bool) -> list[str]:
     """The addresses to connect to for `url`'s host, once every address it resolves to is allowed."""
     host = urlparse(url).hostname or ""
     try:
@@ -125,9 +125,7 @@ def download(url: str, dest: Path, opts: FetchOptions) -> Response:
         return _retrying(url, opts, restart, fh.write)
 
 
-def _retrying(
-    url: str, opts: FetchOptions, restart: Callable[[], None], write: Callable[[bytes], object]
-) -> Response:
+def _retrying(url: str, opts: FetchOptions, restart: Callable[[], None], write: Callable[[bytes], object]) -> Response:
     last: Exception | None = None
     pause = 0.0
     for attempt in range(opts.retries + 1):
@@ -192,14 +190,14 @@ def _send(client: Any, url: str, addrs: list[str], timeout: float) -> Any:
         except httpx.ConnectError:
             if n == len(addrs) - 1:
                 raise
-    raise AssertionError("no address")  # pragma: no cover - _check_host never returns none
+    raise AssertionError("no address")  # pragma: no cover - check_host never returns none
 
 
 def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> Response:
     import httpx
 
     for _ in range(opts.max_redirects + 1):
-        addrs = _check_host(url, opts.allow_private)
+        addrs = check_host(url, opts.allow_private)
         try:
             with contextlib.closing(_send(_client(urlparse(url).hostname or ""), url, addrs, opts.timeout)) as r:
                 if r.is_redirect:

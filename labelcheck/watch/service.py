@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import report as report_mod
 from ..durable import move_durably, write_atomic
-from ..inputs import _looks_like_media
+from ..inputs import _looks_like_media, is_remote, target
 from ..judge import Judge, make_report
 from ..model import Result
 from ..render import html as html_r
@@ -139,7 +140,8 @@ class Watcher:
     # ---------------------------------------------------------------- checking
 
     def _report_path(self, item: Item) -> Path:
-        return self.opts.reports / f"{item.id:08d}-{Path(item.path).name}.json"
+        name = PurePosixPath(urlsplit(item.path).path).name if is_remote(item.path) else Path(item.path).name
+        return self.opts.reports / f"{item.id:08d}-{name[-100:] or 'item'}.json"
 
     def _log_file(self) -> Path:
         return self.opts.reports / f"labelcheck-{time.strftime('%Y-%m-%d')}.jsonl"
@@ -206,6 +208,9 @@ class Watcher:
         target = self.opts.pass_dir if item.status == "pass" else self.opts.quarantine_dir
         if target is None:
             return
+        if is_remote(item.path):  # a submitted URL: its fetched copy went with its batch
+            self.state.routed(item.id, "(remote: nothing to move)")
+            return
         src = Path(item.path)
         try:
             st = src.stat()
@@ -221,13 +226,13 @@ class Watcher:
 
     def _check(self, pool: Pool, items: list[Item]) -> None:
         by_index = dict(enumerate(items))
-        for index, result in pool.run([Path(i.path) for i in items]):
+        for index, result in pool.run([target(i.path) for i in items]):  # a submitted URL: fetched by its worker
             item = by_index[index]
             report = self._report(item, result)
             self._log_line(
                 item, report, result.status.value, result.classification.status.value, result.evidence.sha256
             )
-            self.state.finish(item.id, result.status.value, result.evidence.sha256, str(report))
+            self.state.finish(item.id, result.status.value, result.evidence.sha256, str(report), result.evidence.size)
             log(
                 "checked",
                 id=item.id,

@@ -111,11 +111,13 @@ class State:
             )
         return [self.get(i) for i in ids]
 
-    def finish(self, item_id: int, status: str, sha256: str | None, report: str) -> None:
+    def finish(self, item_id: int, status: str, sha256: str | None, report: str, size: int | None = None) -> None:
+        """`size`: as checked (a submitted URL's size is known once it was fetched)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE items SET state='done', status=?, sha256=?, report=?, updated_at=? WHERE id=?",
-                (status, sha256, report, _now(), item_id),
+                "UPDATE items SET state='done', status=?, sha256=?, report=?, size=COALESCE(?, size), updated_at=? "
+                "WHERE id=?",
+                (status, sha256, report, size, _now(), item_id),
             )
 
     def routed(self, item_id: int, where: str) -> None:
