@@ -207,3 +207,16 @@ def test_github_annotations_name_repository_paths_and_keep_each_command_on_one_l
     assert lines[-1] == "::notice title=labelcheck::2 items: 1 pass, 1 fail, 0 could not be checked"
     assert len(lines) == 2  # the passing item says nothing
     assert github_r._data("a%b\nc") == "a%25b%0Ac" and github_r._property("x:y,z") == "x%3Ay%2Cz"
+
+
+def test_html_links_a_remote_items_url_and_only_that():
+    """A regulator's sampled URL opens from the page; a local path is text (and a URL's quotes cannot break out)."""
+    from dataclasses import replace
+
+    rep = sample_report()
+    first = rep.results[0]
+    url = 'https://platform.example/p/1.jpg?a=1&b="x"'
+    remote = replace(first, evidence=replace(first.evidence, target=url))
+    page = html_r.render(replace(rep, results=(remote, *rep.results[1:])))
+    assert '<a href="https://platform.example/p/1.jpg?a=1&amp;b=&quot;x&quot;">' in page
+    assert page.count("<a href=") == 1 + html_r.render(replace(rep, results=rep.results[1:])).count("<a href=")

@@ -6,6 +6,7 @@ import html
 import json
 from collections.abc import Mapping
 
+from ..inputs import is_remote
 from ..model import Report, Result, StreamResult
 from ..report import display_path, summary
 
@@ -91,10 +92,11 @@ def _row(r: Result, thumb: str | None) -> str:
     problems += "".join(f"<li>note: {_e(n)}</li>" for n in ev.notes)
     integrity = s.validation_state or ("remote" if s.remote_url else ("present" if s.present else "none"))
     img = f'<img class="thumb" alt="" src="{thumb}">' if thumb else ""
+    name = f'<a href="{_e(ev.target)}">{_e(ev.target)}</a>' if is_remote(ev.target) else _e(ev.target)  # a sampled URL
     return (
         f'<tr data-status="{_e(r.status.value)}" data-ai="{_e(c.status.value)}">'
         f'<td class="status {_e(r.status.value)}">{_e(r.status.value)}</td><td>{img}</td>'
-        f'<td class="mono">{_e(ev.target)}<br><span class="meta">{_e(ev.media_type)}, {ev.size} bytes</span></td>'
+        f'<td class="mono">{name}<br><span class="meta">{_e(ev.media_type)}, {ev.size} bytes</span></td>'
         f"<td>{_e(c.status.value)}<br><span class='meta'>{_e(c.basis.value)}</span></td>"
         f"<td>{_e(integrity)}{'<br><span class=meta>' + _e(', '.join(s.failures)) + '</span>' if s.failures else ''}</td>"  # noqa: E501
         f"<td>{_e(c.training.value)}</td>"
