@@ -90,6 +90,16 @@ def display_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def unread(r: Result) -> bool:
+    """The item could not (wholly) be read, though no finding says so (its rules were not applicable)."""
+    return r.status.value == "error" and not any(f.status.value == "error" for f in r.findings)
+
+
+def errors_line(ev: Evidence) -> str:
+    """Why an item could not be checked, on one line: its tools' errors (or "not checked" when none says why)."""
+    return "; ".join(f"{e.source}: {e.message}" for e in ev.errors) or "not checked"
+
+
 def result_dict(r: Result) -> dict[str, Any]:
     ev, c = r.evidence, r.classification
     return {

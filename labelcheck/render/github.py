@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..model import Report
-from ..report import display_path, summary
+from ..report import display_path, errors_line, summary
 
 KINDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -47,7 +47,7 @@ def render(report: Report) -> str:
             elif f.status.value == "manual_review":
                 lines.append(_command("notice", target, title, f"review by hand: {f.message}"))
         if r.status.value == "error":
-            why = "; ".join(f"{e.source}: {display_path(e.message)}" for e in r.evidence.errors) or "not checked"
+            why = display_path(errors_line(r.evidence))
             lines.append(_command("warning", target, "labelcheck: could not be checked", why))
     for st in report.streams:  # a stream's continuity findings and errors, as SARIF gives them
         problems = [(rend.name, f) for rend in st.renditions for f in rend.findings] + [

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..model import Report
-from ..report import display_path
+from ..report import display_path, errors_line, unread
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -32,10 +32,8 @@ def render(report: Report) -> str:
             )
             for f in r.findings
         ]
-        if r.status.value == "error" and not any(c[2] == "error" for c in cases):
-            # not (wholly) read, though no rule says so (its rules were not applicable): a case of its own, in error
-            why = "; ".join(f"{e.source}: {e.message}" for e in r.evidence.errors) or "not checked"
-            cases.append(("labelcheck", "read", "error", "error", why, ""))
+        if unread(r):  # a case of its own, in error
+            cases.append(("labelcheck", "read", "error", "error", errors_line(r.evidence), ""))
         for policy, rule, status, level, message, remediation in cases:
             suite = by_policy.get(policy)
             if suite is None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from ..inputs import is_remote
 from ..model import Report, Waiver
-from ..report import display_path
+from ..report import display_path, errors_line, unread
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 READ_RULE: dict[str, Any] = {
@@ -66,16 +66,14 @@ def render(report: Report) -> str:
                 }
                 | _suppressed(f.waiver)
             )
-        if r.status.value == "error" and not any(f.status.value == "error" for f in r.findings):
-            # not (wholly) read, though no rule says so: reported as a result of its own, as the GitHub renderer does
+        if unread(r):  # a result of its own, as the GitHub renderer gives it
             rules.setdefault(READ_RULE["id"], READ_RULE)
-            why = "; ".join(f"{e.source}: {e.message}" for e in r.evidence.errors) or "not checked"
             results.append(
                 {
                     "ruleId": READ_RULE["id"],
                     "level": "warning",
                     "kind": "fail",
-                    "message": {"text": display_path(f"Could not be checked: {why}")},
+                    "message": {"text": display_path(f"Could not be checked: {errors_line(r.evidence)}")},
                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.evidence.target)}}}],
                     "properties": {"ai_status": r.classification.status.value, "sha256": r.evidence.sha256},
                 }
