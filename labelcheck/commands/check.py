@@ -170,7 +170,7 @@ def check(
 
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
-    checked_streams = _check_streams(streams, options, judge, allow_private_network, rendition, max_segments)
+    checked_streams = _check_streams(streams, options, judge, rendition, max_segments)
     with Progress(show, known) as bar:
         if fmt == "jsonl" and not extra and not checked_streams:
             code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar, prior)
@@ -214,7 +214,7 @@ def _render(fmt: str, rep: Report) -> str:
 
 
 def _check_streams(
-    streams: list[str], options: ScanOptions, judge: Judge, allow_private: bool, rendition: str, max_segments: int
+    streams: list[str], options: ScanOptions, judge: Judge, rendition: str, max_segments: int
 ) -> tuple[Any, ...]:
     """Each playlist or URL checked along its timeline (the stream machinery is imported only when needed)."""
     if not streams:
@@ -222,7 +222,10 @@ def _check_streams(
     from ..streams.check import StreamOptions, check_stream, judge_stream
     from ..streams.fetch import FetchOptions
 
-    opts = StreamOptions(FetchOptions(allow_private=allow_private), rendition, max_segments, options.ffprobe)
+    # the streams' own size limits, with the run's private-address rule
+    opts = StreamOptions(
+        FetchOptions(allow_private=options.fetch.allow_private), rendition, max_segments, options.ffprobe
+    )
     ctx = c2pa_x.make_context(options.c2pa)
     return tuple(judge_stream(check_stream(s, opts, ctx), judge) for s in streams)
 
