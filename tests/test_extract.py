@@ -307,6 +307,31 @@ def test_when_exiftool_times_out_the_xmp_packet_is_still_read(tmp_path):
     assert r["ai"]["status"] == "fully_ai"
 
 
+def test_a_file_exiftool_dies_on_is_reported_as_such_its_xmp_still_read_and_the_batch_goes_on(tmp_path):
+    """A JPEG whose JUMBF segment (APP11) carries sequence number 0xFFFFFFFF: exiftool 12.x extends a Perl array to
+    that index and exits with "Out of memory!" (a malicious or corrupt C2PA segment)."""
+    f = tmp_path / "labelled.jpg"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", str(f)])
+    dst = "-XMP-iptcExt:DigitalSourceType=http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+    subprocess.run(["exiftool", "-q", "-overwrite_original", dst, str(f)], check=True)
+    box = struct.pack(">I", 16) + b"jumb" + struct.pack(">I", 8) + b"jumd"
+    body = b"JP" + struct.pack(">HI", 1, 0xFFFFFFFF) + box
+    bad = tmp_path / "bad-jumbf.jpg"
+    data = f.read_bytes()
+    bad.write_bytes(data[:2] + b"\xff\xeb" + struct.pack(">H", 2 + len(body)) + body + data[2:])
+    plain = subprocess.run(["exiftool", "-j", str(bad)], capture_output=True, timeout=60)
+    if plain.returncode == 0:
+        pytest.skip(f"this exiftool survives the segment: {plain.stderr[:200]!r}")
+    results = {r["target"]: r for r in checked_scan([bad, f])[1]["results"]}
+    r = results[str(bad)]
+    (err,) = [e for e in r["errors"] if e["source"] == "exiftool"]
+    assert "exited while reading this file" in err["message"] and "no answer" not in err["message"]
+    assert any(s["location"].startswith("xmp packet scan") for s in r["signals"])
+    assert r["ai"]["status"] == "fully_ai"
+    after = results[str(f)]  # the next file of the batch, read by the restarted process
+    assert not after["errors"] and after["ai"]["status"] == "fully_ai"
+
+
 def test_a_tiff_with_thousands_of_directories_is_not_given_to_exiftool(tmp_path):
     from labelcheck.extract.costly import MAX_DIRECTORIES, costly_structure
 

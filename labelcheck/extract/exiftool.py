@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import resource
 import select
 import shutil
@@ -51,6 +52,7 @@ PACKET_SCAN_FORMATS = frozenset({"image/tiff", "application/pdf"})
 SECONDS_PER_GB = 2.0  # the deadline grows with the file: exiftool seeks, but large containers have more boxes
 MEMORY_LIMIT = 2 << 30  # bytes of address space for the exiftool process
 MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
+EXIT_GRACE = 0.5  # seconds to collect what a process that exited wrote last
 START_TIMEOUT = 30.0  # seconds for a new process to answer -ver (Perl starts in ~0.1 s)
 MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
 CONFIG = str(Path(__file__).with_name("exiftool.config"))  # no JUMBF decoding (c2pa-rs reads the manifests)
@@ -58,6 +60,10 @@ CONFIG = str(Path(__file__).with_name("exiftool.config"))  # no JUMBF decoding (
 
 class ExifToolTimeout(Exception):
     pass
+
+
+class ExifToolExited(ExifToolTimeout):
+    """The process ended while reading a file (Perl died on it, e.g. "Out of memory!" on a corrupt segment)."""
 
 
 class ExifToolMissing(Exception):
@@ -87,8 +93,18 @@ class _Channel:
             if ready:
                 chunk = os.read(self.fd, 1 << 16)
                 if not chunk:
-                    raise ExifToolTimeout("exiftool exited")
+                    raise ExifToolExited("exiftool exited")
                 self.buf.extend(chunk)
+
+    def rest(self, deadline: float) -> bytes:
+        """Whatever is left once the process has exited: up to end of file, the deadline or MAX_OUTPUT."""
+        while len(self.buf) <= MAX_OUTPUT and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.fd], [], [], left)
+            chunk = os.read(self.fd, 1 << 16) if ready else b""
+            if not chunk:
+                break
+            self.buf.extend(chunk)
+        return bytes(self.buf)
 
 
 class BoundedExifTool(exiftool.ExifTool):
@@ -150,12 +166,23 @@ class BoundedExifTool(exiftool.ExifTool):
             try:
                 out = self._out.read_until(b"{ready%d}" % tag, deadline)
                 err = self._err.read_until(b"post%d" % tag, deadline)
+            except ExifToolExited:
+                said = self._err.rest(time.monotonic() + EXIT_GRACE)
+                self.kill()
+                results.append(ExifToolExited(_last_words(said)))
+                return results
             except ExifToolTimeout as exc:
                 self.kill()
                 results.append(exc)
                 return results
             results.append((out, err))
         return results
+
+
+def _last_words(stderr: bytes) -> str:
+    """What exiftool wrote to standard error after the last answered command, in one line."""
+    text = re.split(rb"=-?\d+=post\d+", stderr)[-1].decode("utf-8", "replace")
+    return " ".join(text.split())[:300] or "no message"
 
 
 def _safe_name(path: Path, tmp: list[str]) -> bytes:
@@ -268,13 +295,12 @@ class ExifToolSession:
         for answer, timeout in zip(raw, timeouts, strict=False):
             if isinstance(answer, Exception):
                 self.restarts += 1
-                out.append(
-                    ToolError(
-                        "exiftool",
-                        f"exiftool gave no answer within {timeout:.3g}s ({answer}); process restarted",
-                        timed_out=True,
-                    )
+                why = (
+                    f"exiftool exited while reading this file ({answer})"
+                    if isinstance(answer, ExifToolExited)
+                    else f"exiftool gave no answer within {timeout:.3g}s ({answer})"
                 )
+                out.append(ToolError("exiftool", f"{why}; process restarted", timed_out=True))
             else:
                 out.append(_parse(answer[0], answer[1]))
         pending[:0] = batch[len(raw) :]  # unanswered after a timeout: read again by a fresh process
