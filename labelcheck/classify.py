@@ -238,6 +238,14 @@ def _metadata_decision(s: Signal) -> Decision | None:
             return Decision("stream", AiStatus.UNKNOWN, Basis.NONE, f"{s.key}=none", s.key, HEURISTIC)
         status = AiStatus(s.value) if s.value in AiStatus._value2member_map_ else AiStatus.FULLY_AI
         return Decision("stream", status, Basis.NON_STANDARD, f"{s.key}={s.value}", s.key, HEURISTIC)
+    if s.kind is Kind.AI_DISCLOSURE:  # an expired Internet-Draft: a claim, not a standard label
+        said = vocab.ai_disclosure(s.value)
+        mode = said.get("mode", "").lower()
+        by = ", ".join(f"{k} {said[k]}" for k in ("model", "provider") if said.get(k))
+        reason = f"{s.key} mode={mode or '(none given)'}" + (f" ({by[:80]})" if by else "")
+        if mode not in vocab.AI_DISCLOSURE_MODES:
+            return Decision(s.source, AiStatus.UNKNOWN, Basis.NONE, f"{reason}: not a known mode", s.key, HEURISTIC)
+        return Decision(s.source, vocab.AI_DISCLOSURE_MODES[mode], Basis.NON_STANDARD, reason, s.key, HEURISTIC)
     if s.kind is Kind.PROVENANCE_REF:
         return Decision(
             s.source,

@@ -57,6 +57,7 @@ class Kind(str, Enum):
     PROVENANCE_REF = "provenance_ref"  # dcterms:provenance or another remote manifest reference
     CONTAINER = "container"  # codec / container facts
     STREAM_LABEL = "stream_label"  # an AI status named by a stream's own carrier (EXT-X-DATERANGE X-, emsg ID3)
+    AI_DISCLOSURE = "ai_disclosure"  # the mode of an AI-Disclosure HTTP response header (expired IETF draft)
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,33 @@ STREAM_LABEL_WORDS = {
 }
 
 
+# The `mode` of an AI-Disclosure HTTP header (draft-abaris-aicdh, expired): none = AI was not used; ai-modified =
+# human work modified by AI; ai-originated = AI output edited or reviewed by people; machine-generated = AI output
+# with little or no human involvement.
+AI_DISCLOSURE_MODES = {
+    "none": AiStatus.NOT_AI,
+    "ai-modified": AiStatus.MADE_WITH_AI,
+    "ai-originated": AiStatus.MADE_WITH_AI,
+    "machine-generated": AiStatus.FULLY_AI,
+}
+
+
+# One member of an HTTP structured-field dictionary (RFC 9651): key, then =token or ="quoted string", then ;params.
+_SF_MEMBER = re.compile(
+    r'\s*([a-z*][a-z0-9_.*-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,;"]*))?(?:;[^,"]*(?:"[^"]*")?)*\s*(?:,|$)', re.I
+)
+
+
+def ai_disclosure(value: str) -> dict[str, str]:
+    """The members of an AI-Disclosure header value (mode, model, provider, reviewed-by, date), unquoted."""
+    out: dict[str, str] = {}
+    for m in _SF_MEMBER.finditer(value):
+        if m.group(0).strip():
+            raw = (m.group(2) or "").strip()
+            out.setdefault(m.group(1).lower(), raw[1:-1].replace('\\"', '"') if raw.startswith('"') else raw)
+    return out
+
+
 def stream_label(value: str) -> str | None:
     """The AI status a stream label value names (a label word or a digital source type), or None."""
     v = value.strip()

@@ -148,6 +148,24 @@ def test_what_a_remote_items_response_headers_say_counts(tmp_path):
     assert verified["c2pa"]["validation_state"] in ("Valid", "Trusted") and verified["c2pa"]["sidecar"] == ref
 
 
+def test_an_ai_disclosure_header_is_a_non_standard_claim_that_the_files_own_label_outranks():
+    """AI-Disclosure (draft-abaris-aicdh): its mode says how far AI made the response. A plain photo served as
+    machine-generated reads fully_ai (non-standard); a C2PA fully-AI file served with mode=none keeps its manifest's
+    status, and the header's claim is reported as a conflict."""
+    served = (("photo", "plain_camera"), ("ai", "c2pa_fully_ai"))
+    files = {f"/{name}.jpg": (MEDIA / f"{fixture}.jpg").read_bytes() for name, fixture in served}
+    disclosure = 'mode=machine-generated, model="Image Model 2, turbo", provider="Example AI", date=@1745921400'
+    headers = {"/photo.jpg": [("AI-Disclosure", disclosure)], "/ai.jpg": [("ai-disclosure", "mode=none")]}
+    with Server(files, headers=headers) as srv:
+        urls = [srv.url + p for p in ("/photo.jpg", "/ai.jpg")]
+        photo, ai = (_results(urls, RunOptions(workers=1))[u] for u in urls)
+    assert (photo["ai"]["status"], photo["ai"]["basis"]) == ("fully_ai", "non_standard")
+    (why,) = photo["ai"]["evidence"]
+    assert why["source"] == "http" and "machine-generated" in why["reason"] and "Image Model 2, turbo" in why["reason"]
+    assert (ai["ai"]["status"], ai["ai"]["basis"]) == ("fully_ai", "standard")
+    assert [c["other"]["source"] for c in ai["conflicts"]] == ["http"] and "not_ai" in ai["conflicts"][0]["message"]
+
+
 def test_an_item_whose_fetch_stalls_is_reported_and_its_worker_leaves_no_files(server):
     before = set(Path(tempfile.gettempdir()).glob("labelcheck-fetch-*"))
     urls = [f"{server.url}/stall", f"{server.url}/media/xmp_fully_ai.jpg"]

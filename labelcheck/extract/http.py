@@ -2,7 +2,8 @@
 
 TDMRep (W3C) says in `tdm-reservation` whether text and data mining is reserved (1) or not (0), and in `tdm-policy`
 where the licence is. C2PA (§11.4, §15.5) lets a server deliver the manifest store beside the asset:
-`Link: <uri>; rel="c2pa-manifest"`.
+`Link: <uri>; rel="c2pa-manifest"`. The `AI-Disclosure` header (draft-abaris-aicdh, an expired Internet-Draft) says in
+its `mode` how far AI made the response; it is read as a non-standard claim.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..streams.fetch import Response
 SOURCE = "http"
 LOCATION = "HTTP response header"
 TDM_HEADERS = ("tdm-reservation", "tdm-policy")
+AI_DISCLOSURE = "ai-disclosure"
 MANIFEST_REL = "c2pa-manifest"
 MANIFEST_KEY = f'Link rel="{MANIFEST_REL}"'
 # RFC 8288 link-values: <uri> then ;-separated parameters (a quoted value may hold ; or ,)
@@ -42,6 +44,11 @@ def signals(response: Response) -> list[Signal]:
         Signal(SOURCE, Kind.TDM, name, value.strip(), LOCATION)
         for name, value in response.headers
         if name in TDM_HEADERS
+    ]
+    out += [
+        Signal(SOURCE, Kind.AI_DISCLOSURE, "AI-Disclosure", value.strip(), LOCATION)
+        for name, value in response.headers
+        if name == AI_DISCLOSURE
     ]
     out += [Signal(SOURCE, Kind.PROVENANCE_REF, MANIFEST_KEY, uri, LOCATION) for uri in manifest_links(response)]
     return out
