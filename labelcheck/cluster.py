@@ -36,10 +36,13 @@ def check_batch(paths: list[str], options: ScanOptions) -> tuple[str, list[Resul
     worker that has finished a batch is past its start-up)."""
     from distributed import get_worker
 
+    worker = get_worker()
     scanner = _SCANNERS.get(options)
     if scanner is None:
-        scanner = _SCANNERS[options] = Scanner(options)
-    return get_worker().address, list(scanner.results([target(p) for p in paths]))
+        # Remote items are fetched into the worker's own directory: Dask removes it when the worker ends, and, when
+        # the worker was killed (an overrun, the OOM killer), as soon as its nanny has started the next one.
+        scanner = _SCANNERS[options] = Scanner(options, scratch=worker.local_directory)
+    return worker.address, list(scanner.results([target(p) for p in paths]))
 
 
 def run_dask(paths: Iterable[Target], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:

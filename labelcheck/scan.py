@@ -158,8 +158,10 @@ def _hash_or_error(item: _Item) -> str | ToolError:
 class Scanner:
     """Per-worker resources: one C2PA reader context and one persistent exiftool process."""
 
-    def __init__(self, options: ScanOptions | None = None) -> None:
+    def __init__(self, options: ScanOptions | None = None, scratch: str | None = None) -> None:
+        """`scratch`: where remote items are fetched to (default: the system's temporary directory)."""
         self.options = options or ScanOptions()
+        self._scratch = scratch
         self._ctx = c2pa_x.make_context(self.options.c2pa)
         self._supported = c2pa_x.supported_mime_types()
         self._exiftool = ExifToolSession(
@@ -217,7 +219,9 @@ class Scanner:
             items = []
             for n, p in enumerate(paths):
                 if isinstance(p, Remote):
-                    tmp = tmp or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=fetch_prefix())))
+                    tmp = tmp or Path(
+                        stack.enter_context(tempfile.TemporaryDirectory(prefix=fetch_prefix(), dir=self._scratch))
+                    )
                     items.append(self._fetch(p, tmp, n))
                 else:
                     items.append(_open_item(p))

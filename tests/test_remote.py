@@ -18,6 +18,7 @@ from labelcheck.report import result_dict
 from labelcheck.runner import RunOptions, run
 from labelcheck.scan import ScanOptions
 from labelcheck.streams.fetch import FetchError, FetchOptions, _pinned, fetch
+from labelcheck.workers import fetch_prefix
 
 NAMES = ("xmp_fully_ai.jpg", "c2pa_fully_ai.mp4", "png_comfyui.png", "c2pa_synthetic_voice.mp3")
 LOOPBACK = FetchOptions(timeout=5, retries=1, allow_private=True, max_bytes=1 << 20)
@@ -294,6 +295,7 @@ def test_on_dask_a_batch_run_again_after_its_worker_died_gets_a_new_time_limit(s
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
         with distributed.Client(cl) as client:
             pids = client.run(os.getpid)
+            scratch = {w: Path(d) for w, d in client.run(lambda dask_worker: dask_worker.local_directory).items()}
             got = {}
             run_options = RunOptions(scheduler=cl.scheduler_address, batch_size=1, item_timeout=6, startup_grace=0)
             runner = threading.Thread(target=lambda: got.update(_results([url], run_options)))
@@ -303,8 +305,13 @@ def test_on_dask_a_batch_run_again_after_its_worker_died_gets_a_new_time_limit(s
             time.sleep(1.0)
             os.kill(pids[busy], signal.SIGKILL)  # its nanny starts a new worker; Dask runs the batch on the other
             runner.join(60)
+            # what the killed worker was fetching went with its directory, removed once its successor started
+            eventually(lambda: len(client.scheduler_info()["workers"]) == 2, 30, "no worker replaced the killed one")
+            fetched = f"{fetch_prefix(pids[busy])}*"
+            left = [*scratch[busy].parent.glob(f"*/{fetched}"), *Path(tempfile.gettempdir()).glob(fetched)]
     assert not runner.is_alive()
     assert got[url]["status"] == "pass", got[url]["errors"]
+    assert not left
 
 
 def test_https_to_the_pinned_address_verifies_the_certificate_for_the_host_name(tmp_path, monkeypatch):
