@@ -3,10 +3,12 @@
 Media come from ffmpeg (an fMP4 HLS rendition) and the signed DASH pair of the third-party corpus; a real
 HTTP server on loopback serves them, and injects faults (404, a truncated body, redirect loops)."""
 
+import datetime as dt
+import json
 import subprocess
 
 import pytest
-from conftest import CORPUS, Server, run_cli
+from conftest import CORPUS, MEDIA, Server, run_cli
 
 from labelcheck.extract import c2pa as c2pa_x
 from labelcheck.streams.check import StreamOptions, check_stream, clock
@@ -151,6 +153,123 @@ def test_faults_are_findings_not_crashes(tmp_path):
     garbage = tmp_path / "g.m3u8"
     garbage.write_bytes(b"<MPD><unclosed")
     assert check_stream(str(garbage), StreamOptions(), CTX).status.value == "error"
+
+
+def _mpd(template: str, presentation: str = 'type="static" mediaPresentationDuration="PT12S"') -> str:
+    return (
+        f'<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" {presentation}><Period><AdaptationSet>'
+        f'<Representation id="v" bandwidth="1">{template}</Representation></AdaptationSet></Period></MPD>'
+    )
+
+
+# Playlists that once escaped the parsers as ZeroDivisionError, OverflowError, MemoryError (a 1 GB padded segment
+# name), TypeError or KeyError (the m3u8 package's parser and model), found by mutating playlists, or that listed
+# 10,000 segments of 1e-308 s to fetch.
+MALFORMED = {
+    "/zero.mpd": _mpd('<SegmentTemplate timescale="0" duration="4" media="s$Number$.m4s"/>'),
+    "/tiny.mpd": _mpd('<SegmentTemplate duration="1e-308" media="s$Number$.m4s"/>'),
+    "/wide.mpd": _mpd('<SegmentTemplate duration="4" media="s$Number%0999999999d$.m4s"/>'),
+    "/live.mpd": _mpd(
+        '<SegmentTemplate duration="1e-300" media="s$Number$.m4s"/>',
+        'type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z"',
+    ),
+    "/inf.m3u8": "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=-inf\nlow.m3u8\n",
+    "/range.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-DATERANGE\n#EXTINF:4,\ns.ts\n#EXT-X-ENDLIST\n",
+}
+
+
+def test_a_malformed_playlist_is_that_streams_error_and_the_run_goes_on():
+    no_map = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MAP:\n#EXTINF:4,\ns.ts\n#EXT-X-ENDLIST\n"  # AttributeError
+    files = {k: v.encode() for k, v in MALFORMED.items()} | {"/map.m3u8": no_map.encode(), "/s.ts": b"not ts"}
+    with Server(files) as srv:
+        urls = [srv.url + name for name in MALFORMED]
+        args = [*urls, srv.url + "/map.m3u8", str(MEDIA / "plain_camera.jpg"), "--allow-private-network"]
+        p = run_cli("check", *args, "--format", "json")
+    assert p.returncode in (1, 5), p.stderr  # failed or could not be checked, never an internal error (70)
+    doc = json.loads(p.stdout)
+    *malformed, no_init = doc["streams"]
+    assert [st["target"] for st in malformed] == urls
+    for st in malformed:
+        assert st["status"] == "error" and st["errors"][0].startswith("playlist not readable"), st
+        assert "could not parse" not in st["errors"][0]  # each is a known malformation, not an unforeseen fault
+    (rendition,) = no_init["renditions"]  # an empty EXT-X-MAP: no init segment, the segment still checked
+    assert no_init["errors"] == [] and len(rendition["segments"]) == 1
+    assert [r["status"] for r in doc["results"]] == ["pass"]
+
+
+def test_a_segment_timeline_entry_repeated_with_r_minus_1_runs_to_the_next_entry_or_the_end():
+    timeline = '<S t="0" d="2" r="-1"/><S t="10" d="5" r="-1"/>'
+    tmpl = f'<SegmentTemplate media="s$Time$.m4s"><SegmentTimeline>{timeline}</SegmentTimeline></SegmentTemplate>'
+    (vod,) = parse_dash(_mpd(tmpl, 'type="static" mediaPresentationDuration="PT22S"'), "/m/x.mpd", 100)
+    assert [(s.start, s.duration) for s in vod.segments] == [
+        (0, 2),
+        (2, 2),
+        (4, 2),
+        (6, 2),
+        (8, 2),
+        (10, 5),
+        (15, 5),
+        (20, 5),
+    ]
+    live = 'type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z"'
+    now = dt.datetime(2026, 1, 1, 0, 0, 24, tzinfo=dt.UTC).timestamp()  # 24 s in: 10-15 and 15-20 are complete
+    (rend,) = parse_dash(_mpd(tmpl, live), "/m/x.mpd", 100, now=now)
+    assert [s.start for s in rend.segments] == [0, 2, 4, 6, 8, 10, 15]
+    (capped,) = parse_dash(_mpd(tmpl, 'type="static" mediaPresentationDuration="P9999D"'), "/m/x.mpd", 3)
+    assert len(capped.segments) == 3
+
+
+SAMPLES = (
+    "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nlow/i.m3u8\n"
+    '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="en.m3u8"\n',
+    '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-MAP:URI="init.mp4",BYTERANGE="720@0"\n'
+    '#EXT-X-DATERANGE:ID="a",START-DATE="2026-01-01T00:00:00Z",DURATION=8,X-AI-LABEL="fully_ai"\n'
+    "#EXTINF:4.0,\ns10.m4s\n#EXT-X-BYTERANGE:1000@0\n#EXTINF:4.0,t\ns11.m4s\n#EXT-X-ENDLIST\n",
+    _mpd(
+        '<SegmentTemplate timescale="1000" duration="4000" startNumber="1" media="$RepresentationID$/$Number%05d$"/>'
+    ),
+    _mpd(
+        '<SegmentTemplate timescale="48000" media="a/$Time$.m4s"><SegmentTimeline><S t="0" d="192000" r="2"/>'
+        '<S d="96000" r="-1"/></SegmentTimeline></SegmentTemplate>',
+        'type="dynamic" availabilityStartTime="2026-01-01T00:00:00Z" timeShiftBufferDepth="PT30S"',
+    ),
+    _mpd('<SegmentList timescale="10" duration="40"><Initialization sourceURL="i.mp4"/><SegmentURL media="1.m4s"/>'),
+)
+ODD_VALUES = ("0", "-1", "1e308", "1e-308", "nan", "inf", "-inf", "9" * 30, "", "x", "%0999999999d", "P1Y", "T")
+
+
+def test_mutated_playlists_parse_or_raise_value_or_syntax_errors_quickly():
+    """Lines dropped, repeated or cut, numbers and quoted values swapped for odd ones: parsing returns or raises
+    what check_stream reports as "playlist not readable", within a bounded time (no huge segment names)."""
+    import random
+    import re
+    import time
+
+    rng = random.Random(20261123)
+    for n in range(5000):
+        lines = SAMPLES[n % len(SAMPLES)].replace("><", ">\n<").split("\n")
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(lines))
+            spots = list(re.finditer(r'\d+(?:\.\d+)?|"[^"]*"', lines[i]))
+            op = rng.randrange(4)
+            if op == 0 and len(lines) > 1:
+                del lines[i]
+            elif op == 1:
+                lines.insert(i, rng.choice(lines))
+            elif op == 2 and spots:
+                m = rng.choice(spots)
+                lines[i] = lines[i][: m.start()] + rng.choice(ODD_VALUES) + lines[i][m.end() :]
+            else:
+                lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
+        text, t = "\n".join(lines), time.monotonic()
+        try:
+            if text.startswith("#"):
+                parse_hls(text, "http://h/p.m3u8")
+            else:
+                parse_dash(text, "http://h/p.mpd", 1000, now=1.8e9)
+        except (ValueError, SyntaxError):
+            pass
+        assert time.monotonic() - t < 2, text
 
 
 def test_cli_checks_a_stream(tmp_path):

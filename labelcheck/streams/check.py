@@ -257,6 +257,9 @@ def check_stream(ref: str, opts: StreamOptions, ctx: c2pa.Context) -> StreamResu
         kind, renditions = _renditions(ref, opts)
     except (FetchError, ValueError, SyntaxError) as exc:  # ET.ParseError is a SyntaxError
         return StreamResult(ref, kind, ItemStatus.ERROR, (), (f"playlist not readable: {exc}",))
+    except Exception as exc:  # noqa: BLE001 - an unforeseen fault on a served playlist: this stream's error only
+        why = f"playlist not readable: labelcheck could not parse it: {type(exc).__name__}: {exc}"
+        return StreamResult(ref, kind, ItemStatus.ERROR, (), (why,))
     if not renditions:
         return StreamResult(ref, kind, ItemStatus.ERROR, (), ("no rendition matched",))
     results = tuple(_check_rendition(r, opts, ctx) for r in renditions)
