@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from . import httpfields
 from .model import AiStatus, Training
 
 IPTC_DST_PREFIXES = (
@@ -192,19 +193,16 @@ AI_DISCLOSURE_MODES = {
 }
 
 
-# One member of an HTTP structured-field dictionary (RFC 9651): key, then =token or ="quoted string", then ;params.
-_SF_MEMBER = re.compile(
-    r'\s*([a-z*][a-z0-9_.*-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,;"]*))?(?:;[^,"]*(?:"[^"]*")?)*\s*(?:,|$)', re.I
-)
+_SF_KEY = re.compile(r"[a-z*][a-z0-9_.*-]*")  # an RFC 9651 dictionary key
 
 
 def ai_disclosure(value: str) -> dict[str, str]:
-    """The members of an AI-Disclosure header value (mode, model, provider, reviewed-by, date), unquoted."""
+    """The members of an AI-Disclosure header value (a structured-field dictionary: mode, model, provider,
+    reviewed-by, date), unquoted; keys read in lower case, the first of a repeated key kept."""
     out: dict[str, str] = {}
-    for m in _SF_MEMBER.finditer(value):
-        if m.group(0).strip():
-            raw = (m.group(2) or "").strip()
-            out.setdefault(m.group(1).lower(), raw[1:-1].replace('\\"', '"') if raw.startswith('"') else raw)
+    for m in httpfields.members(value):
+        if _SF_KEY.fullmatch(key := m.head.lower()):
+            out.setdefault(key, m.value)
     return out
 
 

@@ -526,6 +526,29 @@ def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(t
     assert camera["ai"]["status"] == "unknown" and any(s["key"] == "IPTC:OriginatingProgram" for s in camera["signals"])
 
 
+def test_header_and_playlist_attribute_parsing_is_linear_in_what_a_server_sends():
+    """A server chooses its header and playlist text: 16 KB made of any two of the characters the grammars care
+    about are split in well under a second (backtracking regular expressions took 3-4 s on some, or hung)."""
+    from labelcheck import httpfields
+    from labelcheck.streams.playlist import _ATTR
+    from labelcheck.vocab import ai_disclosure
+
+    assert ai_disclosure('mode=ai-originated, model="a, b;c", provider="Open\\"AI";q=1, MODE=x, z') == {
+        "mode": "ai-originated",
+        "model": "a, b;c",
+        "provider": 'Open"AI',
+        "z": "",
+    }
+    slowest = 0.0
+    for a in '<>";,= a1\\':
+        for b in '<>";,= a1\\':
+            text, t = (a + b) * 8000, time.monotonic()
+            httpfields.members(text)
+            _ATTR.findall(text.upper())
+            slowest = max(slowest, time.monotonic() - t)
+    assert slowest < 1.0
+
+
 def test_link_headers_name_c2pa_manifests_by_rel_resolved_against_the_served_url():
     """RFC 8288 link-values: several per header and several headers, rel with several values, quoted parameters
     holding commas and semicolons; relative URIs resolve against the URL the item was finally served from."""

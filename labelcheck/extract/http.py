@@ -8,9 +8,9 @@ its `mode` how far AI made the response; it is read as a non-standard claim.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin
 
+from .. import httpfields
 from ..model import Kind, Signal
 from ..streams.fetch import Response
 
@@ -20,11 +20,6 @@ TDM_HEADERS = ("tdm-reservation", "tdm-policy")
 AI_DISCLOSURE = "ai-disclosure"
 MANIFEST_REL = "c2pa-manifest"
 MANIFEST_KEY = f'Link rel="{MANIFEST_REL}"'
-# RFC 8288 link-values: <uri> then ;-separated parameters (a quoted value may hold ; or ,)
-_LINK_VALUE = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,"]*(?:"[^"]*")?[^;,"]*)*)')
-_REL = re.compile(r'(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
-
-
 def manifest_links(response: Response) -> list[str]:
     """The manifest stores a server names in Link headers with rel c2pa-manifest, made absolute against the URL
     the item was served from."""
@@ -32,10 +27,10 @@ def manifest_links(response: Response) -> list[str]:
     for name, value in response.headers:
         if name != "link":
             continue
-        for m in _LINK_VALUE.finditer(value):
-            rel = _REL.search(m.group(2))
-            if rel and MANIFEST_REL in (rel.group(1) or rel.group(2) or "").lower().split():
-                links.append(urljoin(response.url, m.group(1).strip()))
+        for m in httpfields.members(value):  # RFC 8288 link-values: <uri>; rel="a b"; other params
+            rel = dict(m.params).get("rel", "")
+            if m.head.startswith("<") and MANIFEST_REL in rel.lower().split():
+                links.append(urljoin(response.url, m.head[1:].removesuffix(">").strip()))
     return list(dict.fromkeys(links))
 
 

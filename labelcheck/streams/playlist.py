@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from .fetch import resolve
 
-_ATTR = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
+_ATTR = re.compile(r'(?<![A-Z0-9-])([A-Z0-9-]+)=("[^"]*"|[^,]*)')  # a name starts where no name character precedes
 _DURATION = re.compile(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?")
 _IDENT = re.compile(r"\$(RepresentationID|Number|Bandwidth|Time)(%0(\d+)d)?\$")
 MIN_SEGMENT = 0.001  # seconds: a template or timeline segment shorter than this is a malformed playlist, not media
