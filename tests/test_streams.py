@@ -225,9 +225,7 @@ SAMPLES = (
     '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-MAP:URI="init.mp4",BYTERANGE="720@0"\n'
     '#EXT-X-DATERANGE:ID="a",START-DATE="2026-01-01T00:00:00Z",DURATION=8,X-AI-LABEL="fully_ai"\n'
     "#EXTINF:4.0,\ns10.m4s\n#EXT-X-BYTERANGE:1000@0\n#EXTINF:4.0,t\ns11.m4s\n#EXT-X-ENDLIST\n",
-    _mpd(
-        '<SegmentTemplate timescale="1000" duration="4000" startNumber="1" media="$RepresentationID$/$Number%05d$"/>'
-    ),
+    _mpd('<SegmentTemplate timescale="1000" duration="4000" startNumber="1" media="$RepresentationID$/$Number%05d$"/>'),
     _mpd(
         '<SegmentTemplate timescale="48000" media="a/$Time$.m4s"><SegmentTimeline><S t="0" d="192000" r="2"/>'
         '<S d="96000" r="-1"/></SegmentTimeline></SegmentTemplate>',

@@ -20,6 +20,8 @@ TDM_HEADERS = ("tdm-reservation", "tdm-policy")
 AI_DISCLOSURE = "ai-disclosure"
 MANIFEST_REL = "c2pa-manifest"
 MANIFEST_KEY = f'Link rel="{MANIFEST_REL}"'
+
+
 def manifest_links(response: Response) -> list[str]:
     """The manifest stores a server names in Link headers with rel c2pa-manifest, made absolute against the URL
     the item was served from."""

@@ -228,6 +228,7 @@ def parse_dash(text: str, base: str, max_segments: int, now: float | None = None
     total = _seconds(root.get("mediaPresentationDuration"))
     dynamic = root.get("type", "static") == "dynamic"
     refresh = _seconds(root.get("minimumUpdatePeriod")) or None
+    clock = time.time() if now is None else now
     out: list[Rendition] = []
     for aset in root.iter(f"{ns}AdaptationSet"):
         for rep in aset.iter(f"{ns}Representation"):
@@ -257,14 +258,13 @@ def parse_dash(text: str, base: str, max_segments: int, now: float | None = None
                 timeline = tmpl.find(f"{ns}SegmentTimeline")
                 if timeline is not None:  # explicit times, media named by $Time$ or $Number$
                     ast = _epoch(root.get("availabilityStartTime"))
-                    clock = time.time() if now is None else now
                     end = (clock - ast if dynamic and ast is not None else total) * timescale or None
                     for t, d in _timeline(timeline.findall(f"{ns}S"), timescale, end, max_segments, dynamic):
                         number = start_no + len(segs)
                         media = fill(tmpl.get("media", ""), number, t)
                         segs.append(Segment(number, resolve(base, media), t / timescale, d / timescale))
                 elif dynamic:
-                    numbers = _live_numbers(root, dur, start_no, time.time() if now is None else now)
+                    numbers = _live_numbers(root, dur, start_no, clock)
                     for number in numbers[-max_segments:]:
                         media = fill(tmpl.get("media", ""), number)
                         segs.append(Segment(number, resolve(base, media), (number - start_no) * dur, dur))
