@@ -3,9 +3,11 @@
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,26 @@ def test_markdown_lists_what_failed(fixture_report):
     rep, _ = fixture_report
     md = markdown_r.render(rep)
     assert md.startswith("## labelcheck") and "png_comfyui.png" in md and "| fully_ai |" in md
+
+
+def test_markdown_writes_what_a_file_says_about_itself_as_literal_text(tmp_path):
+    """A file name and XMP text chosen by whoever made the file: rendered as GitHub renders a step summary
+    (CommonMark + tables), they stay text. No link, image or HTML tag of theirs appears, the table keeps its five
+    columns, and the words read as written."""
+    from markdown_it import MarkdownIt
+
+    name = "a `b` | [c](evil.example) *d* _e_ ~f~ <i>.jpg"
+    said = 'AI generated image </td><img src="https://evil.example/p.png"> [x](https://evil.example) | <b>y</b> &amp;'
+    f = tmp_path / name
+    shutil.copy(MEDIA / "plain_camera.jpg", f)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", f"-XMP-dc:Description={said}", str(f)], check=True)
+    md = run_cli("check", str(f), "--format", "markdown").stdout
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert not re.search(r"<(img|a|b|script)\b", html) and "</td><img" not in html
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+    assert len(rows) > 2 and all(len(re.findall(r"<t[hd]\b", row)) in (2, 5) for row in rows)
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert name in text and said[:70] in text  # the message quotes the first 80 characters
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
