@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -88,6 +89,15 @@ def _ai(c: Classification) -> dict[str, Any]:
 def display_path(path: str) -> str:
     """A path as valid Unicode: bytes that are not UTF-8 (surrogate-escaped) are shown as \\xNN."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 controls but tab and newline, DEL, C1 controls
+
+
+def printable(text: str) -> str:
+    """Text for a terminal, with control characters shown as \\xNN: a file's name or metadata could otherwise
+    send escape sequences that retitle, clear or rewrite the terminal showing the report."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def unread(r: Result) -> bool:

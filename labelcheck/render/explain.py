@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import C2paStore, Report, Result
-from ..report import display_path
+from ..report import display_path, printable
 
 
 def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[str]) -> list[str]:
@@ -81,4 +81,4 @@ def explain_result(r: Result) -> str:
 
 
 def render(report: Report) -> str:
-    return "\n".join(explain_result(r) for r in report.results)
+    return printable("\n".join(explain_result(r) for r in report.results))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from ..model import Report
-from ..report import display_path, summary
+from ..report import display_path, printable, summary
 
 _STYLE = {"pass": "green", "fail": "bold red", "error": "yellow"}
 
@@ -24,12 +24,12 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
         fails += [f"{f.rule}: review by hand" for f in r.findings if f.status.value == "manual_review"]
         fails += [f"{f.rule}: {f.waiver.text}" for f in r.findings if f.waiver]
         parts = fails + [f"{e.source}: {e.message}" for e in r.evidence.errors] + list(r.evidence.notes)
-        detail = escape(display_path("; ".join(parts + [x.message for x in c.conflicts])))
+        detail = escape(printable(display_path("; ".join(parts + [x.message for x in c.conflicts]))))
         c2 = r.evidence.c2pa
         state = c2.validation_state or ("present" if c2.present else "-")
         table.add_row(
             f"[{_STYLE[r.status.value]}]{r.status.value}[/]",
-            escape(display_path(r.evidence.target)),
+            escape(printable(display_path(r.evidence.target))),
             c.status.value,
             c.basis.value,
             state,
@@ -43,16 +43,18 @@ def render(report: Report, width: int = 160, color: bool = False) -> str:
         console.print(table)
     console.print(f"{s['total']} items: {s['pass']} pass, {s['fail']} fail, {s['error']} error")
     for st in report.streams:
-        console.print(f"stream {escape(display_path(st.target))} ({st.kind}): {st.status.value}")
+        console.print(f"stream {escape(printable(display_path(st.target)))} ({st.kind}): {st.status.value}")
         for e in st.errors:
-            console.print(f"  error: {escape(e)}")
+            console.print(f"  error: {escape(printable(e))}")
         if st.result is not None:
             console.print(
                 f"  as a whole: {st.result.classification.status.value} ({st.result.classification.basis.value})"
             )
             for f in st.result.findings:
                 if f.status.value in ("fail", "error"):
-                    console.print(f"    {escape(f.policy)}/{escape(f.rule)} ({f.level}): {escape(f.message)}")
+                    console.print(
+                        f"    {escape(f.policy)}/{escape(f.rule)} ({f.level}): {escape(printable(f.message))}"
+                    )
         for rend in st.renditions:
             valid = sum(1 for seg in rend.segments if seg.state in ("Valid", "Trusted"))
             console.print(
