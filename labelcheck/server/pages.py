@@ -41,7 +41,7 @@ def prometheus(state: State, watcher: Watcher) -> str:
     ]
     pool = watcher.pool
     lines += [
-        "# HELP labelcheck_tool_restarts_total Restarted processes: workers (hang, crash), exiftool (deadline passed, or it exited on a file).",
+        "# HELP labelcheck_tool_restarts_total Restarted processes: workers (hang, crash), exiftool (deadline, exit).",
         "# TYPE labelcheck_tool_restarts_total counter",
         f'labelcheck_tool_restarts_total{{tool="worker"}} {pool.restarts if pool else 0}',
         f'labelcheck_tool_restarts_total{{tool="exiftool"}} {pool.tool_restarts if pool else 0}',
