@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -15,20 +13,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from . import __version__, evidence_files, media
+from . import __version__, evidence_files
 from . import policy as policy_mod
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
-from .extract import http as http_x
 from .extract.costly import costly_structure
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
 from .extract.xmppacket import find_packets
-from .inputs import GLOB_CHARS, Remote, Target, expand
+from .inputs import Remote, Target, expand
+from .items import Item, fetch_item, hash_or_error, open_item
 from .judge import Judge, make_report, now
 from .model import (
     C2paStore,
@@ -39,14 +36,11 @@ from .model import (
     ToolError,
     Waiver,
 )
-from .streams.fetch import FetchError, FetchOptions, download
-from .streams.playlist import is_playlist
+from .streams.fetch import FetchOptions
 from .workers import fetch_prefix
 
-HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 EXIFTOOL_UNKNOWN_FORMAT = "exiftool does not know this format: its container's tags were read by ffprobe"
 NOT_DECODABLE = "ffprobe found no audio or video stream it could decode"
-MANIFEST_MAX_BYTES = 64 << 20  # a manifest store a remote item's Link header names (thumbnails and all)
 ITEM_MAX_BYTES = 8 << 30  # a remote item larger than this is not fetched (its worker's disk, not memory, holds it)
 LARGE_ITEM = 256 << 20  # a file whose C2PA read (reading and hashing it) dwarfs its exiftool and ffprobe work
 MAX_PROBES = 2  # ffprobe processes started ahead when the tools overlap (otherwise one at a time, when collected)
@@ -78,81 +72,9 @@ class ScanOptions:
     overlap_tools: bool = True
 
 
-def _sha256(path: Path) -> str:
-    """The file's SHA-256, read into one reused buffer (no allocation per chunk)."""
-    h, buf = hashlib.sha256(), bytearray(HASH_CHUNK)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buf):
-            h.update(view[:n])
-    return h.hexdigest()
-
-
-@dataclass
-class _Item:
-    path: Path
-    media: media.MediaType
-    size: int
-    sha256: str | None
-    errors: list[ToolError]
-    readable: bool
-    notes: tuple[str, ...] = ()
-    target: str = ""  # how the report names it, when not by its path (a remote item: its URL)
-    served: tuple[Signal, ...] = ()  # a remote item: what its response headers said (extract/http.py)
-    linked_manifest: tuple[Path, str] | None = None  # a remote item: the manifest its Link header named, fetched
-
-
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(media.HEAD_BYTES)
-
-
 def _unknown_format(answer: ToolError) -> bool:
     """exiftool's answer for a file whose format it does not know (its metadata was not read, nothing is wrong)."""
     return answer.message.startswith("Unknown file type")
-
-
-def _unreadable(path: Path, message: str, mime: str = "application/octet-stream") -> _Item:
-    return _Item(path, media.MediaType(mime, "other"), 0, None, [ToolError("input", message)], False)
-
-
-def _open_item(path: Path, shown: str | None = None) -> _Item:
-    """Stat, sniff and hash one target; any failure is recorded as an input error, never raised. `shown`: the name
-    messages give it (a remote item's URL, not its temporary file)."""
-    name = shown or os.fsdecode(path)
-    try:
-        st = path.stat()
-        if stat.S_ISDIR(st.st_mode):  # the walk yields a directory only when it could not list it
-            try:
-                os.scandir(path).close()
-                why = ""
-            except OSError as exc:
-                why = f" ({exc.strerror or exc})"
-            return _unreadable(path, f"{name}: directory could not be read{why}", "inode/directory")
-        if not stat.S_ISREG(st.st_mode):
-            return _unreadable(path, f"{name}: not a regular file")
-        with open(path, "rb") as fh:
-            head = fh.read(media.HEAD_BYTES)
-        mt = media.detect(name, head)
-        if st.st_size == 0:
-            return _Item(
-                path, mt, 0, hashlib.sha256().hexdigest(), [ToolError("input", f"{name}: file is empty")], False
-            )
-        note = media.name_mismatch(name, mt)
-        return _Item(path, mt, st.st_size, None, [], True, (note,) if note else ())
-    except FileNotFoundError:
-        if GLOB_CHARS & set(name):
-            return _unreadable(path, f"{name}: no file matches this pattern")
-        return _unreadable(path, f"{name}: no such file (deleted or a broken link?)")
-    except OSError as exc:
-        return _unreadable(path, f"{name}: {exc.strerror or exc}")
-
-
-def _hash_or_error(item: _Item) -> str | ToolError:
-    try:
-        return _sha256(item.path)
-    except OSError as exc:  # deleted or made unreadable after it was opened
-        return ToolError("input", f"{os.fsdecode(item.path)}: {exc.strerror or exc}")
 
 
 class Scanner:
@@ -222,40 +144,16 @@ class Scanner:
                     tmp = tmp or Path(
                         stack.enter_context(tempfile.TemporaryDirectory(prefix=fetch_prefix(), dir=self._scratch))
                     )
-                    items.append(self._fetch(p, tmp, n))
+                    items.append(fetch_item(p, tmp, n, self.options.fetch, self.options.c2pa.allow_network))
                 else:
-                    items.append(_open_item(p))
+                    items.append(open_item(p))
             return self._evidence(items)
 
-    def _fetch(self, remote: Remote, tmp: Path, n: int) -> _Item:
-        """A remote item fetched to a file of its own (named with the URL's extension, which exiftool may need)."""
-        suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
-        local = tmp / f"{n}{suffix}"
-        try:
-            response = download(remote.url, local, self.options.fetch)
-        except (FetchError, OSError) as exc:
-            return replace(_unreadable(local, f"not fetched: {exc}"), target=remote.url)
-        item = replace(_open_item(local, remote.url), target=remote.url, served=tuple(http_x.signals(response)))
-        if item.readable and is_playlist("", _head(local)):
-            why = f"{remote.url}: serves an HLS or DASH playlist (`check` follows URLs ending .m3u8 or .mpd as streams)"
-            return replace(item, errors=[ToolError("input", why)], readable=False)
-        links = http_x.manifest_links(response)
-        if item.readable and links and self.options.c2pa.allow_network:
-            # fetched beside the file as its sidecar: c2pa-rs reads it when the file embeds no manifest
-            sidecar = local.with_name(local.name + ".c2pa")
-            try:
-                download(links[0], sidecar, replace(self.options.fetch, max_bytes=MANIFEST_MAX_BYTES))
-            except (FetchError, OSError) as exc:
-                item.errors.append(ToolError("http", f"the manifest its Link header names was not fetched: {exc}"))
-            else:
-                item = replace(item, linked_manifest=(sidecar, links[0]))
-        return item
-
-    def _evidence(self, items: list[_Item]) -> list[Evidence]:
+    def _evidence(self, items: list[Item]) -> list[Evidence]:
         """Evidence for a batch of files. The tools overlap: ffprobe processes are started first, C2PA is read
         while the one exiftool process works through the batch, then their answers are collected."""
         readable = [it for it in items if it.readable]
-        hashes = self._hasher.submit(lambda: [_hash_or_error(it) for it in readable])  # hashlib releases the GIL
+        hashes = self._hasher.submit(lambda: [hash_or_error(it) for it in readable])  # hashlib releases the GIL
         wanted = [it for it in readable if ffprobe_x.wanted(it.media, self.options.ffprobe_mode)]
         # Overlapping: a few ffprobe processes run alongside exiftool and C2PA, the rest start when collected
         # (memory bound). In a worker: each starts when collected, one at a time.
@@ -366,7 +264,7 @@ class Scanner:
             )
         return out
 
-    def _probes_fallback(self, it: _Item, probes: dict[int, Any]) -> bool:
+    def _probes_fallback(self, it: Item, probes: dict[int, Any]) -> bool:
         """Whether ffprobe reads this item (or can, when exiftool does not know its format)."""
         return id(it) in probes or (it.media.is_av and self.options.ffprobe_mode != "never")
 
