@@ -279,9 +279,10 @@ def _order(d: Decision) -> tuple[int, int, int]:
     return (-d.strength, src, -AI_RANK[d.status])
 
 
-def _specific(d: Decision) -> bool:
-    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI')."""
-    return d.basis is Basis.STANDARD and ("dst" in d.reason or "DigitalSourceType" in d.reason)
+def _specific(d: Decision, source_types: set[Decision]) -> bool:
+    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI'): a manifest's
+    dst, or one of `source_types`, the decisions read from a source-type field in whatever carrier and case."""
+    return d.basis is Basis.STANDARD and ("dst=" in d.reason or d in source_types)
 
 
 # ---------------------------------------------------------------- training
@@ -321,7 +322,9 @@ def training_use(entry: TrainingEntry) -> Training | None:
 
 def classify(ev: Evidence) -> Classification:
     decisions = _c2pa_decisions(ev.c2pa)
-    decisions += [d for d in map(_metadata_decision, ev.signals) if d is not None]
+    read = [(s, d) for s in ev.signals if (d := _metadata_decision(s)) is not None]
+    decisions += [d for _, d in read]
+    source_types = {d for s, d in read if s.kind is Kind.SOURCE_TYPE}
     decisions.sort(key=_order)
     informative = [d for d in decisions if d.status is not AiStatus.UNKNOWN]
     entries = _training_entries(ev.c2pa, ev.signals)
@@ -343,5 +346,5 @@ def classify(ev: Evidence) -> Classification:
         and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
     )
     return Classification(
-        winner.status, winner.basis, _specific(winner), tuple(decisions), conflicts, training, tuple(entries)
+        winner.status, winner.basis, _specific(winner, source_types), tuple(decisions), conflicts, training, tuple(entries)
     )

@@ -570,3 +570,21 @@ def test_link_headers_name_c2pa_manifests_by_rel_resolved_against_the_served_url
         ("provenance_ref", 'Link rel="c2pa-manifest"', "https://cdn.example.org/media/m/photo.c2pa"),
         ("provenance_ref", 'Link rel="c2pa-manifest"', "https://cdn.example.org/x.c2pa"),
     ]
+
+
+def test_a_source_type_in_any_carrier_and_case_is_a_specific_label(tmp_path):
+    """exiftool names a Vorbis comment or a Matroska tag `Digitalsourcetype`, ffprobe `DIGITALSOURCETYPE`: a source
+    type there still says which of the two labels applies. It was read as fully_ai but not specific (the check
+    looked for `DigitalSourceType` in the reason), so a policy asking for a specific label failed such files."""
+    dst = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+    for name in ("dub.flac", "dub.opus", "dub.mkv", "dub.mp3", "dub.m4a"):
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=0.3", "-metadata"]
+            + [f"DigitalSourceType={dst}", "-movflags", "use_metadata_tags", str(tmp_path / name)],
+            check=True,
+        )
+    _, doc = checked_scan([tmp_path])
+    assert len(doc["results"]) == 5
+    for r in doc["results"]:
+        ai = r["ai"]
+        assert (ai["status"], ai["basis"], ai["specific"]) == ("made_with_ai", "standard", True), r["target"]
