@@ -346,5 +346,11 @@ def classify(ev: Evidence) -> Classification:
         and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
     )
     return Classification(
-        winner.status, winner.basis, _specific(winner, source_types), tuple(decisions), conflicts, training, tuple(entries)
+        winner.status,
+        winner.basis,
+        _specific(winner, source_types),
+        tuple(decisions),
+        conflicts,
+        training,
+        tuple(entries),
     )
