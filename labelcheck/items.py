@@ -12,13 +12,13 @@ from urllib.parse import urlparse
 
 from . import media
 from .extract import http as http_x
+from .extract.sidecar import MANIFEST_MAX_BYTES
 from .inputs import GLOB_CHARS, Remote
 from .model import Signal, ToolError
 from .streams.fetch import FetchError, FetchOptions, download
 from .streams.playlist import is_playlist
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
-MANIFEST_MAX_BYTES = 64 << 20  # a manifest store a remote item's Link header names (thumbnails and all)
 
 
 @dataclass

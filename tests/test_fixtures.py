@@ -76,3 +76,29 @@ def test_bad_inputs_have_clear_messages(fixture_results):
     assert truncated["source"] == "c2pa" and "parse" in truncated["message"]
     assert "image/png" in fixture_results["bad_mislabelled_png.jpg"]["notes"][0]
     assert fixture_results["bad_mislabelled_png.jpg"]["media_type"] == "image/png"
+
+
+def test_sidecar_lookup_copes_with_long_names_and_reads_an_upper_case_sidecar(tmp_path):
+    """A file whose name is near the file system's limit (254 bytes) was an item error: looking for NAME.EXT.c2pa
+    beside it raised ENAMETOOLONG. A sidecar named in capitals (camera and Windows habits) is read; one larger than
+    MANIFEST_MAX_BYTES is an error of its item, not read into memory."""
+    import shutil
+    import subprocess
+
+    from labelcheck.extract.sidecar import MANIFEST_MAX_BYTES
+
+    long_name = tmp_path / ("a" * 250 + ".jpg")
+    shutil.copyfile(MEDIA / "plain_camera.jpg", long_name)
+    upper = tmp_path / "upper.jpg"
+    shutil.copyfile(MEDIA / "sidecar_fully_ai.jpg", upper)
+    shutil.copyfile(MEDIA / "sidecar_fully_ai.c2pa", tmp_path / "upper.C2PA")
+    huge = tmp_path / "huge.jpg"
+    shutil.copyfile(MEDIA / "sidecar_fully_ai.jpg", huge)
+    subprocess.run(["truncate", "-s", str(MANIFEST_MAX_BYTES + 1), str(tmp_path / "huge.c2pa")], check=True)
+    _, doc = checked_scan([long_name, upper, huge])
+    by_name = {r["target"].rsplit("/", 1)[-1]: r for r in doc["results"]}
+    assert by_name[long_name.name]["errors"] == [] and by_name[long_name.name]["status"] == "pass"
+    assert by_name["upper.jpg"]["ai"]["status"] == "fully_ai"
+    assert by_name["upper.jpg"]["c2pa"]["sidecar"].endswith("upper.C2PA")
+    assert by_name["huge.jpg"]["status"] == "error"
+    assert any("larger than 64 MB" in e["message"] for e in by_name["huge.jpg"]["errors"])

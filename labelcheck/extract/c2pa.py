@@ -22,6 +22,7 @@ from ..vocab import (
     VENDOR_SOURCE_TYPE_PARAMS,
 )
 from . import carriers
+from .sidecar import MANIFEST_MAX_BYTES, beside
 
 _REMOTE_URL = re.compile(r"(https?://\S+)")
 _SUFFIX = re.compile(r"__\d+$")
@@ -230,13 +231,6 @@ def store_from_json(
     )
 
 
-def _sidecar(path: Path) -> Path | None:
-    for candidate in (path.with_suffix(".c2pa"), path.with_name(path.name + ".c2pa")):
-        if candidate != path and candidate.is_file():
-            return candidate
-    return None
-
-
 def _reader_mime(media: MediaType, supported: frozenset[str]) -> str | None:
     mime = _MIME_ALIASES.get(media.mime, media.mime)
     return mime if mime in supported else None
@@ -251,7 +245,7 @@ def read(
         bare = carriers.no_carrier(path, media)
     except OSError as exc:
         return C2paStore(present=False), [ToolError("c2pa", f"cannot read the file: {exc.strerror or exc}")], None
-    if bare and _sidecar(path) is None:  # a sidecar manifest is still given to c2pa-rs (which reports what it can)
+    if bare and beside(path, ".c2pa") is None:  # a sidecar manifest still goes to c2pa-rs (it reports what it can)
         return C2paStore(present=False, note=bare), [], None
     mime = _reader_mime(media, supported)
     if mime is None:
@@ -265,9 +259,12 @@ def _read_store(path: Path, mime: str, ctx: c2pa.Context) -> tuple[C2paStore, li
             reader = c2pa.Reader.try_create(mime, stream, context=ctx)
             sidecar = None
             if reader is None:
-                side = _sidecar(path)
+                side = beside(path, ".c2pa")
                 if side is None:
                     return C2paStore(present=False), [], None
+                if side.stat().st_size > MANIFEST_MAX_BYTES:
+                    why = f"sidecar manifest {side.name} is larger than {MANIFEST_MAX_BYTES >> 20} MB: not read"
+                    return C2paStore(present=True, sidecar=str(side)), [ToolError("c2pa", why)], None
                 stream.seek(0)
                 reader = c2pa.Reader(mime, stream, manifest_data=side.read_bytes(), context=ctx)
                 sidecar = str(side)
