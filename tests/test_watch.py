@@ -2,15 +2,18 @@
 
 import json
 import os
+import resource
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import MEDIA
 
 from labelcheck.watch.state import State
@@ -27,7 +30,7 @@ SAMPLES = [
 ]
 
 
-def start(inbox: Path, reports: Path, *extra: str) -> subprocess.Popen:
+def start(inbox: Path, reports: Path, *extra: str, preexec_fn=None) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -48,6 +51,7 @@ def start(inbox: Path, reports: Path, *extra: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
 
 
@@ -123,6 +127,47 @@ def test_routing_and_restart_picks_up_what_arrived_while_down(tmp_path):
     assert [p.name for p in ok.iterdir()] == ["a.jpg"] and [p.name for p in bad.iterdir()] == ["b.png"]
     assert [p.name for p in inbox.iterdir()] == ["pipe.mp4"]
     assert counts(reports / "labelcheck-state.sqlite") == {"done": 2}
+
+
+def test_an_item_that_cannot_be_routed_stays_put_and_the_service_goes_on(tmp_path):
+    """Routing to another file system copies. A copy that failed (here a file-size limit; in life a full disk or a
+    share gone away) stopped the whole service with an internal error, and again at every start, as the item was
+    still to be routed. A file whose name is near the length limit failed so too: the temporary copy's name was
+    longer still. Now a failure is logged, the item stays where it is, and the next start routes it."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second file system (tmpfs at /dev/shm)")
+    inbox = Path(tempfile.mkdtemp(prefix="labelcheck-test-", dir=shm))
+    reports, ok, bad = tmp_path / "reports", tmp_path / "pass", tmp_path / "quarantine"
+    long_name = "n" * 250 + ".jpg"
+    shutil.copyfile(MEDIA / "xmp_fully_ai.jpg", inbox / long_name)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "2"]
+        + ["-c:v", "mpeg4", "-q:v", "1", str(inbox / "master.mp4")],
+        check=True,
+    )
+    limit = 512 << 10  # below the master, well above the reports and the state database
+    assert (inbox / "master.mp4").stat().st_size > limit
+    args = ("--once", "--pass-dir", str(ok), "--quarantine-dir", str(bad))
+    try:
+        proc = start(
+            inbox, reports, *args, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        )
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+        events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        failed = [e for e in events if e["event"] == "route-failed"]
+        assert [Path(e["path"]).name for e in failed] == ["master.mp4"], err[-2000:]
+        assert "too large" in failed[0]["error"]
+        assert [p.name for p in inbox.iterdir()] == ["master.mp4"]
+        assert sorted(p.name for d in (ok, bad) if d.exists() for p in d.iterdir()) == [long_name]  # no copy left
+        proc = start(inbox, reports, *args)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+        assert list(inbox.iterdir()) == []
+        assert sorted(p.name for d in (ok, bad) if d.exists() for p in d.iterdir()) == sorted([long_name, "master.mp4"])
+    finally:
+        shutil.rmtree(inbox)
 
 
 def test_sigterm_finishes_the_items_in_hand(tmp_path):

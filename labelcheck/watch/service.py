@@ -220,7 +220,11 @@ class Watcher:
         if (st.st_size, st.st_mtime_ns) != (item.size, item.mtime_ns):
             self.state.routed(item.id, "(changed since checked; not moved)")
             return
-        dest = move_durably(src, target)
+        try:
+            dest = move_durably(src, target)
+        except OSError as exc:  # the item stays where it is, unrouted: the next start tries again
+            log("route-failed", id=item.id, path=item.path, to=str(target), error=str(exc))
+            return
         self.state.routed(item.id, str(dest))
         log("routed", path=item.path, to=str(dest))
 
