@@ -170,6 +170,39 @@ def test_an_item_that_cannot_be_routed_stays_put_and_the_service_goes_on(tmp_pat
         shutil.rmtree(inbox)
 
 
+def test_names_in_another_encoding_or_with_a_newline_are_checked_once_and_routed(tmp_path):
+    """A file named in bytes that are not UTF-8 (a Latin-1 name from a Windows share) stopped the watcher with an
+    internal error, at every start: SQLite text cannot hold such a name. Now it is stored as bytes and checked once
+    across restarts; its report's name, the daily log and the routing record show it as valid Unicode."""
+    inbox, reports, ok, bad = tmp_path / "in", tmp_path / "reports", tmp_path / "pass", tmp_path / "quarantine"
+    inbox.mkdir()
+    names = [b"caf\xe9-dub.jpg", b"new\nline.jpg", b"plain.jpg"]
+    for n in names:
+        shutil.copyfile(MEDIA / "xmp_fully_ai.jpg", os.path.join(os.fsencode(inbox), n))
+    db = reports / "labelcheck-state.sqlite"
+    for _ in range(2):  # the second start finds every version known: nothing is queued again
+        proc = start(inbox, reports, "--once")
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-2000:]
+    assert counts(db) == {"done": 3}
+    reported = sorted(p.name.split("-", 1)[1] for p in reports.glob("*.json"))
+    assert reported == ["caf\\xe9-dub.jpg.json", "new_line.jpg.json", "plain.jpg.json"]
+    lines = [json.loads(x) for f in reports.glob("*.jsonl") for x in f.read_text(encoding="utf-8").splitlines()]
+    assert sorted(x["path"].rsplit("/", 1)[-1] for x in lines) == ["caf\\xe9-dub.jpg", "new\nline.jpg", "plain.jpg"]
+    args = ("--once", "--pass-dir", str(ok), "--quarantine-dir", str(bad))
+    assert start(inbox, reports, *args).wait(120) == 0
+    assert sorted(os.listdir(os.fsencode(ok))) == sorted(names) and not list(inbox.iterdir())
+    state = State(db)
+    try:
+        assert sorted(r["routed_to"].rsplit("/", 1)[-1] for r in state.page(None, None, 10, 0)) == [
+            "caf\\xe9-dub.jpg",
+            "new\nline.jpg",
+            "plain.jpg",
+        ]
+    finally:
+        state.close()
+
+
 def test_sigterm_finishes_the_items_in_hand(tmp_path):
     inbox, reports = tmp_path / "in", tmp_path / "reports"
     inbox.mkdir()

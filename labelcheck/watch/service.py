@@ -141,6 +141,7 @@ class Watcher:
 
     def _report_path(self, item: Item) -> Path:
         name = PurePosixPath(urlsplit(item.path).path).name if is_remote(item.path) else Path(item.path).name
+        name = "".join(c if c.isprintable() else "_" for c in report_mod.display_path(name))  # no controls, no bytes
         return self.opts.reports / f"{item.id:08d}-{name[-100:] or 'item'}.json"
 
     def _log_file(self) -> Path:
@@ -193,7 +194,7 @@ class Watcher:
         self._append_log(
             {
                 "id": item.id,
-                "path": item.path,
+                "path": report_mod.display_path(item.path),
                 "size": item.size,
                 "mtime_ns": item.mtime_ns,
                 "status": status,
@@ -225,7 +226,7 @@ class Watcher:
         except OSError as exc:  # the item stays where it is, unrouted: the next start tries again
             log("route-failed", id=item.id, path=item.path, to=str(target), error=str(exc))
             return
-        self.state.routed(item.id, str(dest))
+        self.state.routed(item.id, report_mod.display_path(str(dest)))
         log("routed", path=item.path, to=str(dest))
 
     def _check(self, pool: Pool, items: list[Item]) -> None:

@@ -8,12 +8,15 @@ marked failed: a poison file is retried a bounded number of times and never bloc
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..report import display_path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -55,6 +58,27 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+def _stored(path: str) -> str | bytes:
+    """A path as the database keeps it: text, or its bytes when the name is not valid Unicode (bytes of another
+    encoding, surrogate-escaped), which SQLite text cannot hold. A name is always stored the same way."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def _loaded(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def _shown(row: tuple[Any, ...], columns: tuple[str, ...]) -> dict[str, Any]:
+    """A row for the API and the dashboard: its path as valid Unicode."""
+    out = dict(zip(columns, row, strict=True))
+    out["path"] = display_path(_loaded(out["path"]))
+    return out
+
+
 class State:
     """One SQLite database in WAL mode; each operation is its own short transaction."""
 
@@ -90,13 +114,13 @@ class State:
             cur = db.execute(
                 "INSERT OR IGNORE INTO items (path, size, mtime_ns, state, source, created_at, updated_at) "
                 "VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-                (path, size, mtime_ns, source, _now(), _now()),
+                (_stored(path), size, mtime_ns, source, _now(), _now()),
             )
             return cur.rowcount == 1
 
     def known(self, path: str, size: int, mtime_ns: int) -> bool:
         row = self.db.execute(
-            "SELECT 1 FROM items WHERE path=? AND size=? AND mtime_ns=?", (path, size, mtime_ns)
+            "SELECT 1 FROM items WHERE path=? AND size=? AND mtime_ns=?", (_stored(path), size, mtime_ns)
         ).fetchone()
         return row is not None
 
@@ -152,7 +176,7 @@ class State:
             "SELECT id, path, size, mtime_ns, state, attempts, status, report, routed_to, source FROM items WHERE id=?",
             (item_id,),
         ).fetchone()
-        return Item(*row)
+        return Item(row[0], _loaded(row[1]), *row[2:])
 
     COLUMNS = (
         "id",
@@ -170,14 +194,14 @@ class State:
 
     def row(self, item_id: int) -> dict[str, Any] | None:
         found = self.db.execute(f"SELECT {', '.join(self.COLUMNS)} FROM items WHERE id=?", (item_id,)).fetchone()
-        return dict(zip(self.COLUMNS, found, strict=True)) if found else None
+        return _shown(found, self.COLUMNS) if found else None
 
     def version(self, path: str, size: int, mtime_ns: int) -> dict[str, Any]:
         found = self.db.execute(
             f"SELECT {', '.join(self.COLUMNS)} FROM items WHERE path=? AND size=? AND mtime_ns=?",
-            (path, size, mtime_ns),
+            (_stored(path), size, mtime_ns),
         ).fetchone()
-        return dict(zip(self.COLUMNS, found, strict=True))
+        return _shown(found, self.COLUMNS)
 
     def page(self, status: str | None, since: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
         """Items newest first, filtered by result status (or state) and last update time."""
@@ -191,7 +215,7 @@ class State:
             args.append(since)
         sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
         args += [limit, offset]
-        return [dict(zip(self.COLUMNS, row, strict=True)) for row in self.db.execute(sql, args).fetchall()]
+        return [_shown(row, self.COLUMNS) for row in self.db.execute(sql, args).fetchall()]
 
     def status_counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT COALESCE(status, state), COUNT(*) FROM items GROUP BY 1").fetchall()
