@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import vocab
 from .model import (
@@ -274,6 +274,19 @@ def _metadata_decision(s: Signal) -> Decision | None:
     return None
 
 
+def _detached(d: Decision) -> Decision:
+    """A label in an XMP sidecar: evidence of what the file is, never the file's own label (it does not travel with
+    the file), so it is non-standard and weighs as a heuristic."""
+    basis = Basis.NON_STANDARD if d.basis is Basis.STANDARD else d.basis
+    return replace(
+        d,
+        source=vocab.SIDECAR_SOURCE,
+        basis=basis,
+        strength=HEURISTIC,
+        reason=f"{d.reason} (XMP sidecar, not in the file)",
+    )
+
+
 def _order(d: Decision) -> tuple[int, int, int]:
     src = SOURCE_ORDER.index(d.source) if d.source in SOURCE_ORDER else len(SOURCE_ORDER)
     return (-d.strength, src, -AI_RANK[d.status])
@@ -300,6 +313,7 @@ def _training_entries(store: C2paStore, signals: tuple[Signal, ...]) -> list[Tra
     active = store.manifest(store.active)
     if active is not None:
         entries.extend(active.training)
+    signals = tuple(s for s in signals if s.source != vocab.SIDECAR_SOURCE)  # not the file's own reservation
     for s in signals:
         if s.kind is Kind.DATA_MINING:
             entries.append(TrainingEntry(s.source, "plus:DataMining", s.key, s.value, s.location))
@@ -322,7 +336,11 @@ def training_use(entry: TrainingEntry) -> Training | None:
 
 def classify(ev: Evidence) -> Classification:
     decisions = _c2pa_decisions(ev.c2pa)
-    read = [(s, d) for s in ev.signals if (d := _metadata_decision(s)) is not None]
+    read = [
+        (s, _detached(d) if s.source == vocab.SIDECAR_SOURCE else d)
+        for s in ev.signals
+        if (d := _metadata_decision(s)) is not None
+    ]
     decisions += [d for _, d in read]
     source_types = {d for s, d in read if s.kind is Kind.SOURCE_TYPE}
     decisions.sort(key=_order)

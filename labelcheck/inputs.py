@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from . import media
 
-SKIP_SUFFIXES = (".c2pa",)  # sidecar manifests are read with their asset, not as items
+SKIP_SUFFIXES = (".c2pa", ".xmp")  # sidecars (any case) are read with their asset, not as items
 
 
 GLOB_CHARS = frozenset("*?[")
@@ -128,6 +128,6 @@ def _walk(root: Path) -> Iterator[Path]:
                 is_dir = False
             if is_dir:
                 subdirs.append(Path(e.path))
-            elif not e.name.endswith(SKIP_SUFFIXES) and _looks_like_media(e.path):
+            elif not e.name.lower().endswith(SKIP_SUFFIXES) and _looks_like_media(e.path):
                 yield Path(e.path)
         stack.extend(reversed(subdirs))

@@ -136,11 +136,11 @@ def records(ev: Evidence) -> tuple[LabelRecord, ...]:
     out = _c2pa_records(ev)
     seen: set[tuple[str, str]] = set()
     for s in ev.signals:
-        rec = _signal_record(s)
+        rec = _signal_record(s) if s.source != vocab.SIDECAR_SOURCE else None  # a sidecar's: not the file's label
         if rec is not None and (rec.carrier, rec.value) not in seen:  # the same label seen by two tools
             seen.add((rec.carrier, rec.value))
             out.append(rec)
-    tdm = _tdm_record(list(ev.signals))
+    tdm = _tdm_record([s for s in ev.signals if s.source != vocab.SIDECAR_SOURCE])
     if tdm is not None:
         out.append(tdm)
     return tuple(out)

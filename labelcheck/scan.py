@@ -20,6 +20,7 @@ from . import __version__, evidence_files
 from . import policy as policy_mod
 from .extract import c2pa as c2pa_x
 from .extract import ffprobe as ffprobe_x
+from .extract import sidecar as sidecar_x
 from .extract.costly import costly_structure
 from .extract.exiftool import ExifToolMissing, ExifToolSession
 from .extract.tags import signals_from_exiftool, signals_from_ffprobe
@@ -175,13 +176,19 @@ class Scanner:
             if not self.options.read_costly and (why := costly_structure(it.path, it.media.mime))
         }
         for_exiftool = [it for it in readable if id(it) not in costly]
+        sidecars: dict[int, Path] = {}  # XMP sidecars beside local items, read by exiftool after the items
+        for it in readable:
+            found, note = sidecar_x.xmp_sidecar(it.path) if not it.target else (None, None)
+            if found is not None:
+                sidecars[id(it)] = found
+            it.notes += (note,) if note else ()
         try:
             if not overlap:
                 read_c2pa()
             tag_answers = self._exiftool.read(
-                [it.path for it in for_exiftool],
+                [it.path for it in for_exiftool] + list(sidecars.values()),
                 during=read_c2pa if overlap else None,
-                mimes=[it.media.mime for it in for_exiftool],
+                mimes=[it.media.mime for it in for_exiftool] + [sidecar_x.XMP_MIME] * len(sidecars),
             )
         except ExifToolMissing as exc:
             raise ToolMissing(str(exc)) from exc
@@ -191,8 +198,11 @@ class Scanner:
                     proc.kill()
                     proc.wait()
             raise
+        sidecar_answers = dict(zip(sidecars, tag_answers[len(for_exiftool) :], strict=True))
         tags_by_item: dict[int, dict[str, Any] | ToolError | None] = dict.fromkeys(costly)
-        tags_by_item.update({id(it): ans for it, ans in zip(for_exiftool, tag_answers, strict=True)})
+        tags_by_item.update(
+            {id(it): ans for it, ans in zip(for_exiftool, tag_answers[: len(for_exiftool)], strict=True)}
+        )
         packet_signals = {
             id(it): self._packet_signals(it.path)
             for it in readable
@@ -243,6 +253,10 @@ class Scanner:
                     elif answer is not None:
                         signals += to_signals(answer)
                 signals += packet_signals.get(id(it), [])
+                if id(it) in sidecars:
+                    beside, note = sidecar_x.xmp_signals(sidecars[id(it)], sidecar_answers[id(it)])
+                    signals += beside
+                    it.notes += (note,) if note else ()
                 signals += it.served
                 if self.options.evidence_dir and it.sha256:
                     kept = evidence_files.keep(

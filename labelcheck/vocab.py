@@ -164,6 +164,8 @@ CARRIER_FORMATS: dict[str, frozenset[str]] = {
         )
     ),
 }
+# The source of signals read from an XMP sidecar beside the item: they describe the file but do not travel with it.
+SIDECAR_SOURCE = "xmp-sidecar"
 CARRIER_NAMES = {
     "c2pa": "a C2PA manifest",
     "iptc": "IPTC XMP Iptc4xmpExt:DigitalSourceType",

@@ -588,3 +588,68 @@ def test_a_source_type_in_any_carrier_and_case_is_a_specific_label(tmp_path):
     for r in doc["results"]:
         ai = r["ai"]
         assert (ai["status"], ai["basis"], ai["specific"]) == ("made_with_ai", "standard", True), r["target"]
+
+
+def test_an_xmp_sidecar_is_evidence_but_not_the_files_label(tmp_path):
+    """A label kept in an XMP sidecar (NAME.xmp or NAME.EXT.xmp, as photo and editing tools write it; Premiere for
+    an MXF master) was not read: an AI master labelled only there read `unknown` and passed every gate. Now the
+    sidecar's label decides the AI status as non-standard evidence, with a note, and never counts as the file's own
+    label: a policy asking for a machine-readable label fails and says where the label is. A sidecar that
+    contradicts the file's own label is a conflict; one that is not XMP, or too large, is a note."""
+    dst = "-XMP-iptcExt:DigitalSourceType=http://cv.iptc.org/newscodes/digitalsourcetype/"
+    ff = ("ffmpeg", "-v", "error", "-y")
+    subprocess.run(
+        [*ff, "-f", "lavfi", "-i", "color=red:size=32x32", "-frames:v", "1", str(tmp_path / "a.jpg")], check=True
+    )
+    for name in ("labelled.jpg", "broken.jpg", "huge.jpg"):
+        shutil.copyfile(tmp_path / "a.jpg", tmp_path / name)
+    subprocess.run(
+        [
+            *ff,
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64:rate=25",
+            "-t",
+            "0.4",
+            "-c:v",
+            "mpeg2video",
+            str(tmp_path / "master.mxf"),
+        ],
+        check=True,
+    )
+    tool = ("exiftool", "-q")
+    subprocess.run(
+        [*tool, "-o", str(tmp_path / "a.xmp"), f"{dst}trainedAlgorithmicMedia", str(tmp_path / "a.jpg")], check=True
+    )
+    subprocess.run(
+        [*tool, "-o", str(tmp_path / "master.mxf.xmp"), f"{dst}compositeSynthetic", str(tmp_path / "a.jpg")], check=True
+    )
+    subprocess.run(
+        [*tool, "-overwrite_original", f"{dst}compositeWithTrainedAlgorithmicMedia", str(tmp_path / "labelled.jpg")],
+        check=True,
+    )
+    subprocess.run(
+        [*tool, "-o", str(tmp_path / "labelled.xmp"), f"{dst}digitalCapture", str(tmp_path / "a.jpg")], check=True
+    )
+    (tmp_path / "broken.xmp").write_bytes(b'<?xpacket begin=""?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF')
+    shutil.copyfile(tmp_path / "a.jpg", tmp_path / "image.jpg")
+    shutil.copyfile(tmp_path / "a.jpg", tmp_path / "image.xmp")  # an image named as a sidecar
+    subprocess.run(["truncate", "-s", str((16 << 20) + 1), str(tmp_path / "huge.xmp")], check=True)
+    _, doc = checked_scan([tmp_path])
+    by_name = {Path(r["target"]).name: r for r in doc["results"]}
+    assert sorted(by_name) == ["a.jpg", "broken.jpg", "huge.jpg", "image.jpg", "labelled.jpg", "master.mxf"]
+    for name, status in (("a.jpg", "fully_ai"), ("master.mxf", "made_with_ai")):
+        r = by_name[name]
+        assert (r["ai"]["status"], r["ai"]["basis"], r["ai"]["specific"]) == (status, "non_standard", False), name
+        assert r["ai"]["evidence"][0]["source"] == "xmp-sidecar" and r["labels"] == [], name
+        assert any("XMP sidecar" in n and "do not travel" in n for n in r["notes"]), name
+        assert r["status"] == "fail", name
+    both = by_name["labelled.jpg"]
+    assert (both["ai"]["status"], both["ai"]["basis"]) == ("made_with_ai", "standard")
+    assert [c["other"]["source"] for c in both["conflicts"]] == ["xmp-sidecar"]
+    cases = (("broken.jpg", "could not be read: XMP format error"), ("huge.jpg", "larger than 16 MB"))
+    for name, words in (*cases, ("image.jpg", "is not XMP (exiftool reads it as JPEG)")):
+        r = by_name[name]
+        assert r["ai"]["status"] == "unknown" and r["errors"] == [], name
+        assert any(f"XMP sidecar {Path(name).stem}.xmp" in n and words in n for n in r["notes"]), (name, r["notes"])
