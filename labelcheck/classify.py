@@ -260,7 +260,7 @@ def _metadata_decision(s: Signal) -> Decision | None:
             s.source, AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator metadata {s.key}", s.key, HEURISTIC
         )
     if s.kind is Kind.AI_TEXT:
-        st = AiStatus.MADE_WITH_AI if vocab.EDITED_PHRASES.search(s.value) else AiStatus.FULLY_AI
+        st = vocab.disclosure(s.value)
         return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)
     if s.kind is Kind.SOFTWARE and vocab.GENERATOR_NAMES.search(s.value):
         return Decision(
