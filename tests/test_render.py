@@ -92,10 +92,14 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(tmp_path):
 
 def test_terminal_output_shows_control_characters_instead_of_sending_them(tmp_path):
     """A file named with escape sequences (retitle the terminal, clear the screen): the table and explain show
-    them as \\xNN, so the terminal that shows the report receives none."""
+    them as \\xNN, so the terminal that shows the report receives none; the HTML page too (it wrote them raw)."""
     name = "e\x1b]0;pwned\x07\x1b[2Jx.jpg"
     shutil.copy(MEDIA / "xmp_fully_ai.jpg", tmp_path / name)
-    for args in (("check", tmp_path, "--format", "table"), ("explain", tmp_path / name)):
+    for args in (
+        ("check", tmp_path, "--format", "table"),
+        ("explain", tmp_path / name),
+        ("check", tmp_path, "--format", "html"),
+    ):
         out = run_cli(*args).stdout
         assert "\x1b" not in out and "\x07" not in out, args
         assert "e\\x1b]0;pwned\\x07\\x1b[2Jx.jpg" in out.replace("\n", "").replace("│", "").replace(" ", ""), args

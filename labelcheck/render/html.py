@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from ..inputs import is_remote
 from ..model import Report, Result, StreamResult
-from ..report import display_path, summary
+from ..report import display_path, printable, summary
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#ef6c00"}
 AI_COLORS = {
@@ -54,7 +54,8 @@ SCRIPT = """
 
 
 def _e(text: object) -> str:
-    return html.escape(display_path(str(text)), quote=True)
+    """Text for the page: escaped, with stray bytes and control characters (a file's name, its metadata) as \\xNN."""
+    return html.escape(printable(display_path(str(text))), quote=True)
 
 
 def _chart(counts: Mapping[str, int], colors: Mapping[str, str], title: str) -> str:
