@@ -103,7 +103,7 @@ def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] 
     for dst in m.metadata_source_types:
         st = vocab.source_type_status(dst)
         if st is not None and inception is None:
-            inception = _Verdict(st, f"c2pa.metadata dst={vocab.source_type_term(dst)}", Basis.STANDARD)
+            inception = _Verdict(st, f"metadata assertion dst={vocab.source_type_term(dst)}", Basis.STANDARD)
     parent: _Verdict | None = None
     for ing in m.ingredients:
         sub = classify_manifest(store, ing.active_manifest, seen) if ing.active_manifest else None

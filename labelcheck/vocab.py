@@ -81,6 +81,15 @@ TRAINING_ASSERTIONS = ("cawg.training-mining", "c2pa.training-mining")
 AI_DISCLOSURE_ASSERTIONS = ("c2pa.ai-disclosure",)
 # Its fields worth naming in a reason (field names per third-party code, not yet checked against the spec).
 AI_DISCLOSURE_FIELDS = ("modelName", "modelType", "humanOversightLevel")
+# Metadata assertions whose fields may carry an IPTC digital source type: C2PA's own (c2pa.metadata, and the older
+# stds.* labels) and CAWG's (cawg.metadata, for the fields C2PA 2.x no longer allows in c2pa.metadata).
+METADATA_ASSERTIONS = (
+    "c2pa.metadata",
+    "cawg.metadata",
+    "stds.iptc",
+    "stds.iptc.photo-metadata",
+    "stds.schema-org.CreativeWork",
+)
 VENDOR_SOURCE_TYPE_PARAMS = ("com.adobe.digitalSourceType", "digitalSourceType")
 
 TRAINING_USE: dict[str, Training] = {

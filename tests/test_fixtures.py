@@ -102,3 +102,33 @@ def test_sidecar_lookup_copes_with_long_names_and_reads_an_upper_case_sidecar(tm
     assert by_name["upper.jpg"]["c2pa"]["sidecar"].endswith("upper.C2PA")
     assert by_name["huge.jpg"]["status"] == "error"
     assert any("larger than 64 MB" in e["message"] for e in by_name["huge.jpg"]["errors"])
+
+
+@pytest.mark.parametrize("assertion", ["cawg.metadata", "c2pa.metadata"])
+def test_a_source_type_in_a_cawg_or_c2pa_metadata_assertion_is_read(tmp_path, assertion):
+    """CAWG's metadata assertion (cawg.metadata) carries the IPTC fields C2PA 2.x no longer allows in c2pa.metadata,
+    the digital source type among them. A manifest that opened a photo and declared its AI composite there read
+    `unknown`; only c2pa.metadata was read. Signed here with c2pa-python and the fixtures' test CA."""
+    import sys
+
+    import c2pa
+
+    sys.path.insert(0, str(MEDIA.parent))
+    import make_fixtures as mf
+
+    certs = MEDIA.parent / "certs"
+    info = c2pa.C2paSignerInfo(
+        b"es256", (certs / "signer-chain.pem").read_bytes(), (certs / "signer.key").read_bytes(), None
+    )
+    metadata = {
+        "@context": {"Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"},
+        "Iptc4xmpExt:DigitalSourceType": mf.IPTC + "compositeWithTrainedAlgorithmicMedia",
+    }
+    m = mf.manifest("edit", [{"action": "c2pa.opened"}], [{"label": assertion, "kind": "Json", "data": metadata}])
+    src, out = MEDIA / "plain_camera.jpg", tmp_path / "edit.jpg"
+    mf.sign(src, out, m, c2pa.Signer.from_info(info), [(src, "parentOf")])
+    _, doc = checked_scan([out])
+    (r,) = doc["results"]
+    assert r["c2pa"]["validation_state"] == "Trusted"
+    assert (r["ai"]["status"], r["ai"]["basis"], r["ai"]["specific"]) == ("made_with_ai", "standard", True)
+    assert r["ai"]["evidence"][0]["reason"] == "metadata assertion dst=compositeWithTrainedAlgorithmicMedia"

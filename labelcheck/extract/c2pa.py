@@ -18,6 +18,7 @@ from ..vocab import (
     ACTIONS_ASSERTIONS,
     AI_DISCLOSURE_ASSERTIONS,
     AI_DISCLOSURE_FIELDS,
+    METADATA_ASSERTIONS,
     TRAINING_ASSERTIONS,
     VENDOR_SOURCE_TYPE_PARAMS,
 )
@@ -117,7 +118,7 @@ def _training(label: str, data: dict[str, Any]) -> list[TrainingEntry]:
 
 
 def _metadata_source_types(data: Any, depth: int = 0) -> list[str]:
-    """DigitalSourceType values inside metadata assertions (c2pa.metadata, stds.iptc, schema.org)."""
+    """DigitalSourceType values inside metadata assertions (vocab.METADATA_ASSERTIONS)."""
     if depth > 6:
         return []
     found: list[str] = []
@@ -168,7 +169,7 @@ def _manifest(label: str, m: dict[str, Any]) -> C2paManifest:
             payloads.append((alabel, json.dumps(a.get("data"), sort_keys=True)))
         elif base in AI_DISCLOSURE_ASSERTIONS:
             disclosures.append(_disclosure(data))
-        elif base in ("c2pa.metadata", "stds.iptc", "stds.iptc.photo-metadata", "stds.schema-org.CreativeWork"):
+        elif base in METADATA_ASSERTIONS:
             meta_dst.extend(_metadata_source_types(data))
     ingredients = tuple(
         C2paIngredient(
