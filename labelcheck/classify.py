@@ -356,11 +356,16 @@ def classify(ev: Evidence) -> Classification:
             winner,
             d,
             f"{d.source} says {d.status.value} ({d.reason}) but {winner.source} says "
-            f"{winner.status.value} ({winner.reason}); {winner.source} is stronger evidence",
+            f"{winner.status.value} ({winner.reason}); "
+            + (
+                f"{d.location} holds both, and takes one value: the more AI involvement counts"
+                if d.location == winner.location
+                else f"{winner.source} is stronger evidence"
+            ),
         )
         for d in informative[1:]
         if d.status is not winner.status
-        and d.source != winner.source
+        and (d.source != winner.source or d.location == winner.location)  # or one field holding two values
         and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
     )
     return Classification(

@@ -697,3 +697,33 @@ def test_disclosure_captions_say_which_label_and_a_denial_is_not_a_label(tmp_pat
     for n, (caption, status) in enumerate(CAPTIONS.items()):
         assert (got[n]["ai"]["status"], got[n]["ai"]["basis"]) == (status, "non_standard"), caption
         assert got[n]["status"] == ("pass" if status == "not_ai" else "fail"), caption
+
+
+def test_a_source_type_field_holding_two_values_is_read_value_by_value(tmp_path):
+    """IPTC's DigitalSourceType takes one URI, but tools that merge metadata write a list (exiftool then reads
+    "A, B"). That read as one unrecognised value: `unknown`, and the item passed. Now each value counts: the one
+    saying more AI involvement decides, and the two are a conflict."""
+    iptc = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+    packet = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">'
+        f"<Iptc4xmpExt:DigitalSourceType><rdf:Bag><rdf:li>{iptc}digitalCapture</rdf:li>"
+        f"<rdf:li>{iptc}compositeWithTrainedAlgorithmicMedia</rdf:li></rdf:Bag></Iptc4xmpExt:DigitalSourceType>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    (tmp_path / "merged.xmp").write_text(packet)
+    image = tmp_path / "merged.jpg"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:size=16x16", "-frames:v", "1", str(image)], check=True
+    )
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-tagsFromFile", str(tmp_path / "merged.xmp")]
+        + ["-xmp:all", str(image)],
+        check=True,
+    )
+    (tmp_path / "merged.xmp").unlink()  # not a sidecar here: the packet is in the file
+    _, doc = checked_scan([image])
+    (r,) = doc["results"]
+    assert (r["ai"]["status"], r["ai"]["basis"], r["ai"]["specific"]) == ("made_with_ai", "standard", True)
+    (conflict,) = r["conflicts"]
+    assert "digitalCapture" in conflict["message"] and "holds both" in conflict["message"]

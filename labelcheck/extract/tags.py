@@ -129,9 +129,13 @@ def _user_defined(name: str, value: str) -> tuple[str, str]:
 def _expand(tags: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
     for key, value in tags.items():
         group, name = _split(key)
-        values = (
-            value if isinstance(value, list) and name.lower() in ("userdefinedtext", "keywords", "subject") else [value]
-        )
+        lname = name.lower()
+        if isinstance(value, list) and lname in ("userdefinedtext", "keywords", "subject"):
+            values = value
+        elif FIELD_KINDS.get(lname) is Kind.SOURCE_TYPE:  # a single URI, but tools that merge metadata write a list
+            values = value if isinstance(value, list) else [v.strip() for v in str(value).split(",") if v.strip()]
+        else:
+            values = [value]
         for v in values:
             yield group, name, v
 
