@@ -727,3 +727,30 @@ def test_a_source_type_field_holding_two_values_is_read_value_by_value(tmp_path)
     assert (r["ai"]["status"], r["ai"]["basis"], r["ai"]["specific"]) == ("made_with_ai", "standard", True)
     (conflict,) = r["conflicts"]
     assert "digitalCapture" in conflict["message"] and "holds both" in conflict["message"]
+
+
+def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):
+    """IPTC's accessibility alt text ("AI-generated image of ...") and Windows Explorer's XP* fields were not among
+    the free-text fields read for disclosures: such files read `unknown`."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:size=16x16", "-frames:v", "1"]
+        + [str(tmp_path / "base.jpg")],
+        check=True,
+    )
+    fields = ("XMP-iptcCore:AltTextAccessibility", "XMP-iptcCore:ExtDescrAccessibility", "EXIF:XPComment")
+    for n, field in enumerate(fields):
+        shutil.copyfile(tmp_path / "base.jpg", tmp_path / f"{n}.jpg")
+        subprocess.run(
+            [
+                "exiftool",
+                "-q",
+                "-overwrite_original",
+                f"-{field}=AI-generated image of a cat",
+                str(tmp_path / f"{n}.jpg"),
+            ],
+            check=True,
+        )
+    (tmp_path / "base.jpg").unlink()
+    _, doc = checked_scan([tmp_path])
+    got = {int(Path(r["target"]).stem): r["ai"] for r in doc["results"]}
+    assert [(got[n]["status"], got[n]["basis"]) for n in range(len(fields))] == [("fully_ai", "non_standard")] * 3

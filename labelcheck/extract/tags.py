@@ -75,6 +75,12 @@ TEXT_FIELDS = frozenset(
         "warning",
         "synopsis",
         "lyrics",
+        "alttextaccessibility",  # IPTC 2021 alt text: where "AI-generated image of ..." is often written
+        "extdescraccessibility",
+        "xptitle",  # Windows Explorer's title, comment, subject and keywords (EXIF XP* tags)
+        "xpcomment",
+        "xpsubject",
+        "xpkeywords",
     }
 )
 
