@@ -730,8 +730,9 @@ def test_a_source_type_field_holding_two_values_is_read_value_by_value(tmp_path)
 
 
 def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):
-    """IPTC's accessibility alt text ("AI-generated image of ...") and Windows Explorer's XP* fields were not among
-    the free-text fields read for disclosures: such files read `unknown`."""
+    """IPTC's accessibility alt text ("AI-generated image of ..."), Windows Explorer's XP* fields, an MP4's long
+    description, an MP3's subtitle and a Matroska summary were not among the free-text fields read for disclosures:
+    such files read `unknown`."""
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:size=16x16", "-frames:v", "1"]
         + [str(tmp_path / "base.jpg")],
@@ -751,6 +752,9 @@ def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):
             check=True,
         )
     (tmp_path / "base.jpg").unlink()
+    audio = ("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=0.3", "-metadata")
+    for n, (key, ext) in enumerate((("synopsis", "m4a"), ("TIT3", "mp3"), ("SUMMARY", "mkv")), start=len(fields)):
+        subprocess.run([*audio, f"{key}=AI-generated voice", str(tmp_path / f"{n}.{ext}")], check=True)
     _, doc = checked_scan([tmp_path])
     got = {int(Path(r["target"]).stem): r["ai"] for r in doc["results"]}
-    assert [(got[n]["status"], got[n]["basis"]) for n in range(len(fields))] == [("fully_ai", "non_standard")] * 3
+    assert [(got[n]["status"], got[n]["basis"]) for n in range(6)] == [("fully_ai", "non_standard")] * 6

@@ -74,6 +74,9 @@ TEXT_FIELDS = frozenset(
         "disclaimer",
         "warning",
         "synopsis",
+        "longdescription",  # MP4 ldes (ffmpeg writes `synopsis` there)
+        "summary",  # Matroska
+        "subtitle",  # ID3 TIT3
         "lyrics",
         "alttextaccessibility",  # IPTC 2021 alt text: where "AI-generated image of ..." is often written
         "extdescraccessibility",
