@@ -98,7 +98,7 @@ TRAINING_USE: dict[str, Training] = {
     "allowed": Training.ALLOWED,
 }
 
-PLUS_DATA_MINING_PREFIX = "http://ns.useplus.org/ldf/vocab/"
+PLUS_DATA_MINING_PREFIXES = ("http://ns.useplus.org/ldf/vocab/", "https://ns.useplus.org/ldf/vocab/")
 PLUS_DATA_MINING: dict[str, Training] = {
     "DMI-UNSPECIFIED": Training.UNSPECIFIED,
     "DMI-ALLOWED": Training.ALLOWED,
@@ -246,8 +246,11 @@ def source_type_status(value: str | None) -> AiStatus | None:
 
 
 def plus_data_mining(value: str) -> Training | None:
+    """The training use a PLUS DataMining value states, in its http or https spelling or as a bare code (only the
+    http spelling conforms: labels.py reports the others)."""
     code = value.strip()
-    code = code.removeprefix(PLUS_DATA_MINING_PREFIX)
+    for prefix in PLUS_DATA_MINING_PREFIXES:
+        code = code.removeprefix(prefix)
     return PLUS_DATA_MINING.get(code)
 
 

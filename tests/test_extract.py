@@ -758,3 +758,25 @@ def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):
     _, doc = checked_scan([tmp_path])
     got = {int(Path(r["target"]).stem): r["ai"] for r in doc["results"]}
     assert [(got[n]["status"], got[n]["basis"]) for n in range(6)] == [("fully_ai", "non_standard")] * 6
+
+
+def test_a_plus_data_mining_reservation_in_its_https_spelling_is_still_read(tmp_path):
+    """A PLUS DataMining value written with https (as digital source types often are) stated no training use at
+    all: `unspecified`, so a creator's reservation went unread. Now it reads not_allowed, and the label is still
+    reported as not conforming (only the http spelling is in the vocabulary)."""
+    image = tmp_path / "reserved.jpg"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:size=16x16", "-frames:v", "1", str(image)], check=True
+    )
+    value = "https://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
+    config = MEDIA.parent / "exiftool.config"  # the PLUS DataMining tag, which exiftool 12.57 does not define
+    subprocess.run(
+        ["exiftool", "-config", str(config), "-q", "-overwrite_original", f"-XMP-plus:DataMining={value}"]
+        + [str(image)],
+        check=True,
+    )
+    _, doc = checked_scan([image])
+    (r,) = doc["results"]
+    assert r["training"]["status"] == "not_allowed"
+    (label,) = [x for x in r["labels"] if x["carrier"] == "plus"]
+    assert label["declares"] == "not_allowed" and not label["conforms"]
