@@ -727,6 +727,12 @@ def test_a_source_type_field_holding_two_values_is_read_value_by_value(tmp_path)
     assert (r["ai"]["status"], r["ai"]["basis"], r["ai"]["specific"]) == ("made_with_ai", "standard", True)
     (conflict,) = r["conflicts"]
     assert "digitalCapture" in conflict["message"] and "holds both" in conflict["message"]
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-XMP-iptcExt:DigitalSourceType= ", str(image)], check=True
+    )
+    _, doc = checked_scan([image])  # an empty value is not split away: it is still a label that does not conform
+    ((label,),) = [[x for x in r["labels"] if x["carrier"] == "iptc"] for r in doc["results"]]
+    assert not label["conforms"] and doc["results"][0]["ai"]["status"] == "unknown"
 
 
 def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):

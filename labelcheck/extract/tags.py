@@ -143,6 +143,7 @@ def _expand(tags: dict[str, Any]) -> Iterable[tuple[str, str, Any]]:
             values = value
         elif FIELD_KINDS.get(lname) is Kind.SOURCE_TYPE:  # a single URI, but tools that merge metadata write a list
             values = value if isinstance(value, list) else [v.strip() for v in str(value).split(",") if v.strip()]
+            values = values or [value]  # an empty one is still reported (a malformed label)
         else:
             values = [value]
         for v in values:
