@@ -176,12 +176,7 @@ class Scanner:
             if not self.options.read_costly and (why := costly_structure(it.path, it.media.mime))
         }
         for_exiftool = [it for it in readable if id(it) not in costly]
-        sidecars: dict[int, Path] = {}  # XMP sidecars beside local items, read by exiftool after the items
-        for it in readable:
-            found, note = sidecar_x.xmp_sidecar(it.path) if not it.target else (None, None)
-            if found is not None:
-                sidecars[id(it)] = found
-            it.notes += (note,) if note else ()
+        sidecars = self._xmp_sidecars(readable)  # read by exiftool after the items
         try:
             if not overlap:
                 read_c2pa()
@@ -277,6 +272,17 @@ class Scanner:
                 )
             )
         return out
+
+    @staticmethod
+    def _xmp_sidecars(readable: list[Item]) -> dict[int, Path]:
+        """The XMP sidecar beside each local item that has one; one there but not to be read is a note."""
+        sidecars = {}
+        for it in readable:
+            found, note = sidecar_x.xmp_sidecar(it.path) if not it.target else (None, None)
+            if found is not None:
+                sidecars[id(it)] = found
+            it.notes += (note,) if note else ()
+        return sidecars
 
     def _probes_fallback(self, it: Item, probes: dict[int, Any]) -> bool:
         """Whether ffprobe reads this item (or can, when exiftool does not know its format)."""
