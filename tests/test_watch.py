@@ -254,3 +254,23 @@ def test_a_state_file_from_before_url_submissions_is_kept_and_gains_their_column
     assert state.enqueue("/up/photo.jpg", 2, 2, "https://example.org/photo.jpg")
     rows = {r["path"]: r["source"] for r in state.page(None, None, 10, 0)}
     assert rows == {"/x/old.jpg": None, "/up/photo.jpg": "https://example.org/photo.jpg"}
+
+
+def test_the_libraries_log_records_are_json_lines_too(capsys):
+    """watchdog logs an error when it is stopped mid-read; Python's last-resort handler printed it as plain text
+    among the watcher's JSON lines, so a log shipper parsing them choked on it."""
+    import logging
+
+    from labelcheck.watch.service import json_library_logs
+
+    json_library_logs()
+    json_library_logs()  # once, however often the service starts
+    logging.getLogger("watchdog.observers.inotify").error("InotifyEmitter.queue_events() called when inactive")
+    logging.getLogger("watchdog").debug("not shown")
+    (line,) = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert (record["event"], record["level"], record["logger"]) == (
+        "library-log",
+        "error",
+        "watchdog.observers.inotify",
+    )

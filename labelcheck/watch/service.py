@@ -8,6 +8,7 @@ A file is queued once its size and mtime have not changed for `settle` seconds.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import stat
@@ -57,6 +58,22 @@ def log(event: str, **fields: Any) -> None:
     line = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "event": event, **fields}
     sys.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
     sys.stderr.flush()
+
+
+class _JsonLines(logging.Handler):
+    """A library's log records as the watcher's own JSON lines (watchdog logs an error when stopped mid-read,
+    which Python's last-resort handler printed as plain text among them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log("library-log", logger=record.name, level=record.levelname.lower(), message=record.getMessage())
+
+
+def json_library_logs(name: str = "watchdog") -> None:
+    """Route the `name` library's log records to standard error as JSON lines (once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(h, _JsonLines) for h in logger.handlers):
+        logger.addHandler(_JsonLines(logging.WARNING))
+        logger.propagate = False
 
 
 class Watcher:
@@ -131,6 +148,7 @@ class Watcher:
                         watcher.dirty.add(os.fsdecode(getattr(event, "dest_path", "") or event.src_path))
                     watcher.wake.set()
 
+        json_library_logs()
         observer = Observer()
         for d in self.opts.dirs:
             observer.schedule(Handler(), str(d), recursive=True)
