@@ -289,8 +289,9 @@ _DENIALS = (
 )
 AI_PHRASES = re.compile(
     r"\b(ai[- ]generated|generated (by|with|using) (an? )?(ai|artificial intelligence|generative ai)|"
-    r"(made|created|edited) (with|by|using) (google )?(ai|generative ai|artificial intelligence)|"
-    r"ai[- ](assisted|enhanced|edited|modified|altered|retouched)|"
+    r"(made|created|edited|dubbed|translated|voiced) (with|by|using) "
+    r"(google )?(ai|generative ai|artificial intelligence)|"
+    r"ai[- ](assisted|enhanced|edited|modified|altered|retouched|dubbed|dubbing|translated|translation)|"
     r"synthetic(ally generated)? (media|content|voice|image)|ai[- ]generierte?|人工智能生成|ai生成|"
     + _DENIALS
     + r")\b",
@@ -301,11 +302,13 @@ AI_PHRASES = re.compile(
 SD_PARAMETERS = re.compile(r"\bSteps: \d+, Sampler: ", re.IGNORECASE)
 
 # Sentences that say AI made part of the work (the union's "made with AI-generated work"), not all of it: AI edits,
-# AI assistance, AI-generated parts or elements. "Made with (Google) AI" alone stays fully_ai: Google writes it on
+# AI assistance, AI-generated parts or elements, AI dubbing or translation of a performance (as C2PA's c2pa.dubbed
+# and c2pa.translated with an AI source type). "Made with (Google) AI" alone stays fully_ai: Google writes it on
 # images its models generated, and "Edited with Google AI" on those they edited.
 PARTIAL_PHRASES = re.compile(
     r"\b((edited|modified|enhanced|altered|retouched|assisted) (with|by|using)|"
     r"ai[- ](assisted|enhanced|edited|modified|altered|retouched)|made with ai[- ]generated|"
+    r"dub|dubbed|dubbing|translated|translation|"
     r"partially|partly|in part|with the help of|"
     r"(contains|includes|including|incorporates|incorporating|uses|using) (some )?(ai|generative ai)\b|"
     r"(contains|includes|including|incorporates|incorporating|uses|using) (some )?ai[- ]generated|"

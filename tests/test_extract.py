@@ -671,6 +671,10 @@ CAPTIONS = {
     "No AI was used": "not_ai",
     "Painted without AI": "not_ai",
     "Not AI-generated; background edited with AI": "made_with_ai",
+    # a dub or translation of a performance, as C2PA's c2pa.dubbed with an AI source type
+    "AI-generated voice (dubbed)": "made_with_ai",
+    "Dubbed with AI": "made_with_ai",
+    "Voiced by AI": "fully_ai",
 }
 
 
@@ -786,3 +790,26 @@ def test_a_plus_data_mining_reservation_in_its_https_spelling_is_still_read(tmp_
     assert r["training"]["status"] == "not_allowed"
     (label,) = [x for x in r["labels"] if x["carrier"] == "plus"]
     assert label["declares"] == "not_allowed" and not label["conforms"]
+
+
+def test_a_tracks_own_name_is_read_for_disclosures(tmp_path):
+    """A dubbing house names the dubbed audio track, not the file: "AI-generated voice (dubbed)" as an MP4 track's
+    name or a Matroska TrackName was not read, so the programme read `unknown`."""
+    clip = ("-f", "lavfi", "-i", "testsrc2=size=64x64:duration=0.5", "-f", "lavfi", "-i", "sine=duration=0.5")
+    for name in ("dub.mp4", "dub.mkv"):
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                *clip,
+                "-metadata:s:a:0",
+                "title=AI-generated voice (dubbed)",
+                str(tmp_path / name),
+            ],
+            check=True,
+        )
+    _, doc = checked_scan([tmp_path])
+    for r in doc["results"]:
+        assert (r["ai"]["status"], r["ai"]["basis"]) == ("made_with_ai", "non_standard"), r["target"]
+        assert "Track" in r["ai"]["evidence"][0]["location"], r["target"]

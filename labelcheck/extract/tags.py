@@ -56,6 +56,8 @@ GENERATOR_CHUNKS = frozenset(
     }
 )
 TEXT_CHUNK_GROUPS = ("png", "png-text", "png-itxt", "png-ztxt")
+# A track's own name (MP4 `Track2Name`, Matroska `TrackName`): where a dubbed audio track says "AI-generated voice".
+_TRACK_NAME = re.compile(r"track\d*name")
 
 # Free-text fields that may carry a disclosure sentence.
 TEXT_FIELDS = frozenset(
@@ -177,7 +179,8 @@ def signals_from_exiftool(tags: dict[str, Any]) -> list[Signal]:
             kind = Kind.GENERATOR
         elif kind is Kind.SOFTWARE and lname == "source" and not group.lower().startswith("png"):
             kind = None
-        if kind is None and (lname in TEXT_FIELDS or source == "png") and vocab.AI_PHRASES.search(text):
+        free_text = lname in TEXT_FIELDS or source == "png" or _TRACK_NAME.fullmatch(lname)
+        if kind is None and free_text and vocab.AI_PHRASES.search(text):
             kind = Kind.AI_TEXT
         if kind is Kind.PROVENANCE_REF and not group.lower().startswith("xmp-dcterms"):
             kind = None
