@@ -675,6 +675,15 @@ CAPTIONS = {
     "AI-generated voice (dubbed)": "made_with_ai",
     "Dubbed with AI": "made_with_ai",
     "Voiced by AI": "fully_ai",
+    # the EU's other languages (the AI Act applies in all of them)
+    "KI-generiert": "fully_ai",
+    "Teilweise KI-generiert": "made_with_ai",
+    "Nicht KI-generiert": "not_ai",
+    "Image générée par l'IA": "fully_ai",
+    "Pas générée par IA": "not_ai",
+    "Imagen generada por IA": "fully_ai",
+    "Immagine generata dall'IA": "fully_ai",
+    "AI-gegenereerd": "fully_ai",
 }
 
 
