@@ -301,6 +301,12 @@ def _specific(d: Decision, source_types: set[Decision]) -> bool:
 # ---------------------------------------------------------------- training
 
 
+def own_signals(signals: Iterable[Signal]) -> list[Signal]:
+    """The signals of the item itself: not those of an XMP sidecar beside it, which never count as its label or
+    reservation (they do not travel with the file)."""
+    return [s for s in signals if s.source != vocab.SIDECAR_SOURCE]
+
+
 def tdm_signals(signals: Iterable[Signal]) -> list[Signal]:
     """The TDMRep facts that count: the file's own, or else those of the HTTP headers it was served with (TDMRep:
     the file's metadata overrides the protocol's)."""
@@ -313,7 +319,7 @@ def _training_entries(store: C2paStore, signals: tuple[Signal, ...]) -> list[Tra
     active = store.manifest(store.active)
     if active is not None:
         entries.extend(active.training)
-    signals = tuple(s for s in signals if s.source != vocab.SIDECAR_SOURCE)  # not the file's own reservation
+    signals = tuple(own_signals(signals))
     for s in signals:
         if s.kind is Kind.DATA_MINING:
             entries.append(TrainingEntry(s.source, "plus:DataMining", s.key, s.value, s.location))

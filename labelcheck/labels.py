@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from . import resources, vocab
-from .classify import manifest_declares, parse_aigc, tdm_signals, training_use
+from .classify import manifest_declares, own_signals, parse_aigc, tdm_signals, training_use
 from .model import Evidence, Kind, LabelRecord, Signal
 
 # Which schema validates which payload.
@@ -135,12 +135,13 @@ def records(ev: Evidence) -> tuple[LabelRecord, ...]:
     """The label records of one item: the C2PA store, then each metadata label, in signal order."""
     out = _c2pa_records(ev)
     seen: set[tuple[str, str]] = set()
-    for s in ev.signals:
-        rec = _signal_record(s) if s.source != vocab.SIDECAR_SOURCE else None  # a sidecar's: not the file's label
+    own = own_signals(ev.signals)
+    for s in own:
+        rec = _signal_record(s)
         if rec is not None and (rec.carrier, rec.value) not in seen:  # the same label seen by two tools
             seen.add((rec.carrier, rec.value))
             out.append(rec)
-    tdm = _tdm_record([s for s in ev.signals if s.source != vocab.SIDECAR_SOURCE])
+    tdm = _tdm_record(own)
     if tdm is not None:
         out.append(tdm)
     return tuple(out)
