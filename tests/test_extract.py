@@ -33,6 +33,25 @@ def test_one_exiftool_process_reads_a_batch_in_order():
     assert again[0]["SourceFile"] == answers[0]["SourceFile"]
 
 
+
+def test_while_another_thread_starts_exiftool_the_other_extractors_do_not_wait_for_it():
+    """A worker starts exiftool in a thread while it reads its first batch's C2PA (Scanner.start_tools): the read
+    run `during` exiftool's work must not queue behind that start-up."""
+    import threading
+
+    files = sorted(MEDIA.glob("xmp_*"))[:2]
+    ran_while_starting = threading.Event()
+    with ExifToolSession() as et:
+        answers: list[object] = []
+        with et._lock:  # what the starting thread holds until Perl has answered -ver
+            reader = threading.Thread(
+                target=lambda: answers.extend(et.read(files, during=ran_while_starting.set)), daemon=True
+            )
+            reader.start()
+            assert ran_while_starting.wait(10), "the other extractors waited for exiftool to start"
+        reader.join(30)
+    assert [a["SourceFile"] for a in answers] == [str(f) for f in files]  # type: ignore[index]
+
 def _plain_exiftool(*args: str | Path) -> list[dict[str, object]]:
     """exiftool's answers with labelcheck's read arguments but without its configuration."""
     return json.loads(subprocess.run(["exiftool", *READ_ARGS, *map(str, args)], capture_output=True, check=True).stdout)
