@@ -14,7 +14,8 @@ from multiprocessing import forkserver
 from typing import Any
 
 EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
-PRELOAD = ["labelcheck.runner", "jsonschema"]  # jsonschema: label payloads are validated in the workers
+# jsonschema: label payloads are validated in the workers; forkserver_exit: last, it is the server's own exit
+PRELOAD = ["labelcheck.runner", "jsonschema", "labelcheck.forkserver_exit"]
 M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD = 1 << 20
 

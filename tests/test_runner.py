@@ -12,6 +12,7 @@ import time
 import pytest
 from conftest import CORPUS, MEDIA, children, eventually, options, running
 
+from labelcheck import workers
 from labelcheck.inputs import expand
 from labelcheck.report import result_dict
 from labelcheck.runner import Pool, RunInfo, RunOptions, batches, run
@@ -315,3 +316,23 @@ print(rss() - base)
         for mode in ("default", "fixed")
     }
     assert kept["default"] > 3000 and kept["fixed"] < 1000, kept  # KB
+
+
+def test_the_fork_server_ends_without_teardown_and_its_children_exit_as_they_would():
+    """forkserver_exit, preloaded last by the fork server, ends that process at once at exit; a process forked from
+    it (a worker that did not leave through os._exit) keeps its own exit code and its teardown."""
+    code = (
+        "import atexit, os, sys\n"
+        "atexit.register(lambda: print('teardown', os.getpid() == server, flush=True))\n"
+        "server = os.getpid()\n"
+        "import labelcheck.forkserver_exit\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(5)\n"
+        "print('child exited', os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]), flush=True)\n"
+        "sys.exit(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines() == ["teardown False", "child exited 5"]
+    assert proc.returncode == 0  # the server's own teardown (and its exit code) never ran
+    assert workers.PRELOAD[-1] == "labelcheck.forkserver_exit"
