@@ -256,9 +256,11 @@ def _metadata_decision(s: Signal) -> Decision | None:
             STANDARD_METADATA,
         )
     if s.kind is Kind.GENERATOR:
-        return Decision(
-            s.source, AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator metadata {s.key}", s.key, HEURISTIC
-        )
+        status = vocab.generation(s.value)
+        reason = f"generator metadata {s.key}"
+        if status is AiStatus.MADE_WITH_AI:
+            reason += " (part of an existing picture regenerated: inpainting or outpainting)"
+        return Decision(s.source, status, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
     if s.kind is Kind.AI_TEXT:
         st = vocab.disclosure(s.value)
         return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)

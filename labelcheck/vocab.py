@@ -305,6 +305,23 @@ AI_PHRASES = re.compile(
 # An A1111-style parameter block: prompt, then "Steps: N, Sampler: ..." (also in EXIF UserComment and ID3 comments).
 SD_PARAMETERS = re.compile(r"\bSteps: \d+, Sampler: ", re.IGNORECASE)
 
+# Generation parameters that regenerate part of an existing picture (inpainting, outpainting): made with AI, as C2PA
+# records generative fill (c2pa.edited with compositeWithTrainedAlgorithmicMedia). img2img, which regenerates the
+# whole picture from an input image, stays fully_ai (C2PA: c2pa.created with trainedAlgorithmicMedia, the input an
+# inputTo ingredient); so does a hires-fix second pass. Markers: A1111's infotext keys for a mask, ComfyUI's mask and
+# outpaint nodes, InvokeAI's generation mode.
+PARTIAL_GENERATION = re.compile(
+    r"\b(Mask blur|Inpaint area|Masked area padding|Masked content|Mask mode|Soft inpainting enabled): |"
+    r'"class_type":\s*"(VAEEncodeForInpaint|InpaintModelConditioning|SetLatentNoiseMask|ImagePadForOutpaint)"|'
+    r'"generation_mode":\s*"(sdxl_)?(inpaint|outpaint)"'
+)
+
+
+def generation(parameters: str) -> AiStatus:
+    """What a generator's own parameters say it made: part of an existing picture, or all of it."""
+    return AiStatus.MADE_WITH_AI if PARTIAL_GENERATION.search(parameters) else AiStatus.FULLY_AI
+
+
 # Sentences that say AI made part of the work (the union's "made with AI-generated work"), not all of it: AI edits,
 # AI assistance, AI-generated parts or elements, AI dubbing or translation of a performance (as C2PA's c2pa.dubbed
 # and c2pa.translated with an AI source type). "Made with (Google) AI" alone stays fully_ai: Google writes it on

@@ -33,7 +33,6 @@ def test_one_exiftool_process_reads_a_batch_in_order():
     assert again[0]["SourceFile"] == answers[0]["SourceFile"]
 
 
-
 def test_while_another_thread_starts_exiftool_the_other_extractors_do_not_wait_for_it():
     """A worker starts exiftool in a thread while it reads its first batch's C2PA (Scanner.start_tools): the read
     run `during` exiftool's work must not queue behind that start-up."""
@@ -51,6 +50,7 @@ def test_while_another_thread_starts_exiftool_the_other_extractors_do_not_wait_f
             assert ran_while_starting.wait(10), "the other extractors waited for exiftool to start"
         reader.join(30)
     assert [a["SourceFile"] for a in answers] == [str(f) for f in files]  # type: ignore[index]
+
 
 def _plain_exiftool(*args: str | Path) -> list[dict[str, object]]:
     """exiftool's answers with labelcheck's read arguments but without its configuration."""
@@ -841,3 +841,80 @@ def test_a_tracks_own_name_is_read_for_disclosures(tmp_path):
     for r in doc["results"]:
         assert (r["ai"]["status"], r["ai"]["basis"]) == ("made_with_ai", "non_standard"), r["target"]
         assert "Track" in r["ai"]["evidence"][0]["location"], r["target"]
+
+
+_A1111 = "a lighthouse at dusk\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x512, "
+_COMFY_IMG2IMG = {
+    "10": {"class_type": "LoadImage", "inputs": {"image": "photo.png"}},
+    "12": {"class_type": "VAEEncode", "inputs": {"pixels": ["10", 0], "vae": ["4", 2]}},
+    "3": {"class_type": "KSampler", "inputs": {"denoise": 0.87, "latent_image": ["12", 0]}},
+}
+# what generated the picture, as each generator writes its parameters -> the label that applies
+GENERATIONS = {
+    "a1111_inpaint.png": (
+        "Parameters",
+        _A1111 + "Denoising strength: 0.75, Mask blur: 4, Inpaint area: Only masked, Masked area padding: 32",
+        "made_with_ai",
+    ),
+    "a1111_img2img.png": ("Parameters", _A1111 + "Denoising strength: 0.45, Version: v1.7.0", "fully_ai"),
+    "a1111_hires_fix.png": (
+        "Parameters",
+        _A1111 + "Denoising strength: 0.7, Hires upscale: 2, Hires upscaler: Latent",
+        "fully_ai",
+    ),
+    "a1111_inpaint.jpg": ("UserComment", _A1111 + "Denoising strength: 0.6, Mask blur: 8", "made_with_ai"),
+    "comfyui_img2img.png": ("Prompt", json.dumps(_COMFY_IMG2IMG), "fully_ai"),
+    "comfyui_inpaint.png": (
+        "Prompt",
+        json.dumps(
+            {
+                **_COMFY_IMG2IMG,
+                "12": {
+                    "class_type": "VAEEncodeForInpaint",
+                    "inputs": {"pixels": ["10", 0], "mask": ["10", 1], "grow_mask_by": 6},
+                },
+            }
+        ),
+        "made_with_ai",
+    ),
+    "comfyui_outpaint.png": (
+        "Prompt",
+        json.dumps(
+            {**_COMFY_IMG2IMG, "11": {"class_type": "ImagePadForOutpaint", "inputs": {"image": ["10", 0], "left": 256}}}
+        ),
+        "made_with_ai",
+    ),
+    "invokeai_inpaint.png": (
+        "InvokeAIMetadata",
+        json.dumps({"generation_mode": "sdxl_inpaint", "steps": 30}),
+        "made_with_ai",
+    ),
+}
+
+
+def test_inpainting_reads_made_with_ai_and_a_whole_regenerated_picture_fully_ai(tmp_path):
+    """Generator parameters read fully_ai whatever was generated, so a photo with one inpainted region was to be
+    labelled "fully AI-generated". A mask or outpainting in the parameters (A1111, ComfyUI, InvokeAI) now reads
+    made_with_ai, as C2PA records generative fill; img2img and a hires-fix pass regenerate the whole picture and stay
+    fully_ai (C2PA: created, the input image an inputTo ingredient). Real files written by exiftool."""
+    for ext in ("png", "jpg"):
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=blue:size=16x16", "-frames:v", "1"]
+            + [str(tmp_path / f"base.{ext}")],
+            check=True,
+        )
+    config = str(MEDIA.parent / "exiftool.config")
+    for name, (tag, value, _) in GENERATIONS.items():
+        shutil.copyfile(tmp_path / f"base{Path(name).suffix}", tmp_path / name)
+        subprocess.run(
+            ["exiftool", "-config", config, "-q", "-overwrite_original", f"-{tag}={value}", str(tmp_path / name)],
+            check=True,
+        )
+    for ext in ("png", "jpg"):
+        (tmp_path / f"base.{ext}").unlink()
+    _, doc = checked_scan([tmp_path])
+    got = {Path(r["target"]).name: r["ai"] for r in doc["results"]}
+    assert {name: (got[name]["status"], got[name]["basis"]) for name in GENERATIONS} == {
+        name: (status, "non_standard") for name, (_, _, status) in GENERATIONS.items()
+    }
+    assert any("inpainting or outpainting" in d["reason"] for d in got["comfyui_inpaint.png"]["evidence"])
