@@ -843,7 +843,8 @@ def test_a_tracks_own_name_is_read_for_disclosures(tmp_path):
         assert "Track" in r["ai"]["evidence"][0]["location"], r["target"]
 
 
-_A1111 = "a lighthouse at dusk\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x512, "
+_A1111 = "a lighthouse at dusk\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, "
+_A1111 += "Size: 512x512, "
 _COMFY_IMG2IMG = {
     "10": {"class_type": "LoadImage", "inputs": {"image": "photo.png"}},
     "12": {"class_type": "VAEEncode", "inputs": {"pixels": ["10", 0], "vae": ["4", 2]}},
