@@ -289,9 +289,10 @@ _DENIALS = (
 )
 AI_PHRASES = re.compile(
     r"\b(ai[- ]generated|generated (by|with|using) (an? )?(ai|artificial intelligence|generative ai)|"
-    r"(made|created|edited|dubbed|translated|voiced) (with|by|using) "
+    r"(made|created|edited|dubbed|translated|voiced|synthesi[sz]ed|cloned|narrated) (with|by|using) "
     r"(google )?(ai|generative ai|artificial intelligence)|"
-    r"ai[- ](assisted|enhanced|edited|modified|altered|retouched|dubbed|dubbing|translated|translation)|"
+    r"ai[- ](assisted|enhanced|edited|modified|altered|retouched|dubbed|dubbing|translated|translation|"
+    r"synthesi[sz]ed|cloned)|"
     r"synthetic(ally generated)? (media|content|voice|image)|ai[- ]generierte?|人工智能生成|ai生成|"
     # the EU's other working languages, as captions write them (German KI, French/Spanish/Italian IA)
     r"ki[- ]generiert(e|er|es|en)?|(mit|durch) (einer )?ki (erstellt|generiert|erzeugt|bearbeitet)|"

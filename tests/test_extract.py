@@ -694,6 +694,11 @@ CAPTIONS = {
     "AI-generated voice (dubbed)": "made_with_ai",
     "Dubbed with AI": "made_with_ai",
     "Voiced by AI": "fully_ai",
+    # a synthetic or cloned voice, as voice services and dubbing houses caption it
+    "Voice synthesized with AI": "fully_ai",
+    "AI-synthesised narration": "fully_ai",
+    "Voice cloned with AI": "fully_ai",
+    "Narration not synthesized by AI": "not_ai",
     # the EU's other languages (the AI Act applies in all of them)
     "KI-generiert": "fully_ai",
     "Teilweise KI-generiert": "made_with_ai",
@@ -769,7 +774,8 @@ def test_a_source_type_field_holding_two_values_is_read_value_by_value(tmp_path)
 
 def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):
     """IPTC's accessibility alt text ("AI-generated image of ..."), Windows Explorer's XP* fields, an MP4's long
-    description, an MP3's subtitle and a Matroska summary were not among the free-text fields read for disclosures:
+    description, an MP3's subtitle, a Matroska summary and an AIFF annotation were not among the free-text fields read
+    for disclosures:
     such files read `unknown`."""
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:size=16x16", "-frames:v", "1"]
@@ -791,11 +797,12 @@ def test_disclosures_in_alt_text_and_windows_fields_are_read(tmp_path):
         )
     (tmp_path / "base.jpg").unlink()
     audio = ("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=duration=0.3", "-metadata")
-    for n, (key, ext) in enumerate((("synopsis", "m4a"), ("TIT3", "mp3"), ("SUMMARY", "mkv")), start=len(fields)):
+    tagged = (("synopsis", "m4a"), ("TIT3", "mp3"), ("SUMMARY", "mkv"), ("comment", "aiff"))  # AIFF: its ANNO chunk
+    for n, (key, ext) in enumerate(tagged, start=len(fields)):
         subprocess.run([*audio, f"{key}=AI-generated voice", str(tmp_path / f"{n}.{ext}")], check=True)
     _, doc = checked_scan([tmp_path])
     got = {int(Path(r["target"]).stem): r["ai"] for r in doc["results"]}
-    assert [(got[n]["status"], got[n]["basis"]) for n in range(6)] == [("fully_ai", "non_standard")] * 6
+    assert [(got[n]["status"], got[n]["basis"]) for n in range(7)] == [("fully_ai", "non_standard")] * 7
 
 
 def test_a_plus_data_mining_reservation_in_its_https_spelling_is_still_read(tmp_path):

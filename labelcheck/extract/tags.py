@@ -80,6 +80,7 @@ TEXT_FIELDS = frozenset(
         "summary",  # Matroska
         "subtitle",  # ID3 TIT3
         "lyrics",
+        "annotation",  # AIFF ANNO chunk (ffmpeg writes a comment there)
         "alttextaccessibility",  # IPTC 2021 alt text: where "AI-generated image of ..." is often written
         "extdescraccessibility",
         "xptitle",  # Windows Explorer's title, comment, subject and keywords (EXIF XP* tags)
