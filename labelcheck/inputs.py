@@ -73,6 +73,20 @@ def expand(
             yield p
 
 
+def count_items(targets: Iterable[str | os.PathLike[str]]) -> int | None:
+    """How many items `expand` makes of `targets` when each makes exactly one (a URL, a file, a missing path); None
+    as soon as one is a directory or a glob, whose items are known only by walking it."""
+    n = 0
+    for raw in targets:
+        name = os.fsdecode(raw)
+        if not is_remote(name):
+            p = os.path.abspath(name)
+            if os.path.isdir(p) or (GLOB_CHARS & set(name) and not os.path.exists(p)):
+                return None
+        n += 1
+    return n
+
+
 def from_list(stream: Iterable[str]) -> Iterator[str]:
     """Targets from a list, one per line (blank lines and # comments skipped), read lazily."""
     for line in stream:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .model import Result
+
+COUNT_GRACE = 1.0  # seconds the bar waits at the end for a count still going on
 
 
 class Progress:
@@ -16,6 +19,7 @@ class Progress:
         self.total = total
         self.errors = 0
         self._bar: Any = None
+        self._counting: threading.Thread | None = None
 
     def __enter__(self) -> Progress:
         if self.enabled:  # rich is imported only when a bar is shown
@@ -39,8 +43,27 @@ class Progress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self._counting is not None:
+            self._counting.join(COUNT_GRACE)  # the last line shows the total when the count ends with the items
         if self._bar is not None:
             self._bar.__exit__(*exc)
+
+    def count_in_background(self, count: Callable[[], int | None]) -> None:
+        """Learn the total while the items are checked: a long list is counted without delaying the first batch,
+        and the ETA appears once it is known."""
+        if self._bar is None:
+            return
+
+        def run() -> None:
+            try:
+                total = count()
+            except (OSError, ValueError):  # the list went away or cannot be read again: no ETA, as before
+                return
+            if total is not None:
+                self._bar.update(self._task, total=total)
+
+        self._counting = threading.Thread(target=run, name="labelcheck-count", daemon=True)
+        self._counting.start()
 
     def track(self, stream: Iterable[tuple[int, Result]]) -> Iterator[tuple[int, Result]]:
         for pair in stream:

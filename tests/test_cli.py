@@ -248,3 +248,17 @@ def test_an_interrupted_run_exits_130_or_143_with_whole_lines_and_no_workers_lef
     assert lines[0]["type"] == "run" and all(d["type"] == "result" for d in lines[1:])
     assert workers
     eventually(lambda: not any(running(p) for p in workers), 10, "processes outlived the interrupted run")
+
+
+def test_a_progress_bar_over_a_list_file_knows_the_total(tmp_path):
+    """With --from-list (a regulator's sample) the bar showed '3/?' and no ETA: the total was known only for paths
+    given on the command line. A list in a regular file whose lines are each one item is now counted alongside the
+    run; a list naming a directory, or read from a pipe, keeps an open total."""
+    listed = tmp_path / "sample.txt"
+    names = ["xmp_fully_ai.jpg", "xmp_capture.jpg", "c2pa_fully_ai.jpg"]
+    listed.write_text("# sample of 3\n\n" + "".join(f"{MEDIA / n}\n" for n in names), encoding="utf-8")
+    args = ("check", "--from-list", listed, "--progress", "--format", "jsonl", "-o", tmp_path / "r.jsonl", "-j", "1")
+    bar = run_cli(*args).stderr.splitlines()[-1]
+    assert " 3/3 " in bar and "ETA 0:00:00" in bar, bar
+    listed.write_text(f"{MEDIA / names[0]}\n{MEDIA}\n", encoding="utf-8")  # a directory: its items are walked
+    assert "/? " in run_cli(*args).stderr.splitlines()[-1]

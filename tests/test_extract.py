@@ -16,7 +16,7 @@ from labelcheck.extract import carriers, ffprobe
 from labelcheck.extract import exiftool as exiftool_mod
 from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
-from labelcheck.inputs import expand
+from labelcheck.inputs import count_items, expand
 from labelcheck.model import Kind, ToolError
 
 
@@ -175,6 +175,16 @@ def test_names_with_newlines_and_non_utf8_bytes(tmp_path):
     assert len(doc["results"]) == 2
     assert all(r["ai"]["status"] == "fully_ai" and not r["errors"] for r in doc["results"])
     assert any("\\xe9" in r["target"] for r in doc["results"])
+
+
+def test_the_number_of_items_is_known_when_every_target_is_one_item(tmp_path):
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    (tmp_path / "d").mkdir()
+    one = [tmp_path / "a.jpg", "https://example.org/b.png", tmp_path / "missing.jpg"]
+    assert count_items(one) == 3 == len(list(expand(one)))
+    assert count_items([*one, tmp_path / "d"]) is None  # a directory is walked
+    assert count_items([tmp_path / "*.jpg"]) is None  # so is a glob
+    assert count_items([]) == 0
 
 
 def test_missing_and_deleted_paths_are_items_with_errors(tmp_path):

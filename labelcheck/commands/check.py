@@ -17,7 +17,7 @@ from .. import report as report_mod
 from .. import resume as resume_mod
 from .. import thumbnails
 from ..extract import c2pa as c2pa_x
-from ..inputs import expand
+from ..inputs import count_items, expand
 from ..inputs import from_list as from_list_lines
 from ..judge import Judge, make_report, now
 from ..model import Report, Result
@@ -155,7 +155,7 @@ def check(
         raise click.UsageError(str(exc)) from exc
     options = replace(options, fetch=replace(options.fetch, allow_private=allow_private_network))
     targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
-    known = len(paths) if from_list is None and prior is None and all(os.path.isfile(p) for p in paths) else None
+    known = count_items(paths) if prior is None else None  # with --resume, the items done are not known yet
     run_options = RunOptions(
         workers=workers,
         item_timeout=item_timeout,
@@ -171,7 +171,9 @@ def check(
     judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
     checked_streams = _check_streams(streams, options, judge, rendition, max_segments)
-    with Progress(show, known) as bar:
+    with Progress(show, known if from_list is None else None) as bar:
+        if known is not None and from_list is not None and _regular_file(from_list):
+            bar.count_in_background(lambda: _add(known, _listed_items(from_list.name)))
         if fmt == "jsonl" and not extra and not checked_streams:
             code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar, prior)
         else:
@@ -185,6 +187,16 @@ def check(
         click.echo("labelcheck: nothing to check: the targets hold no media item (--allow-empty to accept)", err=True)
         code = report_mod.EXIT_NOTHING_CHECKED
     sys.exit(code)
+
+
+def _listed_items(path: str) -> int | None:
+    """The items a list file names (read again from the start), when each of its lines is one item."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        return count_items(from_list_lines(fh))
+
+
+def _add(a: int, b: int | None) -> int | None:
+    return None if b is None else a + b
 
 
 def _regular_file(stream: Any) -> bool:
