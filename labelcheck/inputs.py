@@ -60,7 +60,7 @@ def expand(
         p = Path(os.path.abspath(name))
         if p.is_dir():
             yield from (f for f in _walk(p) if _selected(f, include, exclude))
-        elif not p.exists() and GLOB_CHARS & set(name):
+        elif _globbed(name, p):
             matched = False
             for hit in sorted(glob.iglob(name, recursive=True)):
                 matched = True
@@ -73,6 +73,11 @@ def expand(
             yield p
 
 
+def _globbed(name: str, p: Path) -> bool:
+    """A target that does not exist but holds glob characters is a glob."""
+    return not p.exists() and bool(GLOB_CHARS & set(name))
+
+
 def count_items(targets: Iterable[str | os.PathLike[str]]) -> int | None:
     """How many items `expand` makes of `targets` when each makes exactly one (a URL, a file, a missing path); None
     as soon as one is a directory or a glob, whose items are known only by walking it."""
@@ -80,8 +85,8 @@ def count_items(targets: Iterable[str | os.PathLike[str]]) -> int | None:
     for raw in targets:
         name = os.fsdecode(raw)
         if not is_remote(name):
-            p = os.path.abspath(name)
-            if os.path.isdir(p) or (GLOB_CHARS & set(name) and not os.path.exists(p)):
+            p = Path(os.path.abspath(name))
+            if p.is_dir() or _globbed(name, p):
                 return None
         n += 1
     return n
