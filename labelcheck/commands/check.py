@@ -173,7 +173,7 @@ def check(
     checked_streams = _check_streams(streams, options, judge, rendition, max_segments)
     with Progress(show, known if from_list is None else None) as bar:
         if known is not None and from_list is not None and _regular_file(from_list):
-            bar.count_in_background(lambda: _add(known, _listed_items(from_list.name)))
+            bar.count_in_background(lambda: _listed_items(from_list.name, known))
         if fmt == "jsonl" and not extra and not checked_streams:
             code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar, prior)
         else:
@@ -189,14 +189,12 @@ def check(
     sys.exit(code)
 
 
-def _listed_items(path: str) -> int | None:
-    """The items a list file names (read again from the start), when each of its lines is one item."""
+def _listed_items(path: str, named: int) -> int | None:
+    """The items of a run: `named` on the command line plus those a list file names (read again from the start),
+    when each of its lines is one item."""
     with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-        return count_items(from_list_lines(fh))
-
-
-def _add(a: int, b: int | None) -> int | None:
-    return None if b is None else a + b
+        listed = count_items(from_list_lines(fh))
+    return None if listed is None else named + listed
 
 
 def _regular_file(stream: Any) -> bool:
