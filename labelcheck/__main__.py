@@ -26,7 +26,7 @@ def wants_workers(argv: list[str]) -> bool:
 
 def main() -> None:
     if wants_workers(sys.argv[1:]):
-        from .workers import start_early
+        from .scale.workers import start_early
 
         try:
             start_early()

@@ -9,13 +9,13 @@ import sys
 import click
 
 from . import __version__, resources
-from . import report as report_mod
 from .commands.check import check
 from .commands.options import scan_options
 from .commands.policy import policy_group
 from .commands.service import serve, watch
+from .extract.gather import ScanOptions, ToolMissing, scan
+from .render import document as report_mod
 from .render import explain as explain_r
-from .scan import ScanOptions, ToolMissing, scan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

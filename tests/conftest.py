@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from labelcheck import report as report_mod
 from labelcheck.extract.c2pa import C2paSettings
-from labelcheck.scan import ScanOptions, scan
+from labelcheck.extract.gather import ScanOptions, scan
+from labelcheck.render import document as report_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -6,9 +6,9 @@ from dataclasses import replace
 import pytest
 from conftest import MEDIA, checked_scan
 
-from labelcheck import labels
-from labelcheck.checks import CHECKS
+from labelcheck.classify import labels
 from labelcheck.model import Subject
+from labelcheck.policy.checks import CHECKS
 
 # check id -> options -> fixture -> expected status
 CASES = {

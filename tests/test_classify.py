@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from labelcheck.classify import classify, manifest_declares, parse_aigc
+from labelcheck.classify.classification import classify, manifest_declares, parse_aigc
 from labelcheck.extract.c2pa import store_from_json
 from labelcheck.model import (
     AiStatus,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import MEDIA, ROOT, TEST_CA, descendants, eventually, run_cli, running
 
-from labelcheck import report as report_mod
+from labelcheck.render import document as report_mod
 
 run = run_cli
 

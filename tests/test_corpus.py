@@ -81,7 +81,7 @@ def test_unreadable_declarations_are_errors_not_passes(corpus):
 def corpus_policies():
     import datetime as dt
 
-    from labelcheck import policy
+    from labelcheck.policy import load as policy
 
     expected = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
     pols = tuple(policy.load(p) for p in ("eu-ai-act-art50", "creators-two-labels", "broadcast-gate"))

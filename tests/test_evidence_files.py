@@ -9,8 +9,8 @@ import subprocess
 
 from conftest import MEDIA, TEST_CA, run_cli
 
-from labelcheck import evidence_files
-from labelcheck import report as report_mod
+from labelcheck.extract import evidence_files
+from labelcheck.render import document as report_mod
 
 
 def _check(tmp_path, *targets, evidence=None):

@@ -16,7 +16,7 @@ from labelcheck.extract import carriers, ffprobe
 from labelcheck.extract import exiftool as exiftool_mod
 from labelcheck.extract.exiftool import READ_ARGS, ExifToolSession
 from labelcheck.extract.tags import signals_from_exiftool
-from labelcheck.inputs import count_items, expand
+from labelcheck.inputs.targets import count_items, expand
 from labelcheck.model import Kind, ToolError
 
 
@@ -276,7 +276,7 @@ def test_ffprobe_reads_containers_exiftool_does_not(tmp_path):
 
 
 def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
-    from labelcheck import scan as scan_mod
+    from labelcheck.extract import gather as scan_mod
 
     real = scan_mod.c2pa_x.read
 
@@ -293,9 +293,9 @@ def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
 
 
 def test_a_classification_fault_becomes_an_item_error():
-    from labelcheck.judge import Judge
+    from labelcheck.extract.gather import ScanOptions
     from labelcheck.model import C2paStore, Evidence, Signal
-    from labelcheck.scan import ScanOptions
+    from labelcheck.policy.judge import Judge
 
     judge = Judge.from_options(ScanOptions())
 
@@ -567,9 +567,9 @@ def test_generator_names_in_the_software_fields_of_iptc_exif_and_broadcast_wav(t
 def test_header_and_playlist_attribute_parsing_is_linear_in_what_a_server_sends():
     """A server chooses its header and playlist text: 16 KB made of any two of the characters the grammars care
     about are split in well under a second (backtracking regular expressions took 3-4 s on some, or hung)."""
-    from labelcheck import httpfields
+    from labelcheck.classify import httpfields
+    from labelcheck.classify.vocab import ai_disclosure
     from labelcheck.streams.playlist import _ATTR
-    from labelcheck.vocab import ai_disclosure
 
     assert ai_disclosure('mode=ai-originated, model="a, b;c", provider="Open\\"AI";q=1, MODE=x, z') == {
         "mode": "ai-originated",
@@ -591,7 +591,7 @@ def test_link_headers_name_c2pa_manifests_by_rel_resolved_against_the_served_url
     """RFC 8288 link-values: several per header and several headers, rel with several values, quoted parameters
     holding commas and semicolons; relative URIs resolve against the URL the item was finally served from."""
     from labelcheck.extract.http import manifest_links, signals
-    from labelcheck.streams.fetch import Response
+    from labelcheck.inputs.fetch import Response
 
     response = Response(
         "https://cdn.example.org/media/photo.jpg",

@@ -1,4 +1,4 @@
-from labelcheck import media
+from labelcheck.inputs import media
 
 
 def test_magic_bytes_decide_the_type():

@@ -6,8 +6,8 @@ import textwrap
 import pytest
 from conftest import MEDIA, TEST_CA, checked_scan, run_cli
 
-from labelcheck import policy
 from labelcheck.model import FindingStatus
+from labelcheck.policy import load as policy
 
 BUILTIN_CASES = {
     # policy -> fixtures that pass, fixtures that fail (item status under --fail-on error, as of 2026-12-15)

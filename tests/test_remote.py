@@ -13,12 +13,12 @@ import pytest
 from conftest import MEDIA, TEST_CA, Server, eventually, run_cli
 
 from labelcheck.extract.c2pa import C2paSettings
-from labelcheck.inputs import expand
-from labelcheck.report import result_dict
-from labelcheck.runner import RunOptions, run
-from labelcheck.scan import ScanOptions
-from labelcheck.streams.fetch import FetchError, FetchOptions, _pinned, fetch
-from labelcheck.workers import fetch_prefix
+from labelcheck.extract.gather import ScanOptions
+from labelcheck.inputs.fetch import FetchError, FetchOptions, _pinned, fetch
+from labelcheck.inputs.targets import expand
+from labelcheck.render.document import result_dict
+from labelcheck.scale.runner import RunOptions, run
+from labelcheck.scale.workers import fetch_prefix
 
 NAMES = ("xmp_fully_ai.jpg", "c2pa_fully_ai.mp4", "png_comfyui.png", "c2pa_synthetic_voice.mp3")
 LOOPBACK = FetchOptions(timeout=5, retries=1, allow_private=True, max_bytes=1 << 20)
@@ -278,7 +278,7 @@ def test_urls_from_a_list_on_the_command_line_and_on_dask(server, tmp_path):
 
 
 def _policies():
-    from labelcheck import policy
+    from labelcheck.policy import load as policy
 
     return (policy.load("creators-two-labels"),)
 
@@ -323,7 +323,7 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_host_name(
     import subprocess
     import threading
 
-    from labelcheck.streams import fetch as fetch_mod
+    from labelcheck.inputs import fetch as fetch_mod
 
     key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
     subprocess.run(

@@ -22,7 +22,7 @@ from labelcheck.render import jsonl as jsonl_r
 from labelcheck.render import junit as junit_r
 from labelcheck.render import markdown as markdown_r
 from labelcheck.render import sarif as sarif_r
-from labelcheck.report import display_path
+from labelcheck.render.document import display_path
 
 RENDERERS = {
     "report.jsonl": jsonl_r.render,
@@ -187,7 +187,7 @@ def _chromium(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make test installs it)")
 def test_html_report_renders_in_headless_chromium(fixture_report, tmp_path):
-    from labelcheck import thumbnails
+    from labelcheck.render import thumbnails
 
     rep, _ = fixture_report
     page = tmp_path / "report.html"
@@ -213,7 +213,7 @@ def test_html_report_renders_in_headless_chromium(fixture_report, tmp_path):
 def test_heic_and_avif_get_thumbnails_through_libheif(tmp_path):
     """This ffmpeg does not read HEIF-family images: heif-convert decodes them first. HEIC and AVIF made by
     libheif's own encoder from an ffmpeg image get thumbnails; a broken HEIC gets none and costs nothing else."""
-    from labelcheck import thumbnails
+    from labelcheck.render import thumbnails
 
     src = tmp_path / "src.png"
     subprocess.run(
@@ -239,7 +239,7 @@ def test_thumbnails_are_made_a_group_per_ffmpeg_and_an_image_it_cannot_read_cost
     """Real images (ffmpeg), a copy of one, a file of random bytes named .png and a PNG with a corrupt body: the
     good ones and the copy get thumbnails (the copy shares its original's), the bad ones none, and one ffmpeg
     process serves the group (plus retries for what the bad inputs blocked), not one process per image."""
-    from labelcheck import thumbnails
+    from labelcheck.render import thumbnails
 
     for n, colour in enumerate(("red", "green", "blue", "white")):
         src = ("-f", "lavfi", "-i", f"color=c={colour}:s=64x48", "-frames:v", "1")

@@ -7,7 +7,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from labelcheck import report as report_mod
 from labelcheck.model import (
     AiStatus,
     Basis,
@@ -29,6 +28,7 @@ from labelcheck.model import (
     Training,
     Waiver,
 )
+from labelcheck.render import document as report_mod
 from labelcheck.render import explain, table
 from labelcheck.render import json as json_r
 

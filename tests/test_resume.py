@@ -10,7 +10,7 @@ import sys
 
 from conftest import MEDIA, eventually, run_cli
 
-from labelcheck import report as report_mod
+from labelcheck.render import document as report_mod
 
 
 def _lines(path):

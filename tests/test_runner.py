@@ -12,10 +12,10 @@ import time
 import pytest
 from conftest import CORPUS, MEDIA, children, eventually, options, running
 
-from labelcheck import workers
-from labelcheck.inputs import expand
-from labelcheck.report import result_dict
-from labelcheck.runner import Pool, RunInfo, RunOptions, batches, run
+from labelcheck.inputs.targets import expand
+from labelcheck.render.document import result_dict
+from labelcheck.scale import workers
+from labelcheck.scale.runner import Pool, RunInfo, RunOptions, batches, run
 
 
 def _by_target(pairs):
@@ -141,7 +141,7 @@ def test_a_worker_that_dies_is_replaced_and_its_items_retried():
 
 
 def test_exiftool_started_in_the_background_serves_the_scanner_until_it_closes():
-    from labelcheck.scan import Scanner
+    from labelcheck.extract.gather import Scanner
 
     with Scanner(options()) as scanner:
         scanner.start_tools(background=True)
@@ -165,7 +165,7 @@ def test_a_killed_worker_leaves_no_exiftool_behind():
 
 
 def test_a_missing_exiftool_stops_the_run_naming_it():
-    from labelcheck.scan import ToolMissing
+    from labelcheck.extract.gather import ToolMissing
 
     with pytest.raises(ToolMissing, match="exiftool-absent"):
         list(
@@ -300,7 +300,7 @@ def test_a_worker_gives_large_freed_blocks_back_instead_of_keeping_them_in_its_h
     the next one of that size in the heap when it is freed (its threshold rose), unless the threshold is fixed."""
     code = """
 import sys
-from labelcheck import workers
+from labelcheck.scale import workers
 if sys.argv[1] == "fixed":
     workers.return_large_blocks()
 def rss():
@@ -325,7 +325,7 @@ def test_the_fork_server_ends_without_teardown_and_its_children_exit_as_they_wou
         "import atexit, os, sys\n"
         "atexit.register(lambda: print('teardown', os.getpid() == server, flush=True))\n"
         "server = os.getpid()\n"
-        "import labelcheck.forkserver_exit\n"
+        "import labelcheck.scale.forkserver_exit\n"
         "child = os.fork()\n"
         "if child == 0:\n"
         "    sys.exit(5)\n"
@@ -335,4 +335,4 @@ def test_the_fork_server_ends_without_teardown_and_its_children_exit_as_they_wou
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.splitlines() == ["teardown False", "child exited 5"]
     assert proc.returncode == 0  # the server's own teardown (and its exit code) never ran
-    assert workers.PRELOAD[-1] == "labelcheck.forkserver_exit"
+    assert workers.PRELOAD[-1] == "labelcheck.scale.forkserver_exit"

@@ -338,7 +338,7 @@ def test_config_policies_waivers_and_evidence_dir_apply_to_uploads(tmp_path):
 def test_the_example_config_is_valid():
     from conftest import ROOT
 
-    from labelcheck.server.run import load_config
+    from labelcheck.service.server.run import load_config
 
     conf = load_config(ROOT / "docs" / "examples" / "labelcheck.toml")
     assert conf["watch"]["settle"] == 5.0 and conf["server"]["host"] == "127.0.0.1"

@@ -11,8 +11,8 @@ import pytest
 from conftest import CORPUS, MEDIA, Server, run_cli
 
 from labelcheck.extract import c2pa as c2pa_x
+from labelcheck.inputs.fetch import FetchError, FetchOptions, fetch
 from labelcheck.streams.check import StreamOptions, check_stream, clock
-from labelcheck.streams.fetch import FetchError, FetchOptions, fetch
 from labelcheck.streams.playlist import Rendition, parse_dash, parse_hls
 
 PAIR = CORPUS / "c2pa-rs/sdk/tests/fixtures"
@@ -283,7 +283,7 @@ def test_live_playlist_is_followed_to_the_end_once(tmp_path):
     import threading
     import time
 
-    from labelcheck.streams.live import StreamLog, follow
+    from labelcheck.service.live import StreamLog, follow
 
     out = make_hls(tmp_path / "hls", 6, "vod.m3u8")
     vod = (out / "vod.m3u8").read_text().splitlines()
@@ -325,7 +325,7 @@ def test_live_playlist_is_followed_to_the_end_once(tmp_path):
 def test_cli_watch_stream_writes_a_timeline_report(tmp_path):
     import json
 
-    from labelcheck import report as report_mod
+    from labelcheck.render import document as report_mod
 
     (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
     (tmp_path / "f.m4s").write_bytes((PAIR / "dash1.m4s").read_bytes())
@@ -427,9 +427,9 @@ def test_streams_in_csv_sarif_and_the_schema(tmp_path):
     import io
     import json
 
-    from labelcheck import report as report_mod
     from labelcheck.model import Report
     from labelcheck.render import csv as csv_r
+    from labelcheck.render import document as report_mod
     from labelcheck.render import github as github_r
     from labelcheck.render import sarif as sarif_r
 
@@ -565,7 +565,7 @@ def test_live_dash_from_a_real_ffmpeg_encoder_is_followed_until_it_turns_static(
     HTTP, checks each new segment once, and stops when ffmpeg rewrites the MPD as static."""
     import threading
 
-    from labelcheck.streams.live import StreamLog, follow
+    from labelcheck.service.live import StreamLog, follow
 
     out = tmp_path / "live"
     out.mkdir()
@@ -601,9 +601,9 @@ def test_dynamic_mpd_without_a_timeline_lists_what_is_available_now():
 
 
 def _judged(st, policy_id: str):
-    from labelcheck import policy
-    from labelcheck.judge import Judge
-    from labelcheck.scan import ScanOptions
+    from labelcheck.extract.gather import ScanOptions
+    from labelcheck.policy import load as policy
+    from labelcheck.policy.judge import Judge
     from labelcheck.streams.check import judge_stream
 
     return judge_stream(st, Judge.from_options(ScanOptions(policies=(policy.load(policy_id),))))
@@ -659,7 +659,7 @@ def test_a_live_follow_judges_like_the_same_stream_checked_as_vod(tmp_path):
     after the follow, it reads exactly as the VOD check of the same playlist."""
     import threading
 
-    from labelcheck.streams.live import StreamLog, follow
+    from labelcheck.service.live import StreamLog, follow
 
     (tmp_path / "init.mp4").write_bytes((PAIR / "dashinit.mp4").read_bytes())
     aigc = '{"Label": "1", "ContentProducer": "001191110102MA01TEST0001", "ProduceID": "x"}'

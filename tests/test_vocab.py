@@ -1,6 +1,6 @@
 import pytest
 
-from labelcheck import vocab
+from labelcheck.classify import vocab
 from labelcheck.model import AiStatus, Training
 
 

@@ -9,9 +9,10 @@ import xml.etree.ElementTree as ET
 
 from conftest import MEDIA, run_cli
 
-from labelcheck import report as report_mod
-from labelcheck import resources, waivers
+from labelcheck import resources
 from labelcheck.model import Finding, FindingStatus, Waiver
+from labelcheck.policy import waivers
+from labelcheck.render import document as report_mod
 
 ITEM = MEDIA / "plain_camera.jpg"  # creators-two-labels fails it: no training/data-mining declaration
 RULE = "training-consent-declared"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import MEDIA
 
-from labelcheck.watch.state import State
+from labelcheck.service.state import State
 
 SAMPLES = [
     "xmp_fully_ai.jpg",
@@ -261,7 +261,7 @@ def test_the_libraries_log_records_are_json_lines_too(capsys):
     among the watcher's JSON lines, so a log shipper parsing them choked on it."""
     import logging
 
-    from labelcheck.watch.service import json_library_logs
+    from labelcheck.service.watch import json_library_logs
 
     json_library_logs()
     json_library_logs()  # once, however often the service starts

@@ -33,7 +33,7 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     assert "labelcheck/data/c2pa-trust-list/LICENSE" in names
     assert "labelcheck/schemas/policy.schema.json" in names
     assert "labelcheck/schemas/labels/aigc.schema.json" in names
-    assert "labelcheck/policies/eu-ai-act-art50.yaml" in names
+    assert "labelcheck/policy/policies/eu-ai-act-art50.yaml" in names
     assert "labelcheck/extract/exiftool.config" in names
     site = tmp_path / "site"
     subprocess.run(
@@ -43,7 +43,7 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
         timeout=300,
     )
     code = (
-        "import labelcheck, labelcheck.resources as r, labelcheck.policy as p; print(labelcheck.__file__); "
+        "import labelcheck, labelcheck.resources as r, labelcheck.policy.load as p; print(labelcheck.__file__); "
         "print(r.schemas_dir()); print(r.schema('report')['title']); print(r.trust_list_pem().is_file()); "
         "print(len(p.load('broadcast-gate').rules))"
     )

@@ -13,16 +13,14 @@ from typing import Any, TextIO
 
 import click
 
-from .. import report as report_mod
-from .. import resume as resume_mod
-from .. import thumbnails
 from ..extract import c2pa as c2pa_x
-from ..inputs import count_items, expand
-from ..inputs import from_list as from_list_lines
-from ..judge import Judge, make_report, now
+from ..extract.gather import ScanOptions, check_tools
+from ..inputs.targets import count_items, expand
+from ..inputs.targets import from_list as from_list_lines
 from ..model import Report, Result
-from ..progress import Progress
+from ..policy.judge import Judge, make_report, now
 from ..render import csv as csv_r
+from ..render import document as report_mod
 from ..render import github as github_r
 from ..render import html as html_r
 from ..render import json as json_r
@@ -31,11 +29,13 @@ from ..render import junit as junit_r
 from ..render import markdown as markdown_r
 from ..render import sarif as sarif_r
 from ..render import table as table_r
-from ..report import display_path
-from ..runner import TAIL_WINDOW, RunInfo, RunOptions, run
-from ..scan import ScanOptions, check_tools
+from ..render import thumbnails
+from ..render.document import display_path
+from ..scale import resume as resume_mod
+from ..scale.runner import TAIL_WINDOW, RunInfo, RunOptions, run
 from ..streams.playlist import is_playlist
 from .options import item_timeout_option, scan_options, write_output
+from .progress import Progress
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "table": table_r.render,
@@ -229,8 +229,8 @@ def _check_streams(
     """Each playlist or URL checked along its timeline (the stream machinery is imported only when needed)."""
     if not streams:
         return ()
+    from ..inputs.fetch import FetchOptions
     from ..streams.check import StreamOptions, check_stream, judge_stream
-    from ..streams.fetch import FetchOptions
 
     # the streams' own size limits, with the run's private-address rule
     opts = StreamOptions(

@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import policy as policy_mod
-from .. import report as report_mod
-from .. import waivers as waivers_mod
-from ..durable import write_atomic
 from ..extract.c2pa import C2paSettings
-from ..scan import ScanOptions
+from ..extract.gather import ScanOptions
+from ..policy import load as policy_mod
+from ..policy import waivers as waivers_mod
+from ..render import document as report_mod
+from ..scale.durable import write_atomic
 
 T = TypeVar("T")
 

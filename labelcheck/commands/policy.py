@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import policy as policy_mod
-from ..checks import CHECKS
+from ..policy import load as policy_mod
+from ..policy.checks import CHECKS
 from ..render import policy as policy_view
 from .options import load_policies
 

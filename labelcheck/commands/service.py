@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from .. import report as report_mod
 from ..extract import c2pa as c2pa_x
-from ..judge import Judge, make_report, now
+from ..extract.gather import ScanOptions, check_tools, exiftool_version
+from ..policy.judge import Judge, make_report, now
+from ..render import document as report_mod
 from ..render import json as json_r
-from ..runner import RunOptions
-from ..scan import ScanOptions, check_tools, exiftool_version
+from ..scale.runner import RunOptions
 from .options import item_timeout_option, scan_options, write_output
 
 
@@ -99,7 +99,7 @@ def watch(
     options: ScanOptions,
 ) -> None:
     """Watch hot folders: check each settled file once, write its report, optionally route it."""
-    from ..watch.service import Watcher, WatchOptions
+    from ..service.watch import Watcher, WatchOptions
 
     if stream_url:
         sys.exit(_follow_stream(stream_url, reports, allow_private_network, segment_seconds, options))
@@ -171,7 +171,7 @@ def watch(
 @scan_options
 def serve(options: ScanOptions, **flags: Any) -> None:
     """Run the HTTP API, metrics and dashboard (and the watcher) until SIGTERM or SIGINT."""
-    from ..server.run import serve as run_server
+    from ..service.server.run import serve as run_server
 
     try:
         sys.exit(run_server(flags, options))
@@ -186,10 +186,10 @@ def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float 
     import signal
     import threading
 
-    from ..streams import capture
+    from ..inputs.fetch import FetchOptions
+    from ..service import capture
+    from ..service.live import StreamLog, follow
     from ..streams.check import StreamOptions, judge_stream
-    from ..streams.fetch import FetchOptions
-    from ..streams.live import StreamLog, follow
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -12,9 +12,7 @@ from typing import Any
 import c2pa
 
 from .. import resources
-from ..media import MediaType
-from ..model import C2paAction, C2paIngredient, C2paManifest, C2paStore, ToolError, TrainingEntry
-from ..vocab import (
+from ..classify.vocab import (
     ACTIONS_ASSERTIONS,
     AI_DISCLOSURE_ASSERTIONS,
     AI_DISCLOSURE_FIELDS,
@@ -22,6 +20,8 @@ from ..vocab import (
     TRAINING_ASSERTIONS,
     VENDOR_SOURCE_TYPE_PARAMS,
 )
+from ..inputs.media import MediaType
+from ..model import C2paAction, C2paIngredient, C2paManifest, C2paStore, ToolError, TrainingEntry
 from . import carriers
 from .sidecar import MANIFEST_MAX_BYTES, beside
 

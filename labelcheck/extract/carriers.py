@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..media import MediaType
+from ..inputs.media import MediaType
 from ..model import C2paStore, ToolError
 
 # Formats for which C2PA defines an embedded manifest (C2PA 2.x, Appendix A, and 2.3 for Ogg). c2pa-rs reads most of

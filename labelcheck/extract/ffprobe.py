@@ -11,7 +11,7 @@ from typing import Any
 import ffmpeg
 from ffmpeg._utils import convert_kwargs_to_cmd_line_args
 
-from ..media import MediaType
+from ..inputs.media import MediaType
 from ..model import ToolError
 
 MEMORY_LIMIT = 2 << 30

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from .. import httpfields
+from ..classify import httpfields
+from ..inputs.fetch import Response
 from ..model import Kind, Signal
-from ..streams.fetch import Response
 
 SOURCE = "http"
 LOCATION = "HTTP response header"

@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..classify.vocab import SIDECAR_SOURCE
 from ..model import Signal, ToolError
-from ..vocab import SIDECAR_SOURCE
 from .tags import signals_from_exiftool
 
 MANIFEST_MAX_BYTES = 64 << 20  # a manifest store read from beside a file or fetched for one (thumbnails and all)

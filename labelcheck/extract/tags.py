@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .. import vocab
+from ..classify import vocab
 from ..model import Kind, Signal
 
 # Tag names (lower case, group ignored) -> kind. Matched against exiftool's names and ID3/QuickTime/Matroska keys.

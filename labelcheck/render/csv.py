@@ -13,7 +13,7 @@ import io
 from typing import Any
 
 from ..model import Report
-from ..report import display_path
+from .document import display_path
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import C2paStore, Report, Result
-from ..report import display_path, printable
+from .document import display_path, printable
 
 
 def _manifest_lines(store: C2paStore, label: str | None, depth: int, seen: set[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from ..model import Report
-from ..report import display_path, errors_line, summary
+from .document import display_path, errors_line, summary
 
 KINDS = {"error": "error", "warning": "warning", "info": "notice"}
 

@@ -6,9 +6,9 @@ import html
 import json
 from collections.abc import Mapping
 
-from ..inputs import is_remote
+from ..inputs.targets import is_remote
 from ..model import Report, Result, StreamResult
-from ..report import display_path, printable, summary
+from .document import display_path, printable, summary
 
 COLORS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#ef6c00"}
 AI_COLORS = {

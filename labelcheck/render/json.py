@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..model import Report
-from ..report import to_dict
+from .document import to_dict
 
 
 def render(report: Report) -> str:

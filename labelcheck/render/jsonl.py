@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..model import Report, Result, StreamResult
-from ..report import SCHEMA_VERSION, result_dict, stream_dict, summary, to_dict
+from .document import SCHEMA_VERSION, result_dict, stream_dict, summary, to_dict
 
 
 def _line(obj: dict[str, Any]) -> str:

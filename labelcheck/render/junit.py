@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..model import Report
-from ..report import display_path, errors_line, unread
+from .document import display_path, errors_line, unread
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

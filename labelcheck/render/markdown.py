@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ..model import Report
-from ..report import display_path, summary
+from .document import display_path, summary
 
 MAX_ROWS = 200
 

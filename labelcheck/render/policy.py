@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..policy import Policy
+from ..policy.load import Policy
 
 
 def render(p: Policy) -> str:

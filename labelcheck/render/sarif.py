@@ -7,9 +7,9 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from ..inputs import is_remote
+from ..inputs.targets import is_remote
 from ..model import Report, Waiver
-from ..report import display_path, errors_line, unread
+from .document import display_path, errors_line, unread
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 READ_RULE: dict[str, Any] = {

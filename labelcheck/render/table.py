@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from ..model import Report
-from ..report import display_path, printable, summary
+from .document import display_path, printable, summary
 
 _STYLE = {"pass": "green", "fail": "bold red", "error": "yellow"}
 

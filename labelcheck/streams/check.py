@@ -13,12 +13,12 @@ from pathlib import Path
 
 import c2pa
 
-from .. import vocab
-from ..classify import classify, manifest_declares
+from ..classify import vocab
+from ..classify.classification import classify, manifest_declares
 from ..extract import c2pa as c2pa_x
 from ..extract import ffprobe as ffprobe_x
 from ..extract.tags import signals_from_ffprobe
-from ..judge import Judge
+from ..inputs.fetch import FetchError, FetchOptions, fetch
 from ..model import (
     AiStatus,
     C2paStore,
@@ -31,8 +31,8 @@ from ..model import (
     StreamResult,
     ToolError,
 )
-from ..policy import fails
-from .fetch import FetchError, FetchOptions, fetch
+from ..policy.judge import Judge
+from ..policy.load import fails
 from .playlist import Rendition, Segment, Variant, choose, parse_dash, parse_hls
 from .timed import aigc_payload, label_of, segment_frames
 

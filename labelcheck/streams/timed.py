@@ -6,8 +6,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from .. import vocab
-from ..classify import parse_aigc
+from ..classify import vocab
+from ..classify.classification import parse_aigc
 
 ID3_SCHEMES = ("https://aomedia.org/emsg/ID3", "https://developer.apple.com/streaming/emsg-id3")
 MAX_BOXES = 10_000

@@ -1,0 +1,387 @@
+"""Evidence -> Classification: what an item declares about AI and training, from the vocabulary tables (pure)."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from ..model import (
+    AiStatus,
+    Basis,
+    C2paManifest,
+    C2paStore,
+    Classification,
+    Conflict,
+    Decision,
+    Evidence,
+    Kind,
+    Signal,
+    Training,
+    TrainingEntry,
+)
+from . import vocab
+
+# How much a source is believed (DESIGN: signed+trusted > signed+valid > signed+invalid > metadata > heuristic).
+STRENGTH_BY_STATE = {"Trusted": 4, "Valid": 3, "Invalid": 2, None: 2}
+STANDARD_METADATA = 2
+HEURISTIC = 1
+SOURCE_ORDER = ("c2pa", "xmp", "aigc")
+MAX_DEPTH = 32
+AI_RANK = {
+    AiStatus.FULLY_AI: 4,
+    AiStatus.MADE_WITH_AI: 3,
+    AiStatus.POSSIBLY_AI: 2,
+    AiStatus.NOT_AI: 1,
+    AiStatus.UNKNOWN: 0,
+}
+AI_DISCLOSED = "c2pa.ai-disclosure without a digital source type"  # the reason when only a disclosure says AI
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    status: AiStatus
+    reason: str
+    basis: Basis
+    specific: bool = True  # a source type says which of the two labels; an AI disclosure alone says only "AI"
+
+
+# ---------------------------------------------------------------- C2PA
+
+
+def _action_verdicts(m: C2paManifest) -> tuple[_Verdict | None, list[_Verdict], bool]:
+    """(inception verdict, AI edit verdicts, has human editorial actions) of one manifest's own actions."""
+    inception: _Verdict | None = None
+    edits: list[_Verdict] = []
+    human_edits = False
+    for a in m.actions:
+        term = vocab.source_type_term(a.source_type)
+        status = vocab.source_type_status(a.source_type)
+        vendor = vocab.source_type_status(a.vendor_source_type)
+        if a.action == "c2pa.created" and inception is None:
+            if status is not None:
+                inception = _Verdict(status, f"c2pa.created dst={term}", Basis.STANDARD)
+            elif vendor is not None:
+                inception = _Verdict(
+                    vendor,
+                    f"c2pa.created vendor dst={vocab.source_type_term(a.vendor_source_type)}",
+                    Basis.NON_STANDARD,
+                )
+            elif term:
+                inception = _Verdict(AiStatus.UNKNOWN, f"c2pa.created with unrecognised dst={term}", Basis.STANDARD)
+            continue
+        genai = status in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI)
+        if genai and a.action in vocab.TRANSLATION_ACTIONS:
+            edits.append(
+                _Verdict(AiStatus.MADE_WITH_AI, f"AI {a.action.split('.')[-1]} ({a.action} dst={term})", Basis.STANDARD)
+            )
+        elif genai:
+            edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI edit {a.action} dst={term}", Basis.STANDARD))
+        elif vendor in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
+            edits.append(
+                _Verdict(
+                    AiStatus.MADE_WITH_AI,
+                    f"AI edit {a.action} vendor dst={vocab.source_type_term(a.vendor_source_type)}",
+                    Basis.NON_STANDARD,
+                )
+            )
+        elif status is AiStatus.POSSIBLY_AI:
+            edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{a.action} dst={term}", Basis.STANDARD))
+        elif a.action not in vocab.NON_EDITORIAL_ACTIONS and a.action not in vocab.INCEPTION_ACTIONS:
+            human_edits = True
+    return inception, edits, human_edits
+
+
+def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] = frozenset()) -> _Verdict | None:
+    """The AI status one manifest declares, following its ingredients' manifests (parentOf, componentOf, inputTo)."""
+    m = store.manifest(label)
+    if m is None or label in seen or len(seen) > MAX_DEPTH:
+        return None
+    seen = seen | {m.label}
+    inception, edits, human_edits = _action_verdicts(m)
+    for dst in m.metadata_source_types:
+        st = vocab.source_type_status(dst)
+        if st is not None and inception is None:
+            inception = _Verdict(st, f"metadata assertion dst={vocab.source_type_term(dst)}", Basis.STANDARD)
+    parent: _Verdict | None = None
+    for ing in m.ingredients:
+        sub = classify_manifest(store, ing.active_manifest, seen) if ing.active_manifest else None
+        if sub is None and ing.source_type:
+            st = vocab.source_type_status(ing.source_type)
+            if st is not None:
+                sub = _Verdict(st, f"ingredient dst={vocab.source_type_term(ing.source_type)}", Basis.STANDARD)
+        if sub is None:
+            continue
+        where = f"{ing.relationship} ingredient '{ing.title or ing.label}'"
+        if ing.relationship == "parentOf":
+            if parent is None or AI_RANK[sub.status] > AI_RANK[parent.status]:
+                parent = _Verdict(sub.status, f"{where}: {sub.reason}", sub.basis, sub.specific)
+        elif sub.status in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
+            edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI {where}: {sub.reason}", sub.basis))
+        elif sub.status is AiStatus.POSSIBLY_AI:
+            edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{where}: {sub.reason}", sub.basis))
+
+    verdict = _combined(inception, parent, edits, human_edits)
+    if m.ai_disclosures and (verdict is None or AI_RANK[verdict.status] < AI_RANK[AiStatus.MADE_WITH_AI]):
+        said = "; ".join(d for d in m.ai_disclosures if d)
+        return _Verdict(AiStatus.FULLY_AI, f"{AI_DISCLOSED} ({said})" if said else AI_DISCLOSED, Basis.STANDARD, False)
+    return verdict
+
+
+def _combined(
+    inception: _Verdict | None, parent: _Verdict | None, edits: list[_Verdict], human: bool
+) -> _Verdict | None:
+    """One manifest's verdict from its inception (or parent), its AI edits and whether people edited it."""
+    base = inception if inception is not None and inception.status is not AiStatus.UNKNOWN else parent
+    if base is not None and base.status is AiStatus.FULLY_AI:
+        if base is parent and human:
+            return _Verdict(AiStatus.MADE_WITH_AI, f"{base.reason}; then edited", base.basis, base.specific)
+        return base
+    ai_edits = [e for e in edits if e.status is AiStatus.MADE_WITH_AI]
+    if base is not None and base.status is AiStatus.MADE_WITH_AI:
+        return base
+    if ai_edits:
+        standard = [e for e in ai_edits if e.basis is Basis.STANDARD]
+        return (standard or ai_edits)[0]
+    possible = [e for e in edits if e.status is AiStatus.POSSIBLY_AI]
+    if base is not None and base.status is AiStatus.POSSIBLY_AI:
+        return base
+    if possible:
+        return possible[0]
+    if base is not None:
+        return base
+    return inception  # an unrecognised dst, or None
+
+
+def manifest_declares(store: C2paStore) -> tuple[str, str]:
+    """What the active manifest declares, as a status word ("none" when it declares nothing; "ai" when it says AI
+    without saying which of the two labels), and why."""
+    verdict = classify_manifest(store, store.active)
+    if verdict is None or verdict.status is AiStatus.UNKNOWN:
+        return "none", verdict.reason if verdict else ""
+    return (verdict.status.value if verdict.specific else "ai"), verdict.reason
+
+
+def _c2pa_decisions(store: C2paStore) -> list[Decision]:
+    if not store.present and not store.remote_url:
+        return []
+    strength = STRENGTH_BY_STATE.get(store.validation_state, 2)
+    if not store.manifests:
+        reason = "remote manifest not fetched" if store.remote_url else "manifest store present but unreadable"
+        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", strength)]
+    verdict = classify_manifest(store, store.active)
+    if verdict is None:
+        return [
+            Decision(
+                "c2pa",
+                AiStatus.UNKNOWN,
+                Basis.NONE,
+                "manifest declares no digital source type",
+                store.active or "",
+                strength,
+            )
+        ]
+    return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)]
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def parse_aigc(value: str) -> dict[str, object] | None:
+    """The TC260 AIGC JSON object (also when entity-escaped); None when it does not parse."""
+    for candidate in (value, html.unescape(value)):
+        try:
+            data = json.loads(candidate)
+        except (json.JSONDecodeError, TypeError):
+            continue
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except json.JSONDecodeError:
+                continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def _metadata_decision(s: Signal) -> Decision | None:
+    if s.kind is Kind.SOURCE_TYPE:
+        term = vocab.source_type_term(s.value)
+        st = vocab.source_type_status(s.value)
+        if st is None:
+            return Decision(
+                s.source, AiStatus.UNKNOWN, Basis.STANDARD, f"unrecognised {s.key}={s.value}", s.key, STANDARD_METADATA
+            )
+        return Decision(s.source, st, Basis.STANDARD, f"{s.key}={term}", s.key, STANDARD_METADATA)
+    if s.kind is Kind.AIGC:
+        data = parse_aigc(s.value)
+        label = data.get("Label") if data else None
+        if isinstance(label, str) and label in vocab.AIGC_LABELS:
+            return Decision(
+                "aigc", vocab.AIGC_LABELS[label], Basis.STANDARD, f"TC260 AIGC Label={label}", s.key, STANDARD_METADATA
+            )
+        return Decision(
+            "aigc",
+            AiStatus.FULLY_AI,
+            Basis.NON_STANDARD,
+            f"AIGC field present but not a conformant TC260 label ({s.value[:80]})",
+            s.key,
+            HEURISTIC,
+        )
+    if s.kind is Kind.AI_SYSTEM and s.key.lower().endswith("aisystemused"):
+        return Decision(
+            s.source, AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", s.key, STANDARD_METADATA
+        )
+    if s.kind is Kind.STREAM_LABEL:  # custom stream carriers are not standard labels
+        if s.value == "none":  # the carrier is there and names no AI involvement: no declaration
+            return Decision("stream", AiStatus.UNKNOWN, Basis.NONE, f"{s.key}=none", s.key, HEURISTIC)
+        status = AiStatus(s.value) if s.value in AiStatus._value2member_map_ else AiStatus.FULLY_AI
+        return Decision("stream", status, Basis.NON_STANDARD, f"{s.key}={s.value}", s.key, HEURISTIC)
+    if s.kind is Kind.AI_DISCLOSURE:  # an expired Internet-Draft: a claim, not a standard label
+        said = vocab.ai_disclosure(s.value)
+        mode = said.get("mode", "").lower()
+        by = ", ".join(f"{k} {said[k]}" for k in ("model", "provider") if said.get(k))
+        reason = f"{s.key} mode={mode or '(none given)'}" + (f" ({by[:80]})" if by else "")
+        if mode not in vocab.AI_DISCLOSURE_MODES:
+            return Decision(s.source, AiStatus.UNKNOWN, Basis.NONE, f"{reason}: not a known mode", s.key, HEURISTIC)
+        return Decision(s.source, vocab.AI_DISCLOSURE_MODES[mode], Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+    if s.kind is Kind.PROVENANCE_REF:
+        return Decision(
+            s.source,
+            AiStatus.UNKNOWN,
+            Basis.STANDARD,
+            f"manifest reference {s.key}={s.value[:120]} (declaration held elsewhere)",
+            s.key,
+            STANDARD_METADATA,
+        )
+    if s.kind is Kind.GENERATOR:
+        status = vocab.generation(s.value)
+        reason = f"generator metadata {s.key}"
+        if status is AiStatus.MADE_WITH_AI:
+            reason += " (part of an existing picture regenerated: inpainting or outpainting)"
+        return Decision(s.source, status, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+    if s.kind is Kind.AI_TEXT:
+        st = vocab.disclosure(s.value)
+        return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)
+    if s.kind is Kind.SOFTWARE and vocab.GENERATOR_NAMES.search(s.value):
+        return Decision(
+            s.source,
+            AiStatus.FULLY_AI,
+            Basis.NON_STANDARD,
+            f"generator software {s.key}={s.value[:80]}",
+            s.key,
+            HEURISTIC,
+        )
+    return None
+
+
+def _detached(d: Decision) -> Decision:
+    """A label in an XMP sidecar: evidence of what the file is, never the file's own label (it does not travel with
+    the file), so it is non-standard and weighs as a heuristic."""
+    basis = Basis.NON_STANDARD if d.basis is Basis.STANDARD else d.basis
+    return replace(
+        d,
+        source=vocab.SIDECAR_SOURCE,
+        basis=basis,
+        strength=HEURISTIC,
+        reason=f"{d.reason} (XMP sidecar, not in the file)",
+    )
+
+
+def _order(d: Decision) -> tuple[int, int, int]:
+    src = SOURCE_ORDER.index(d.source) if d.source in SOURCE_ORDER else len(SOURCE_ORDER)
+    return (-d.strength, src, -AI_RANK[d.status])
+
+
+def _specific(d: Decision, source_types: set[Decision]) -> bool:
+    """The label distinguishes fully AI-generated from made with AI (a source type, not only 'AI'): a manifest's
+    dst, or one of `source_types`, the decisions read from a source-type field in whatever carrier and case."""
+    return d.basis is Basis.STANDARD and ("dst=" in d.reason or d in source_types)
+
+
+# ---------------------------------------------------------------- training
+
+
+def own_signals(signals: Iterable[Signal]) -> list[Signal]:
+    """The signals of the item itself: not those of an XMP sidecar beside it, which never count as its label or
+    reservation (they do not travel with the file)."""
+    return [s for s in signals if s.source != vocab.SIDECAR_SOURCE]
+
+
+def tdm_signals(signals: Iterable[Signal]) -> list[Signal]:
+    """The TDMRep facts that count: the file's own, or else those of the HTTP headers it was served with (TDMRep:
+    the file's metadata overrides the protocol's)."""
+    tdm = [s for s in signals if s.kind is Kind.TDM]
+    return [s for s in tdm if s.source != "http"] or tdm
+
+
+def _training_entries(store: C2paStore, signals: tuple[Signal, ...]) -> list[TrainingEntry]:
+    entries: list[TrainingEntry] = []
+    active = store.manifest(store.active)
+    if active is not None:
+        entries.extend(active.training)
+    signals = tuple(own_signals(signals))
+    for s in signals:
+        if s.kind is Kind.DATA_MINING:
+            entries.append(TrainingEntry(s.source, "plus:DataMining", s.key, s.value, s.location))
+    entries += [TrainingEntry(s.source, "tdm", s.key, s.value, s.location) for s in tdm_signals(signals)]
+    return entries
+
+
+def training_use(entry: TrainingEntry) -> Training | None:
+    if entry.vocabulary == "plus:DataMining":
+        return vocab.plus_data_mining(entry.use)
+    if entry.vocabulary == "tdm":
+        if entry.key.lower().endswith("reservation"):
+            return {"1": Training.NOT_ALLOWED, "0": Training.ALLOWED}.get(entry.use.strip())
+        return Training.CONSTRAINED if entry.use.strip() else None  # a policy URL: licensed use only
+    return vocab.TRAINING_USE.get(entry.use)
+
+
+# ---------------------------------------------------------------- together
+
+
+def classify(ev: Evidence) -> Classification:
+    decisions = _c2pa_decisions(ev.c2pa)
+    read = [
+        (s, _detached(d) if s.source == vocab.SIDECAR_SOURCE else d)
+        for s in ev.signals
+        if (d := _metadata_decision(s)) is not None
+    ]
+    decisions += [d for _, d in read]
+    source_types = {d for s, d in read if s.kind is Kind.SOURCE_TYPE}
+    decisions.sort(key=_order)
+    informative = [d for d in decisions if d.status is not AiStatus.UNKNOWN]
+    entries = _training_entries(ev.c2pa, ev.signals)
+    uses = [u for u in map(training_use, entries) if u is not None]
+    training = vocab.most_restrictive(uses)
+    if not informative:
+        return Classification(AiStatus.UNKNOWN, Basis.NONE, False, tuple(decisions), (), training, tuple(entries))
+    winner = informative[0]
+    conflicts = tuple(
+        Conflict(
+            winner,
+            d,
+            f"{d.source} says {d.status.value} ({d.reason}) but {winner.source} says "
+            f"{winner.status.value} ({winner.reason}); "
+            + (
+                f"{d.location} holds both, and takes one value: the more AI involvement counts"
+                if d.location == winner.location
+                else f"{winner.source} is stronger evidence"
+            ),
+        )
+        for d in informative[1:]
+        if d.status is not winner.status
+        and (d.source != winner.source or d.location == winner.location)  # or one field holding two values
+        and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
+    )
+    return Classification(
+        winner.status,
+        winner.basis,
+        _specific(winner, source_types),
+        tuple(decisions),
+        conflicts,
+        training,
+        tuple(entries),
+    )

@@ -1,0 +1,120 @@
+"""`labelcheck serve`: configuration (TOML, validated, flags on top), the watcher thread, uvicorn."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ... import resources
+from ...extract.c2pa import C2paSettings
+from ...extract.gather import ScanOptions, check_tools
+from ...policy import load as policy_mod
+from ...policy import waivers
+from ...scale.runner import RunOptions
+from ..watch import Watcher, WatchOptions, log
+from .app import ServerConfig, create_app
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """The TOML configuration, validated against schemas/config.schema.json (ValueError names the place)."""
+    if path is None:
+        return {}
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    errors = sorted(resources.validator("config").iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise ValueError(f"{path}: {where}: {errors[0].message}")
+    return doc
+
+
+def serve(flags: dict[str, Any], options: ScanOptions) -> int:
+    """`flags` are the command line's (None where not given); they override the TOML configuration."""
+    import uvicorn
+
+    conf = load_config(flags["config_file"])
+    reports, watch_dirs, settle, workers = flags["reports"], flags["watch_dirs"], flags["settle"], flags["workers"]
+    host, port, token, roots, max_upload_mb = (flags[k] for k in ("host", "port", "token", "roots", "max_upload_mb"))
+    w, s, c = conf.get("watch", {}), conf.get("server", {}), conf.get("check", {})
+    reports_dir = reports or (Path(w["reports"]) if "reports" in w else None)
+    if reports_dir is None:
+        raise ValueError("--reports (or watch.reports in the config) is required")
+    if c and not options.policies:
+        try:
+            pols = tuple(policy_mod.load(p) for p in c.get("policies", []))
+            waived = options.waivers or (waivers.load(Path(c["waivers"])) if "waivers" in c else ())
+        except policy_mod.PolicyError as exc:
+            raise ValueError(str(exc)) from exc
+        c2 = C2paSettings(
+            allow_network=c.get("allow_network", False),
+            trust_anchors=tuple(c.get("trust_anchors", ())) + options.c2pa.trust_anchors,
+        )
+        fail_on = c.get("fail_on", options.fail_on)
+        kept = options.evidence_dir or (Path(c["evidence_dir"]).resolve() if "evidence_dir" in c else None)
+        options = dataclasses.replace(
+            options, policies=pols, fail_on=fail_on, c2pa=c2, waivers=waived, evidence_dir=kept
+        )
+    check_tools(options)
+    server = ServerConfig(
+        host=host or s.get("host", "127.0.0.1"),
+        port=port if port is not None else s.get("port", 8765),
+        token=token or s.get("token"),
+        roots=roots or tuple(Path(r) for r in s.get("roots", ())),
+        max_upload=int((max_upload_mb or s.get("max_upload_mb", 2048)) * 1024 * 1024),
+        fetch_urls=bool(flags["fetch_urls"] or s.get("fetch_urls", False)),
+        allow_private_network=bool(flags["allow_private_network"] or s.get("allow_private_network", False)),
+    )
+    server.check()
+    # submitted URLs are fetched by the workers, within the upload limit and the server's private-address rule
+    fetching = dataclasses.replace(
+        options.fetch, max_bytes=server.max_upload, allow_private=server.allow_private_network
+    )
+    options = dataclasses.replace(options, fetch=fetching)
+    opts = WatchOptions(
+        dirs=tuple(d.resolve() for d in watch_dirs or [Path(x) for x in w.get("dirs", ())]),
+        reports=reports_dir.resolve(),
+        settle=settle if settle is not None else w.get("settle", 2.0),
+        poll=w.get("poll", False),
+        rescan=w.get("rescan", 30.0),
+        pass_dir=Path(w["pass_dir"]).resolve() if "pass_dir" in w else None,
+        quarantine_dir=Path(w["quarantine_dir"]).resolve() if "quarantine_dir" in w else None,
+        max_attempts=w.get("max_attempts", 3),
+    )
+    run = RunOptions(workers=workers or w.get("workers", os.cpu_count() or 1), item_timeout=w.get("item_timeout", 60.0))
+    watcher = Watcher(opts, options, run)
+
+    def check_forever() -> None:
+        try:
+            watcher.serve()
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz and the log; the API stays up
+            watcher.crashed = f"{type(exc).__name__}: {exc}"
+            log("checker-crashed", error=watcher.crashed)
+
+    checker = threading.Thread(target=check_forever, name="labelcheck-watcher", daemon=True)
+    checker.start()
+    app = create_app(server, watcher)
+    log("serve", host=server.host, port=server.port, auth=bool(server.token), roots=[str(r) for r in server.roots])
+    config = uvicorn.Config(
+        app, host=server.host, port=server.port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
+    )
+
+    # uvicorn re-raises the signal it caught once it has shut down: let that reach the watcher, not kill us.
+    def stop_watcher(signum: int, frame: Any) -> None:
+        watcher.stop.set()
+        watcher.wake.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop_watcher)
+    uvicorn.Server(config).run()  # returns on SIGTERM/SIGINT, after in-flight requests
+    log("stopping", action="finishing the items in hand")
+    watcher.stop.set()
+    watcher.wake.set()
+    checker.join(120)
+    return 0

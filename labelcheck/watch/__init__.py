@@ -1,1 +1,0 @@
-"""Hot-folder watcher and its durable state."""
