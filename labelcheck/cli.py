@@ -1,4 +1,5 @@
-"""Command line: a thin click layer over `scan()`; the commands live in `labelcheck.commands`."""
+"""Command line: a thin click layer over the library (api.scan() and the stages); the larger commands live in
+`labelcheck.commands`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import sys
 import click
 
 from . import __version__, resources
+from .api import scan
 from .commands.check import check
 from .commands.options import scan_options
 from .commands.policy import policy_group
 from .commands.service import serve, watch
-from .extract.gather import ScanOptions, ToolMissing, scan
+from .extract.gather import EvidenceOptions, ToolMissing
+from .policy.judge import Judge
 from .render import document as report_mod
 from .render import explain as explain_r
 
@@ -38,9 +41,9 @@ main.add_command(policy_group)
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @scan_options
-def explain(paths: tuple[str, ...], options: ScanOptions) -> None:
+def explain(paths: tuple[str, ...], options: EvidenceOptions, judge: Judge) -> None:
     """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""
-    click.echo(explain_r.render(scan(paths, options)), nl=False)
+    click.echo(explain_r.render(scan(paths, options, judge)), nl=False)
 
 
 @main.command()

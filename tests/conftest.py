@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from labelcheck.api import scan
 from labelcheck.extract.c2pa import C2paSettings
-from labelcheck.extract.gather import ScanOptions, scan
+from labelcheck.extract.gather import EvidenceOptions
+from labelcheck.policy.judge import Judge
 from labelcheck.render import document as report_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,15 +46,26 @@ def fixture_manifest() -> dict[str, Any]:
     return json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))["fixtures"]
 
 
-def options(**kw: Any) -> ScanOptions:
+JUDGE_FIELDS = ("policies", "fail_on", "as_of", "waivers")
+
+
+def options(**kw: Any) -> EvidenceOptions:
+    """The evidence step's options, with the test CA trusted (`anchors`) and `c2pa` settings added."""
     anchors = kw.pop("anchors", (str(TEST_CA),))
     c2 = C2paSettings(trust_anchors=tuple(anchors), **kw.pop("c2pa", {}))
-    return ScanOptions(c2pa=c2, **kw)
+    return EvidenceOptions(c2pa=c2, **kw)
+
+
+def judge_and_options(**kw: Any) -> tuple[Judge, EvidenceOptions]:
+    """The Judge (policies, fail_on, as_of, waivers in `kw`) and the evidence options (the rest of `kw`)."""
+    judging = {k: kw.pop(k) for k in JUDGE_FIELDS if k in kw}
+    return Judge.of(**judging), options(**kw)
 
 
 def checked_scan(paths: list[Any], **kw: Any) -> tuple[Any, dict[str, Any]]:
     """scan() plus its JSON document, validated against schemas/report.schema.json (every report the suite makes)."""
-    rep = scan(paths, options(**kw), clock=lambda: "2026-11-22T00:00:00+00:00")
+    judge, evidence = judge_and_options(**kw)
+    rep = scan(paths, evidence, judge, clock=lambda: "2026-11-22T00:00:00+00:00")
     doc = report_mod.to_dict(rep)
     report_mod.validate(doc)
     json.dumps(doc)  # serialisable as it is

@@ -293,11 +293,10 @@ def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
 
 
 def test_a_classification_fault_becomes_an_item_error():
-    from labelcheck.extract.gather import ScanOptions
     from labelcheck.model import C2paStore, Evidence, Signal
     from labelcheck.policy.judge import Judge
 
-    judge = Judge.from_options(ScanOptions())
+    judge = Judge.of()
 
     ev = Evidence(
         "/x.jpg", "image/jpeg", "image", 1, None, C2paStore(False), (Signal("xmp", Kind.AI_TEXT, "k", None),), ()

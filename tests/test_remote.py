@@ -13,12 +13,13 @@ import pytest
 from conftest import MEDIA, TEST_CA, Server, eventually, run_cli
 
 from labelcheck.extract.c2pa import C2paSettings
-from labelcheck.extract.gather import ScanOptions
+from labelcheck.extract.gather import EvidenceOptions
 from labelcheck.inputs.fetch import FetchError, FetchOptions, _pinned, fetch
+from labelcheck.inputs.scratch import fetch_prefix
 from labelcheck.inputs.targets import expand
+from labelcheck.policy.judge import Judge
 from labelcheck.render.document import result_dict
 from labelcheck.scale.runner import RunOptions, run
-from labelcheck.scale.workers import fetch_prefix
 
 NAMES = ("xmp_fully_ai.jpg", "c2pa_fully_ai.mp4", "png_comfyui.png", "c2pa_synthetic_voice.mp3")
 LOOPBACK = FetchOptions(timeout=5, retries=1, allow_private=True, max_bytes=1 << 20)
@@ -36,7 +37,7 @@ def server():
 
 
 def _options(**kw):
-    return ScanOptions(**({"c2pa": C2paSettings(trust_anchors=(str(TEST_CA),)), "fetch": LOOPBACK} | kw))
+    return EvidenceOptions(**({"c2pa": C2paSettings(trust_anchors=(str(TEST_CA),)), "fetch": LOOPBACK} | kw))
 
 
 def _facts(doc):
@@ -45,7 +46,9 @@ def _facts(doc):
 
 
 def _results(targets, run_options, **kw):
-    return {result_dict(r)["target"]: result_dict(r) for _, r in run(expand(targets), _options(**kw), run_options)}
+    judge = Judge.of(kw.pop("policies", ()))
+    pairs = run(expand(targets), _options(**kw), judge, run_options)
+    return {result_dict(r)["target"]: result_dict(r) for _, r in pairs}
 
 
 def test_a_url_is_checked_as_its_file_is_and_reported_under_its_url(server):

@@ -13,9 +13,14 @@ import pytest
 from conftest import CORPUS, MEDIA, children, eventually, options, running
 
 from labelcheck.inputs.targets import expand
+from labelcheck.policy.judge import Judge
 from labelcheck.render.document import result_dict
 from labelcheck.scale import workers
-from labelcheck.scale.runner import Pool, RunInfo, RunOptions, batches, run
+from labelcheck.scale.batches import RunInfo, RunOptions, batches
+from labelcheck.scale.pool import Pool
+from labelcheck.scale.runner import run
+
+JUDGE = Judge.of()
 
 
 def _by_target(pairs):
@@ -61,7 +66,7 @@ def test_an_input_that_arrives_slowly_is_not_read_ahead():
         yield MEDIA / "xmp_capture.jpg"
 
     got = []
-    for index, _ in Pool(options(), RunOptions(workers=1, batch_size=1, read_ahead=0)).run(slow()):
+    for index, _ in Pool(options(), JUDGE, RunOptions(workers=1, batch_size=1, read_ahead=0)).run(slow()):
         got.append(index)
         first_result.set()
     assert got == [0, 1]
@@ -86,21 +91,21 @@ def test_batches_for_one_worker_are_plain_chunks(tmp_path):
 
 def test_a_run_starts_no_more_workers_than_it_has_batches():
     one = next(p for p in sorted(MEDIA.iterdir()) if p.suffix == ".png")
-    pool = Pool(options(), RunOptions(workers=2))
+    pool = Pool(options(), JUDGE, RunOptions(workers=2))
     assert [i for i, _ in pool.run([one])] == [0]
     assert pool.started == 1
-    pool = Pool(options(), RunOptions(workers=2))
+    pool = Pool(options(), JUDGE, RunOptions(workers=2))
     assert list(pool.run([])) == []
     assert pool.started == 0
 
 
 @pytest.fixture(scope="module")
 def serial():
-    return _by_target(run(expand([MEDIA]), options(), RunOptions(workers=0)))
+    return _by_target(run(expand([MEDIA]), options(), JUDGE, RunOptions(workers=0)))
 
 
 def test_two_workers_give_the_results_of_one_process(serial):
-    pooled = _by_target(run(expand([MEDIA]), options(), RunOptions(workers=2, batch_size=3)))
+    pooled = _by_target(run(expand([MEDIA]), options(), JUDGE, RunOptions(workers=2, batch_size=3)))
     assert pooled == serial  # same items, same positions, same content
 
 
@@ -112,6 +117,7 @@ def test_an_item_over_its_time_limit_is_reported_and_the_rest_goes_on():
         run(
             paths,
             options(exiftool_timeout=30.0, exiftool_short_timeout=30.0, read_costly=True),
+            JUDGE,
             RunOptions(workers=1, batch_size=1, item_timeout=1.0, startup_grace=10.0),
         )
     )
@@ -125,7 +131,7 @@ def test_a_worker_that_dies_is_replaced_and_its_items_retried():
     import threading
 
     paths = sorted(MEDIA.glob("xmp_*"))
-    pool = Pool(options(), RunOptions(workers=1, batch_size=len(paths)))
+    pool = Pool(options(), JUDGE, RunOptions(workers=1, batch_size=len(paths)))
     got = {}
     consumer = threading.Thread(target=lambda: got.update(dict(pool.run(iter(paths)))))
     consumer.start()
@@ -149,13 +155,13 @@ def test_exiftool_started_in_the_background_serves_the_scanner_until_it_closes()
         pid = scanner._exiftool._tool._process.pid
         time.sleep(0.3)
         assert running(pid)  # not killed with a thread that started it and ended
-        assert len(list(scanner.results([MEDIA / "xmp_fully_ai.jpg"]))) == 1
+        assert len(list(scanner.each([MEDIA / "xmp_fully_ai.jpg"]))) == 1
         assert scanner._exiftool._tool._process.pid == pid  # the same process read the batch
     eventually(lambda: not running(pid), 10, "exiftool outlived the scanner")
 
 
 def test_a_killed_worker_leaves_no_exiftool_behind():
-    with Pool(options(), RunOptions(workers=1)) as pool:
+    with Pool(options(), JUDGE, RunOptions(workers=1)) as pool:
         assert len(list(pool.run([MEDIA / "xmp_fully_ai.jpg"]))) == 1  # its exiftool has started (in a thread)
         worker = pool.slots[0].process.pid
         exiftools = children(worker)
@@ -169,7 +175,7 @@ def test_a_missing_exiftool_stops_the_run_naming_it():
 
     with pytest.raises(ToolMissing, match="exiftool-absent"):
         list(
-            Pool(options(exiftool="/nonexistent/exiftool-absent"), RunOptions(workers=1)).run(
+            Pool(options(exiftool="/nonexistent/exiftool-absent"), JUDGE, RunOptions(workers=1)).run(
                 [MEDIA / "xmp_fully_ai.jpg"]
             )
         )
@@ -178,7 +184,8 @@ def test_a_missing_exiftool_stops_the_run_naming_it():
 def test_dask_localcluster_gives_the_local_results(serial):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
-        got = _by_target(run(expand([MEDIA]), options(), RunOptions(scheduler=cl.scheduler_address, batch_size=4)))
+        engine = RunOptions(scheduler=cl.scheduler_address, batch_size=4)
+        got = _by_target(run(expand([MEDIA]), options(), JUDGE, engine))
     assert got == serial
 
 
@@ -192,7 +199,7 @@ def test_on_dask_an_item_over_its_time_limit_is_reported_its_worker_restarted_an
         with distributed.Client(cl) as client:
             before = set(client.run(os.getpid).values())
             run_options = RunOptions(scheduler=cl.scheduler_address, batch_size=1, item_timeout=1.0, startup_grace=10.0)
-            got = dict(run(paths, slow_options, run_options))
+            got = dict(run(paths, slow_options, JUDGE, run_options))
             after = set(client.run(os.getpid).values())
     assert sorted(got) == [0, 1, 2, 3]  # nothing lost
     assert got[1].status.value == "error" and got[1].evidence.errors[0].source == "runner"
@@ -217,7 +224,7 @@ def test_on_dask_an_item_whose_worker_dies_is_reported_and_the_rest_goes_on(tmp_
                 got = {}
                 runner = threading.Thread(
                     target=lambda: got.update(
-                        run(paths, options(), RunOptions(scheduler=cl.scheduler_address, batch_size=1))
+                        run(paths, options(), JUDGE, RunOptions(scheduler=cl.scheduler_address, batch_size=1))
                     )
                 )
                 runner.start()

@@ -601,12 +601,11 @@ def test_dynamic_mpd_without_a_timeline_lists_what_is_available_now():
 
 
 def _judged(st, policy_id: str):
-    from labelcheck.extract.gather import ScanOptions
     from labelcheck.policy import load as policy
     from labelcheck.policy.judge import Judge
     from labelcheck.streams.check import judge_stream
 
-    return judge_stream(st, Judge.from_options(ScanOptions(policies=(policy.load(policy_id),))))
+    return judge_stream(st, Judge.of((policy.load(policy_id),)))
 
 
 def test_policies_apply_per_segment_and_failing_runs_are_placed_on_the_timeline(tmp_path):

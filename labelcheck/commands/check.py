@@ -14,7 +14,8 @@ from typing import Any, TextIO
 import click
 
 from ..extract import c2pa as c2pa_x
-from ..extract.gather import ScanOptions, check_tools
+from ..extract.gather import EvidenceOptions, check_tools
+from ..inputs.media import is_playlist
 from ..inputs.targets import count_items, expand
 from ..inputs.targets import from_list as from_list_lines
 from ..model import Report, Result
@@ -32,8 +33,8 @@ from ..render import table as table_r
 from ..render import thumbnails
 from ..render.document import display_path
 from ..scale import resume as resume_mod
-from ..scale.runner import TAIL_WINDOW, RunInfo, RunOptions, run
-from ..streams.playlist import is_playlist
+from ..scale.batches import TAIL_WINDOW, RunInfo, RunOptions
+from ..scale.runner import run
 from .options import item_timeout_option, scan_options, write_output
 from .progress import Progress
 
@@ -137,7 +138,8 @@ def check(
     allow_empty: bool,
     resume: bool,
     extra: tuple[tuple[str, str], ...],
-    options: ScanOptions,
+    options: EvidenceOptions,
+    judge: Judge,
 ) -> None:
     """Check files, directories (recursively), globs, URLs and lists, and report what each declares about AI."""
     if not paths and from_list is None:
@@ -166,9 +168,8 @@ def check(
     todo = expand(targets, include, exclude)
     if prior is not None:  # a target is named in results as display_path names it
         todo = (t for t in todo if display_path(os.fsdecode(t)) not in prior.done)
-    stream = run(todo, options, run_options, info)
+    stream = run(todo, options, judge, run_options, info)
 
-    judge = Judge.from_options(options)
     show = sys.stderr.isatty() if progress is None else progress
     checked_streams = _check_streams(streams, options, judge, rendition, max_segments)
     with Progress(show, known if from_list is None else None) as bar:
@@ -224,7 +225,7 @@ def _render(fmt: str, rep: Report) -> str:
 
 
 def _check_streams(
-    streams: list[str], options: ScanOptions, judge: Judge, rendition: str, max_segments: int
+    streams: list[str], options: EvidenceOptions, judge: Judge, rendition: str, max_segments: int
 ) -> tuple[Any, ...]:
     """Each playlist or URL checked along its timeline (the stream machinery is imported only when needed)."""
     if not streams:

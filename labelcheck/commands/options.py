@@ -1,4 +1,5 @@
-"""Options shared by the scanning commands (one ScanOptions), policy loading, and writing output."""
+"""Options shared by the scanning commands (the evidence step's options and the Judge), policy loading, and writing
+output."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any, TypeVar
 import click
 
 from ..extract.c2pa import C2paSettings
-from ..extract.gather import ScanOptions
+from ..extract.gather import EvidenceOptions
 from ..policy import load as policy_mod
 from ..policy import waivers as waivers_mod
+from ..policy.judge import Judge
 from ..render import document as report_mod
 from ..scale.durable import write_atomic
 
@@ -47,7 +49,7 @@ def build_options(
     as_of: dt.datetime | None,
     waivers: Path | None = None,
     evidence_dir: Path | None = None,
-) -> ScanOptions:
+) -> tuple[EvidenceOptions, Judge]:
     for pem in trust_anchors + ((trust_list,) if trust_list else ()):
         if "BEGIN CERTIFICATE" not in Path(pem).read_text(encoding="ascii", errors="replace"):
             raise click.BadParameter(f"{pem} holds no PEM certificate", param_hint="--trust-anchors/--trust-list")
@@ -61,20 +63,17 @@ def build_options(
             raise click.UsageError(f"cannot keep evidence in {evidence_dir}: {exc.strerror or exc}") from exc
     policies = load_policies(policy)
     waived = _or_exit("waiver", functools.partial(waivers_mod.load, waivers)) if waivers else ()
-    if waived:  # the default policy is loaded here only when there are waivers to match against it
-        for unknown in waivers_mod.unmatched(waived, policy_mod.in_force(policies)):
-            click.echo(f"labelcheck: warning: {waivers}: {unknown}", err=True)
-    return ScanOptions(
+    judge = Judge.of(policies, fail_on, as_of.date() if as_of else None, waived)
+    for unknown in waivers_mod.unmatched(waived, judge.policies) if waived else ():
+        click.echo(f"labelcheck: warning: {waivers}: {unknown}", err=True)
+    evidence = EvidenceOptions(
         c2pa=c2pa,
         exiftool_timeout=exiftool_timeout,
         read_costly=read_costly,
         ffprobe_mode=ffprobe_mode,
-        policies=policies,
-        fail_on=fail_on,
-        as_of=as_of.date() if as_of else None,
-        waivers=waived,
         evidence_dir=evidence_dir.resolve() if evidence_dir else None,
     )
+    return evidence, judge
 
 
 # The per-item time limit of the worker pool, shared by `check` and `watch`.
@@ -88,7 +87,8 @@ item_timeout_option = click.option(
 
 
 def scan_options(f: Callable[..., None]) -> Callable[..., None]:
-    """The options every scanning command shares, handed to the command as one `options: ScanOptions`."""
+    """The options every scanning command shares, handed to the command as `options` (how evidence is gathered)
+    and `judge` (the policies, built once)."""
 
     @functools.wraps(f)
     def wrapper(**kw: Any) -> None:
@@ -106,7 +106,8 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             "waivers",
             "evidence_dir",
         )
-        f(options=build_options(*(kw.pop(n) for n in names)), **kw)
+        options, judge = build_options(*(kw.pop(n) for n in names))
+        f(options=options, judge=judge, **kw)
 
     for option in (
         click.option(

@@ -11,11 +11,11 @@ from typing import Any
 import click
 
 from ..extract import c2pa as c2pa_x
-from ..extract.gather import ScanOptions, check_tools, exiftool_version
+from ..extract.gather import EvidenceOptions, check_tools, exiftool_version
 from ..policy.judge import Judge, make_report, now
 from ..render import document as report_mod
 from ..render import json as json_r
-from ..scale.runner import RunOptions
+from ..scale.batches import RunOptions
 from .options import item_timeout_option, scan_options, write_output
 
 
@@ -96,13 +96,14 @@ def watch(
     workers: int,
     item_timeout: float,
     once: bool,
-    options: ScanOptions,
+    options: EvidenceOptions,
+    judge: Judge,
 ) -> None:
     """Watch hot folders: check each settled file once, write its report, optionally route it."""
     from ..service.watch import Watcher, WatchOptions
 
     if stream_url:
-        sys.exit(_follow_stream(stream_url, reports, allow_private_network, segment_seconds, options))
+        sys.exit(_follow_stream(stream_url, reports, allow_private_network, segment_seconds, options, judge))
     if not dirs:
         raise click.UsageError("give hot-folder DIRS, or --stream URL")
 
@@ -119,7 +120,7 @@ def watch(
         state_path=state_path,
         once=once,
     )
-    watcher = Watcher(opts, options, RunOptions(workers=workers, item_timeout=item_timeout))
+    watcher = Watcher(opts, options, judge, RunOptions(workers=workers, item_timeout=item_timeout))
     watcher.install_signals()
     sys.exit(watcher.serve())
 
@@ -169,18 +170,20 @@ def watch(
 @click.option("--settle", type=click.FloatRange(0, 3600), default=None)
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=None)
 @scan_options
-def serve(options: ScanOptions, **flags: Any) -> None:
+def serve(options: EvidenceOptions, judge: Judge, **flags: Any) -> None:
     """Run the HTTP API, metrics and dashboard (and the watcher) until SIGTERM or SIGINT."""
     from ..service.server.run import serve as run_server
 
     try:
-        sys.exit(run_server(flags, options))
+        sys.exit(run_server(flags, options, judge))
     except ValueError as exc:
         click.echo(f"labelcheck: {exc}", err=True)
         sys.exit(report_mod.EXIT_USAGE)
 
 
-def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float | None, options: ScanOptions) -> int:
+def _follow_stream(
+    url: str, reports: Path, allow_private: bool, segment: float | None, options: EvidenceOptions, judge: Judge
+) -> int:
     """Follow a live stream until EXT-X-ENDLIST or SIGTERM/SIGINT; write its timeline report. A source that is no
     playlist is first captured through ffmpeg (`--segment`)."""
     import signal
@@ -220,7 +223,6 @@ def _follow_stream(url: str, reports: Path, allow_private: bool, segment: float 
         )
     finally:
         store.close()
-    judge = Judge.from_options(options)
     rep = replace(
         make_report((), judge, exiftool_version(options.exiftool), now()), streams=(judge_stream(result, judge),)
     )

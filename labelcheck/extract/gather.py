@@ -1,16 +1,15 @@
-"""The library entry point: targets -> evidence (the extractors, run by a Scanner) -> Result (judge.py) -> Report."""
+"""The evidence step: a batch of targets -> one Evidence each, the extractors run by a Scanner (never judging)."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,18 +17,17 @@ from typing import Any
 
 from .. import __version__
 from ..inputs.fetch import FetchOptions
-from ..inputs.items import Item, fetch_item, hash_or_error, open_item
-from ..inputs.targets import Remote, Target, expand
-from ..model import C2paStore, Evidence, Report, Result, Signal, ToolError, Waiver
-from ..policy import load as policy_mod
-from ..policy.judge import Judge, make_report, now
-from ..scale.workers import fetch_prefix
+from ..inputs.items import Item, hash_or_error, open_item
+from ..inputs.scratch import fetch_prefix
+from ..inputs.targets import Remote, Target
+from ..model import C2paStore, Evidence, Signal, ToolError
 from . import c2pa as c2pa_x
 from . import evidence_files
 from . import ffprobe as ffprobe_x
 from . import sidecar as sidecar_x
 from .costly import costly_structure
 from .exiftool import ExifToolMissing, ExifToolSession
+from .http import fetch_item
 from .tags import signals_from_exiftool, signals_from_ffprobe
 from .xmppacket import find_packets
 
@@ -45,12 +43,10 @@ class ToolMissing(Exception):
 
 
 @dataclass(frozen=True)
-class ScanOptions:
+class EvidenceOptions:
+    """How evidence is gathered: the tools, their limits, and where raw answers are kept."""
+
     c2pa: c2pa_x.C2paSettings = field(default_factory=c2pa_x.C2paSettings)
-    policies: tuple[policy_mod.Policy, ...] = ()  # none given: the built-in default policy
-    fail_on: str = "error"  # the lowest level of a failed finding that fails the item
-    as_of: dt.date | None = None  # the day the law's calendar is read on (default: today)
-    waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
     evidence_dir: Path | None = None  # keep each item's raw tool answers here (evidence_files.py)
     fetch: FetchOptions = FetchOptions(max_bytes=ITEM_MAX_BYTES)  # remote items: limits, private hosts
     exiftool: str = "exiftool"
@@ -74,9 +70,9 @@ def _unknown_format(answer: ToolError) -> bool:
 class Scanner:
     """Per-worker resources: one C2PA reader context and one persistent exiftool process."""
 
-    def __init__(self, options: ScanOptions | None = None, scratch: str | None = None) -> None:
+    def __init__(self, options: EvidenceOptions | None = None, scratch: str | None = None) -> None:
         """`scratch`: where remote items are fetched to (default: the system's temporary directory)."""
-        self.options = options or ScanOptions()
+        self.options = options or EvidenceOptions()
         self._scratch = scratch
         self._ctx = c2pa_x.make_context(self.options.c2pa)
         self._supported = c2pa_x.supported_mime_types()
@@ -85,7 +81,6 @@ class Scanner:
         )
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labelcheck-sha256")
         self._closed = threading.Event()
-        self.judge = Judge.from_options(self.options)
 
     def start_tools(self, background: bool = False) -> None:
         """Start exiftool before the first batch arrives (otherwise it starts with the first batch).
@@ -293,16 +288,16 @@ class Scanner:
                 signals += [replace(s, location=f"xmp packet scan: {s.location}") for s in signals_from_exiftool(tags)]
         return signals
 
-    def results(self, paths: Iterable[Target]) -> Iterator[Result]:
-        """Results in input order, a batch at a time (memory does not grow with the number of paths)."""
+    def each(self, paths: Iterable[Target]) -> Iterator[Evidence]:
+        """Evidence in input order, a batch at a time (memory does not grow with the number of paths)."""
         batch: list[Target] = []
         for p in paths:
             batch.append(p)
             if len(batch) >= self.options.batch_size:
-                yield from map(self.judge, self._contained(batch))
+                yield from self._contained(batch)
                 batch = []
         if batch:
-            yield from map(self.judge, self._contained(batch))
+            yield from self._contained(batch)
 
     def _contained(self, batch: list[Target]) -> list[Evidence]:
         """A fault in one item never takes its batch down: retry one by one, then report the item itself."""
@@ -325,7 +320,7 @@ def failed_evidence(path: Target, error: ToolError) -> Evidence:
     )
 
 
-def check_tools(options: ScanOptions) -> None:
+def check_tools(options: EvidenceOptions) -> None:
     """Raise ToolMissing before any work when exiftool or ffprobe cannot be found."""
     missing = [t for t in (options.exiftool, options.ffprobe) if shutil.which(t) is None]
     if missing:
@@ -339,24 +334,3 @@ def exiftool_version(executable: str = "exiftool") -> str | None:
         return None
     return out.stdout.strip() or None
 
-
-def scan(
-    paths: Iterable[str | os.PathLike[str]],
-    options: ScanOptions | None = None,
-    clock: Callable[[], str] = now,
-    run_options: Any = None,
-) -> Report:
-    """Check every file under `paths` and return the Report, in input order (the CLI is a thin layer over this).
-
-    `run_options` (runner.RunOptions) chooses the engine; by default the items are checked in this process.
-    """
-    from ..scale.runner import RunInfo, RunOptions, run
-
-    options = options or ScanOptions()
-    check_tools(options)
-    run_options = run_options or RunOptions(workers=0)
-    info = RunInfo()
-    indexed = sorted(run(expand(paths), options, run_options, info), key=lambda pair: pair[0])
-    return make_report(
-        tuple(r for _, r in indexed), Judge.from_options(options), info.exiftool(options.exiftool), clock()
-    )

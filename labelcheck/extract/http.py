@@ -1,4 +1,5 @@
-"""HTTP extractor: the labelling facts in a remote item's response headers, as signals (never judges).
+"""HTTP extractor: a remote item fetched to a file, and the labelling facts in its response headers as signals
+(never judges).
 
 TDMRep (W3C) says in `tdm-reservation` whether text and data mining is reserved (1) or not (0), and in `tdm-policy`
 where the licence is. C2PA (§11.4, §15.5) lets a server deliver the manifest store beside the asset:
@@ -8,11 +9,17 @@ its `mode` how far AI made the response; it is read as a non-standard claim.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from urllib.parse import urljoin, urlparse
 
 from ..classify import httpfields
-from ..inputs.fetch import Response
-from ..model import Kind, Signal
+from ..inputs.fetch import FetchError, FetchOptions, Response, download
+from ..inputs.items import Item, head, open_item, unreadable
+from ..inputs.media import is_playlist
+from ..inputs.targets import Remote
+from ..model import Kind, Signal, ToolError
+from .sidecar import MANIFEST_MAX_BYTES
 
 SOURCE = "http"
 LOCATION = "HTTP response header"
@@ -49,3 +56,28 @@ def signals(response: Response) -> list[Signal]:
     ]
     out += [Signal(SOURCE, Kind.PROVENANCE_REF, MANIFEST_KEY, uri, LOCATION) for uri in manifest_links(response)]
     return out
+
+def fetch_item(remote: Remote, tmp: Path, n: int, fetch: FetchOptions, allow_network: bool) -> Item:
+    """A remote item fetched to a file of its own in `tmp` (named with the URL's extension, which exiftool may need);
+    with `allow_network`, the manifest its Link header names is fetched beside it, as its sidecar."""
+    suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
+    local = tmp / f"{n}{suffix}"
+    try:
+        response = download(remote.url, local, fetch)
+    except (FetchError, OSError) as exc:
+        return replace(unreadable(local, f"not fetched: {exc}"), target=remote.url)
+    item = replace(open_item(local, remote.url), target=remote.url, served=tuple(signals(response)))
+    if item.readable and is_playlist("", head(local)):
+        why = f"{remote.url}: serves an HLS or DASH playlist (`check` follows URLs ending .m3u8 or .mpd as streams)"
+        return replace(item, errors=[ToolError("input", why)], readable=False)
+    links = manifest_links(response)
+    if item.readable and links and allow_network:
+        # fetched beside the file as its sidecar: c2pa-rs reads it when the file embeds no manifest
+        sidecar = local.with_name(local.name + ".c2pa")
+        try:
+            download(links[0], sidecar, replace(fetch, max_bytes=MANIFEST_MAX_BYTES))
+        except (FetchError, OSError) as exc:
+            item.errors.append(ToolError("http", f"the manifest its Link header names was not fetched: {exc}"))
+        else:
+            item = replace(item, linked_manifest=(sidecar, links[0]))
+    return item

@@ -6,17 +6,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
-from urllib.parse import urlparse
+from dataclasses import dataclass
+from pathlib import Path
 
-from ..extract import http as http_x
-from ..extract.sidecar import MANIFEST_MAX_BYTES
 from ..model import Signal, ToolError
-from ..streams.playlist import is_playlist
 from . import media
-from .fetch import FetchError, FetchOptions, download
-from .targets import GLOB_CHARS, Remote
+from .targets import GLOB_CHARS
 
 HASH_CHUNK = 1 << 18  # one buffer per item, below the workers' mmap threshold (workers.MMAP_THRESHOLD)
 
@@ -45,7 +40,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _head(path: Path) -> bytes:
+def head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(media.HEAD_BYTES)
 
@@ -69,7 +64,7 @@ def open_item(path: Path, shown: str | None = None) -> Item:
             return unreadable(path, f"{name}: directory could not be read{why}", "inode/directory")
         if not stat.S_ISREG(st.st_mode):
             return unreadable(path, f"{name}: not a regular file")
-        mt = media.detect(name, _head(path))
+        mt = media.detect(name, head(path))
         if st.st_size == 0:
             return Item(
                 path, mt, 0, hashlib.sha256().hexdigest(), [ToolError("input", f"{name}: file is empty")], False
@@ -89,29 +84,3 @@ def hash_or_error(item: Item) -> str | ToolError:
         return _sha256(item.path)
     except OSError as exc:  # deleted or made unreadable after it was opened
         return ToolError("input", f"{os.fsdecode(item.path)}: {exc.strerror or exc}")
-
-
-def fetch_item(remote: Remote, tmp: Path, n: int, fetch: FetchOptions, allow_network: bool) -> Item:
-    """A remote item fetched to a file of its own in `tmp` (named with the URL's extension, which exiftool may need);
-    with `allow_network`, the manifest its Link header names is fetched beside it, as its sidecar."""
-    suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
-    local = tmp / f"{n}{suffix}"
-    try:
-        response = download(remote.url, local, fetch)
-    except (FetchError, OSError) as exc:
-        return replace(unreadable(local, f"not fetched: {exc}"), target=remote.url)
-    item = replace(open_item(local, remote.url), target=remote.url, served=tuple(http_x.signals(response)))
-    if item.readable and is_playlist("", _head(local)):
-        why = f"{remote.url}: serves an HLS or DASH playlist (`check` follows URLs ending .m3u8 or .mpd as streams)"
-        return replace(item, errors=[ToolError("input", why)], readable=False)
-    links = http_x.manifest_links(response)
-    if item.readable and links and allow_network:
-        # fetched beside the file as its sidecar: c2pa-rs reads it when the file embeds no manifest
-        sidecar = local.with_name(local.name + ".c2pa")
-        try:
-            download(links[0], sidecar, replace(fetch, max_bytes=MANIFEST_MAX_BYTES))
-        except (FetchError, OSError) as exc:
-            item.errors.append(ToolError("http", f"the manifest its Link header names was not fetched: {exc}"))
-        else:
-            item = replace(item, linked_manifest=(sidecar, links[0]))
-    return item

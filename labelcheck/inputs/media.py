@@ -140,3 +140,14 @@ def detect(path: str, head: bytes) -> MediaType:
         if not head:
             mime = guessed or "application/octet-stream"
     return MediaType(mime, _kind(mime))
+
+def is_playlist(ref: str, head: bytes = b"") -> bool:
+    """A playlist by its name or, given its first bytes, by its content: HLS starts with #EXTM3U, and DASH is XML
+    whose root is an MPD element (other XML, an SVG image for one, is not a playlist)."""
+    low = ref.lower().split("?")[0]
+    start = head.lstrip()
+    return (
+        low.endswith((".m3u8", ".m3u", ".mpd"))
+        or start.startswith(b"#EXTM3U")
+        or (start.startswith((b"<?xml", b"<MPD")) and b"<MPD" in head)
+    )

@@ -1,11 +1,10 @@
 """Judging evidence, without I/O: classification, label records and the policies' findings for each item, the
-item's status, and the Report that gathers the results (scan.py gathers the evidence)."""
+item's status, and the Report that gathers the results (extract/gather.py gathers the evidence)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import c2pa as c2pa_sdk
 
@@ -31,30 +30,41 @@ from ..model import (
 from . import load as policy_mod
 from . import waivers
 
-if TYPE_CHECKING:
-    from ..extract.gather import ScanOptions
-
 
 @dataclass(frozen=True)
 class Judge:
-    """Classification, label records and the policies' findings for one item's evidence (pure)."""
+    """Classification, label records and the policies' findings for one item's evidence (pure but for the clock).
 
-    policies: tuple[policy_mod.Policy, ...]
-    fail_on: str
-    today: dt.date
-    waivers: tuple[Waiver, ...] = ()
+    Built once per run and handed down to every engine (workers and Dask included). The law's calendar is read on
+    `as_of` when given, otherwise on the day each item is judged: a long-running watcher or server switches to a
+    rule that takes effect on a date (EU AI Act Art. 50 on 2026-08-02) on that day, without a restart."""
+
+    policies: tuple[policy_mod.Policy, ...]  # in force: the built-in default when none was given (see of())
+    fail_on: str = "error"  # the lowest level of a failed finding that fails the item
+    as_of: dt.date | None = None  # the day the law's calendar is read on; None: the day of judging
+    waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
 
     @classmethod
-    def from_options(cls, options: ScanOptions) -> Judge:
-        return cls(
-            policy_mod.in_force(options.policies), options.fail_on, options.as_of or dt.date.today(), options.waivers
-        )
+    def of(
+        cls,
+        policies: tuple[policy_mod.Policy, ...] = (),
+        fail_on: str = "error",
+        as_of: dt.date | None = None,
+        waivers: tuple[Waiver, ...] = (),
+    ) -> Judge:
+        """A Judge of these policies (none: the built-in default policy)."""
+        return cls(policy_mod.in_force(policies), fail_on, as_of, waivers)
+
+    def day(self) -> dt.date:
+        """The day the policies' calendar is read on now."""
+        return self.as_of or dt.date.today()
 
     def __call__(self, ev: Evidence) -> Result:
         try:
             cls = classify(ev)
-            subject = Subject(ev, cls, labels.records(ev), self.today)
-            findings = waivers.apply(policy_mod.evaluate(self.policies, subject), ev.sha256, self.waivers, self.today)
+            day = self.day()
+            subject = Subject(ev, cls, labels.records(ev), day)
+            findings = waivers.apply(policy_mod.evaluate(self.policies, subject), ev.sha256, self.waivers, day)
             return Result(ev, cls, findings, item_status(findings, ev, self.fail_on), subject.labels)
         except Exception as exc:  # noqa: BLE001 - never let one item crash a batch
             why = f"labelcheck could not classify: {type(exc).__name__}: {exc}"
@@ -79,7 +89,7 @@ def now() -> str:
 def make_report(results: tuple[Result, ...], judge: Judge, exiftool: str | None, generated_at: str) -> Report:
     return Report(
         policies=tuple(PolicyRef(p.id, p.title, p.source, tuple(r.id for r in p.rules)) for p in judge.policies),
-        as_of=judge.today.isoformat(),
+        as_of=judge.day().isoformat(),
         fail_on=judge.fail_on,
         tool_version=__version__,
         c2pa_sdk=c2pa_sdk.sdk_version(),

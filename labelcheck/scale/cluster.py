@@ -18,20 +18,18 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..extract.gather import Scanner, ScanOptions, ToolMissing
+from ..extract.gather import EvidenceOptions, Scanner, ToolMissing
 from ..inputs.targets import Target, target
 from ..model import Result
 from ..policy.judge import Judge
+from .batches import Batch, Indexed, RunOptions, batch_limit, batches, split_or_report
 
-if TYPE_CHECKING:
-    from .runner import Batch, Indexed, RunOptions
-
-_SCANNERS: dict[ScanOptions, Scanner] = {}  # per worker process: options -> its Scanner
+_SCANNERS: dict[EvidenceOptions, Scanner] = {}  # per worker process: options -> its Scanner
 
 
-def check_batch(paths: list[str], options: ScanOptions) -> tuple[str, list[Result]]:
+def check_batch(paths: list[str], options: EvidenceOptions, judge: Judge) -> tuple[str, list[Result]]:
     """Runs on a Dask worker: the same pipeline as a local worker process. Returns the worker's address too (a
     worker that has finished a batch is past its start-up)."""
     from distributed import get_worker
@@ -42,20 +40,19 @@ def check_batch(paths: list[str], options: ScanOptions) -> tuple[str, list[Resul
         # Remote items are fetched into the worker's own directory: Dask removes it when the worker ends, and, when
         # the worker was killed (an overrun, the OOM killer), as soon as its nanny has started the next one.
         scanner = _SCANNERS[options] = Scanner(options, scratch=worker.local_directory)
-    return worker.address, list(scanner.results([target(p) for p in paths]))
+    return worker.address, [judge(ev) for ev in scanner.each([target(p) for p in paths])]
 
 
-def run_dask(paths: Iterable[Target], options: ScanOptions, run_options: RunOptions) -> Iterator[Indexed]:
+def run_dask(
+    paths: Iterable[Target], options: EvidenceOptions, judge: Judge, run_options: RunOptions
+) -> Iterator[Indexed]:
     """At most one batch per worker thread in flight (so a batch's time limit runs from about when it starts; memory
     does not grow with the input); results are yielded as they complete. As with local workers, a batch over its
     time limit (its worker is restarted) or whose worker died is retried item by item, and the item that still
     overruns or kills its worker is reported."""
     from distributed import Client, TimeoutError, wait
 
-    from .runner import batch_limit, batches, split_or_report
-
     options = replace(options, overlap_tools=False)  # each Dask worker thread is one core's worth of work
-    judge = Judge.from_options(options)
     with Client(run_options.scheduler) as client:
         workers = client.scheduler_info().get("workers", {}).values()
         threads = max(1, sum(w.get("nthreads", 1) for w in workers))
@@ -71,7 +68,7 @@ def run_dask(paths: Iterable[Target], options: ScanOptions, run_options: RunOpti
 
         while True:
             while len(flight) < threads and (batch := retry.popleft() if retry else next(source, None)):
-                future = client.submit(check_batch, [os.fspath(p) for p in batch.paths], options, pure=False)
+                future = client.submit(check_batch, [os.fspath(p) for p in batch.paths], options, judge, pure=False)
                 flight[future] = (batch, deadline(batch), False)
             if not flight:
                 return

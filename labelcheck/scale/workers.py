@@ -13,9 +13,11 @@ import os
 from multiprocessing import forkserver
 from typing import Any
 
+from ..inputs.scratch import remove_fetched
+
 EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
 # jsonschema: label payloads are validated in the workers; forkserver_exit: last, it is the server's own exit
-PRELOAD = ["labelcheck.scale.runner", "jsonschema", "labelcheck.scale.forkserver_exit"]
+PRELOAD = ["labelcheck.scale.pool", "jsonschema", "labelcheck.scale.forkserver_exit"]
 M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD = 1 << 20
 
@@ -46,20 +48,6 @@ def exit_with_parent() -> None:
 
     threading.Thread(target=watch, name="labelcheck-parent-watch", daemon=True).start()
 
-
-def fetch_prefix(pid: int | None = None) -> str:
-    """Remote items are fetched into a temporary directory named after the process, so that what a killed worker
-    left behind can be found and removed (remove_fetched)."""
-    return f"labelcheck-fetch-{pid or os.getpid()}-"
-
-
-def remove_fetched(pid: int) -> None:
-    import glob
-    import shutil
-    import tempfile
-
-    for leftover in glob.glob(os.path.join(tempfile.gettempdir(), glob.escape(fetch_prefix(pid)) + "*")):
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def return_large_blocks() -> None:

@@ -21,14 +21,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..extract.gather import ScanOptions
+from ..extract.gather import EvidenceOptions
 from ..inputs.targets import _looks_like_media, is_remote, target
 from ..model import Result
 from ..policy.judge import Judge, make_report
 from ..render import document as report_mod
 from ..render import html as html_r
+from ..scale.batches import RunInfo, RunOptions
 from ..scale.durable import move_durably, write_atomic
-from ..scale.runner import Pool, RunInfo, RunOptions
+from ..scale.pool import Pool
 from .state import Item, State
 
 TEMP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".download")
@@ -77,12 +78,12 @@ def json_library_logs(name: str = "watchdog") -> None:
 
 
 class Watcher:
-    def __init__(self, opts: WatchOptions, scan: ScanOptions, run: RunOptions) -> None:
+    def __init__(self, opts: WatchOptions, scan: EvidenceOptions, judge: Judge, run: RunOptions) -> None:
         self.opts = opts
         self.scan = scan
         self.run_options = run
         self.state = State(opts.state_file, opts.max_attempts)
-        self.judge = Judge.from_options(scan)
+        self.judge = judge  # reads the day per item: a rule taking effect on a date applies without a restart
         self.info = RunInfo()  # the workers' exiftool version, for the reports
         self.stop = threading.Event()
         self.wake = threading.Event()  # set by file events and by stop: the loop does not sleep through them
@@ -282,7 +283,7 @@ class Watcher:
                 self._route(item)
         observer = self._start_events()
         last_scan = 0.0
-        with Pool(self.scan, self.run_options, self.info) as pool:
+        with Pool(self.scan, self.judge, self.run_options, self.info) as pool:
             self.pool = pool
             self.ready.set()
             while not self.stop.is_set():

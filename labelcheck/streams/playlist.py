@@ -62,17 +62,6 @@ def choose(items: list[Choice], rendition: str) -> list[Choice]:
     return [i for i in items if i.name == rendition or i.name.split("@")[0] == rendition]
 
 
-def is_playlist(ref: str, head: bytes = b"") -> bool:
-    """A playlist by its name or, given its first bytes, by its content: HLS starts with #EXTM3U, and DASH is XML
-    whose root is an MPD element (other XML, an SVG image for one, is not a playlist)."""
-    low = ref.lower().split("?")[0]
-    start = head.lstrip()
-    return (
-        low.endswith((".m3u8", ".m3u", ".mpd"))
-        or start.startswith(b"#EXTM3U")
-        or (start.startswith((b"<?xml", b"<MPD")) and b"<MPD" in head)
-    )
-
 
 def _dateranges(text: str) -> dict[int, list[tuple[str, str]]]:
     """EXT-X-DATERANGE attributes keyed by the index of the segment they precede."""
@@ -98,7 +87,7 @@ def parse_hls(text: str, base: str) -> list[Variant] | Rendition:
 
 
 def _parse_hls(text: str, base: str) -> list[Variant] | Rendition:
-    import m3u8  # here: every `check` imports this module (is_playlist), m3u8 (with urllib, ssl) costs ~20 ms
+    import m3u8  # here, when a playlist is parsed: m3u8 (with urllib, ssl) costs ~20 ms
 
     pl = m3u8.loads(text)
     if pl.is_variant:

@@ -12,10 +12,11 @@ from typing import Any
 
 from ... import resources
 from ...extract.c2pa import C2paSettings
-from ...extract.gather import ScanOptions, check_tools
+from ...extract.gather import EvidenceOptions, check_tools
 from ...policy import load as policy_mod
 from ...policy import waivers
-from ...scale.runner import RunOptions
+from ...policy.judge import Judge
+from ...scale.batches import RunOptions
 from ..watch import Watcher, WatchOptions, log
 from .app import ServerConfig, create_app
 
@@ -35,7 +36,7 @@ def load_config(path: Path | None) -> dict[str, Any]:
     return doc
 
 
-def serve(flags: dict[str, Any], options: ScanOptions) -> int:
+def serve(flags: dict[str, Any], options: EvidenceOptions, judge: Judge) -> int:
     """`flags` are the command line's (None where not given); they override the TOML configuration."""
     import uvicorn
 
@@ -46,21 +47,20 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
     reports_dir = reports or (Path(w["reports"]) if "reports" in w else None)
     if reports_dir is None:
         raise ValueError("--reports (or watch.reports in the config) is required")
-    if c and not options.policies:
+    if c and judge.policies == policy_mod.in_force(()):  # no --policy given: the configuration's check section
         try:
             pols = tuple(policy_mod.load(p) for p in c.get("policies", []))
-            waived = options.waivers or (waivers.load(Path(c["waivers"])) if "waivers" in c else ())
+            waived = judge.waivers or (waivers.load(Path(c["waivers"])) if "waivers" in c else ())
         except policy_mod.PolicyError as exc:
             raise ValueError(str(exc)) from exc
         c2 = C2paSettings(
             allow_network=c.get("allow_network", False),
             trust_anchors=tuple(c.get("trust_anchors", ())) + options.c2pa.trust_anchors,
         )
-        fail_on = c.get("fail_on", options.fail_on)
+        fail_on = c.get("fail_on", judge.fail_on)
         kept = options.evidence_dir or (Path(c["evidence_dir"]).resolve() if "evidence_dir" in c else None)
-        options = dataclasses.replace(
-            options, policies=pols, fail_on=fail_on, c2pa=c2, waivers=waived, evidence_dir=kept
-        )
+        options = dataclasses.replace(options, c2pa=c2, evidence_dir=kept)
+        judge = Judge.of(pols, fail_on, judge.as_of, waived)
     check_tools(options)
     server = ServerConfig(
         host=host or s.get("host", "127.0.0.1"),
@@ -88,7 +88,7 @@ def serve(flags: dict[str, Any], options: ScanOptions) -> int:
         max_attempts=w.get("max_attempts", 3),
     )
     run = RunOptions(workers=workers or w.get("workers", os.cpu_count() or 1), item_timeout=w.get("item_timeout", 60.0))
-    watcher = Watcher(opts, options, run)
+    watcher = Watcher(opts, options, judge, run)
 
     def check_forever() -> None:
         try:
