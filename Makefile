@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test fixtures tools test-tools venv lint bench clean
+.PHONY: run test fixtures tools test-tools venv lint bench docs clean
 
 # Debian packages for the external tools, installed only when missing (libheif's heif-convert gives the HTML report
 # thumbnails of HEIC/AVIF images; the tests make such images with its heif-enc).
@@ -49,9 +49,14 @@ fixtures: tools venv
 bench: tools venv
 	$(BIN)/python bench/bench.py
 
+# The documentation site (mkdocs.yml, docs/) into build/site; strict: a broken link or a page missing from nav fails.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d build/site
+
 lint: venv
 	$(BIN)/ruff check labelcheck tests
 	$(BIN)/mypy labelcheck
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -138,6 +138,24 @@ def test_calendar_applies_from_and_escalate(tmp_path):
     assert doc["results"][0]["status"] == "fail" and doc["fail_on"] == "warning"
 
 
+
+def test_a_judge_kept_running_reads_the_day_per_item():
+    """A watcher, server or Dask worker builds its Judge once and keeps it for days: a rule that takes effect on a
+    date (EU AI Act Art. 50(2) on 2026-08-02) applies to the items judged from that day, without a restart."""
+    from conftest import options
+
+    from labelcheck.extract.gather import Scanner
+    from labelcheck.policy.judge import Judge
+
+    with Scanner(options()) as scanner:
+        (ev,) = scanner.each([MEDIA / "png_comfyui.png"])  # AI generator metadata, no standard label
+    days = iter([dt.date(2026, 8, 1), dt.date(2026, 8, 2)])
+    judge = Judge.of((policy.load("eu-ai-act-art50"),), clock=lambda: next(days))
+    before, after = judge(ev), judge(ev)
+    assert before.status.value == "pass" and after.status.value == "fail"
+    pinned = Judge.of((policy.load("eu-ai-act-art50"),), as_of=dt.date(2026, 8, 1), clock=lambda: dt.date(2027, 1, 1))
+    assert pinned(ev).status.value == "pass" and pinned.day() == dt.date(2026, 8, 1)  # --as-of wins over the clock
+
 @pytest.mark.parametrize(
     "text,needle",
     [

@@ -4,7 +4,8 @@ item's status, and the Report that gathers the results (extract/gather.py gather
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import c2pa as c2pa_sdk
 
@@ -43,6 +44,7 @@ class Judge:
     fail_on: str = "error"  # the lowest level of a failed finding that fails the item
     as_of: dt.date | None = None  # the day the law's calendar is read on; None: the day of judging
     waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
+    clock: Callable[[], dt.date] = field(default=dt.date.today, compare=False, repr=False)  # the day, when as_of is None
 
     @classmethod
     def of(
@@ -51,13 +53,14 @@ class Judge:
         fail_on: str = "error",
         as_of: dt.date | None = None,
         waivers: tuple[Waiver, ...] = (),
+        clock: Callable[[], dt.date] = dt.date.today,
     ) -> Judge:
         """A Judge of these policies (none: the built-in default policy)."""
-        return cls(policy_mod.in_force(policies), fail_on, as_of, waivers)
+        return cls(policy_mod.in_force(policies), fail_on, as_of, waivers, clock)
 
     def day(self) -> dt.date:
         """The day the policies' calendar is read on now."""
-        return self.as_of or dt.date.today()
+        return self.as_of or self.clock()
 
     def __call__(self, ev: Evidence) -> Result:
         try:
