@@ -276,16 +276,16 @@ def test_ffprobe_reads_containers_exiftool_does_not(tmp_path):
 
 
 def test_an_unforeseen_fault_in_one_item_is_contained(monkeypatch):
-    from labelcheck.extract import gather as scan_mod
+    from labelcheck.extract import c2pa as c2pa_x
 
-    real = scan_mod.c2pa_x.read
+    real = c2pa_x.read
 
     def faulty(path, *args):
         if path.name == "xmp_capture.jpg":
             raise RuntimeError("simulated defect in labelcheck")
         return real(path, *args)
 
-    monkeypatch.setattr(scan_mod.c2pa_x, "read", faulty)
+    monkeypatch.setattr(c2pa_x, "read", faulty)
     _, doc = checked_scan([MEDIA / "xmp_fully_ai.jpg", MEDIA / "xmp_capture.jpg", MEDIA / "xmp_bare_term.webp"])
     assert [r["status"] for r in doc["results"]] == ["pass", "error", "pass"]
     assert doc["results"][1]["errors"][0]["source"] == "internal"

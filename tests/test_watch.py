@@ -261,7 +261,7 @@ def test_the_libraries_log_records_are_json_lines_too(capsys):
     among the watcher's JSON lines, so a log shipper parsing them choked on it."""
     import logging
 
-    from labelcheck.service.watch import json_library_logs
+    from labelcheck.service.log import json_library_logs
 
     json_library_logs()
     json_library_logs()  # once, however often the service starts

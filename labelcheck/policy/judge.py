@@ -44,7 +44,7 @@ class Judge:
     fail_on: str = "error"  # the lowest level of a failed finding that fails the item
     as_of: dt.date | None = None  # the day the law's calendar is read on; None: the day of judging
     waivers: tuple[Waiver, ...] = ()  # decisions taken by hand on particular items (waivers.py)
-    clock: Callable[[], dt.date] = field(default=dt.date.today, compare=False, repr=False)  # the day, when as_of is None
+    clock: Callable[[], dt.date] = field(default=dt.date.today, compare=False, repr=False)  # the day without as_of
 
     @classmethod
     def of(

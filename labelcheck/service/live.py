@@ -24,7 +24,7 @@ from ..streams.check import (
     rendition_tags,
 )
 from ..streams.playlist import Choice, Rendition, choose, parse_dash, parse_hls
-from .watch import log
+from .log import log
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stream_segments (

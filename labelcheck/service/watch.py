@@ -8,11 +8,9 @@ A file is queued once its size and mtime have not changed for `settle` seconds.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import stat
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -30,6 +28,7 @@ from ..render import html as html_r
 from ..scale.batches import RunInfo, RunOptions
 from ..scale.durable import move_durably, write_atomic
 from ..scale.pool import Pool
+from .log import json_library_logs, log
 from .state import Item, State
 
 TEMP_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial", ".download")
@@ -52,29 +51,6 @@ class WatchOptions:
     @property
     def state_file(self) -> Path:
         return self.state_path or self.reports / "labelcheck-state.sqlite"
-
-
-def log(event: str, **fields: Any) -> None:
-    """Structured JSON log line on standard error."""
-    line = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "event": event, **fields}
-    sys.stderr.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-    sys.stderr.flush()
-
-
-class _JsonLines(logging.Handler):
-    """A library's log records as the watcher's own JSON lines (watchdog logs an error when stopped mid-read,
-    which Python's last-resort handler printed as plain text among them)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log("library-log", logger=record.name, level=record.levelname.lower(), message=record.getMessage())
-
-
-def json_library_logs(name: str = "watchdog") -> None:
-    """Route the `name` library's log records to standard error as JSON lines (once)."""
-    logger = logging.getLogger(name)
-    if not any(isinstance(h, _JsonLines) for h in logger.handlers):
-        logger.addHandler(_JsonLines(logging.WARNING))
-        logger.propagate = False
 
 
 class Watcher:

@@ -17,7 +17,8 @@ from ...policy import load as policy_mod
 from ...policy import waivers
 from ...policy.judge import Judge
 from ...scale.batches import RunOptions
-from ..watch import Watcher, WatchOptions, log
+from ..log import log
+from ..watch import Watcher, WatchOptions
 from .app import ServerConfig, create_app
 
 
