@@ -1,7 +1,7 @@
 """Files kept beside a media file that describe it: a C2PA manifest store (NAME.c2pa) and an XMP sidecar
 (NAME.xmp, as Adobe Lightroom, Bridge, Premiere and Capture One write it, or NAME.EXT.xmp, as darktable and digiKam
 do; XMP Specification Part 3). An XMP sidecar's labels describe the file but do not travel with it: its signals are
-marked as the sidecar's (vocab.SIDECAR_SOURCE), and what they weigh is decided in classify.py."""
+marked as the sidecar's (vocab.SIDECAR_SOURCE), and what they weigh is decided in classify/classification.py."""
 
 from __future__ import annotations
 
