@@ -16,7 +16,7 @@ import click
 from ..extract import c2pa as c2pa_x
 from ..extract.gather import EvidenceOptions, check_tools
 from ..inputs.media import is_playlist
-from ..inputs.targets import count_items, expand
+from ..inputs.targets import as_typed, count_items, expand
 from ..inputs.targets import from_list as from_list_lines
 from ..model import Report, Result
 from ..policy.judge import Judge, make_report, now
@@ -86,7 +86,9 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     help="Worker processes, each with its own exiftool (0: in this process, without a time limit).",
 )
 @item_timeout_option
-@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run on a Dask distributed cluster (see README).")
+@click.option(
+    "--scheduler", metavar="tcp://HOST:PORT", help="Run on a Dask distributed cluster (see docs/scale-out.md)."
+)
 @click.option(
     "--rendition",
     default="all",
@@ -156,7 +158,10 @@ def check(
     except (resume_mod.ResumeError, OSError) as exc:
         raise click.UsageError(str(exc)) from exc
     options = replace(options, fetch=replace(options.fetch, allow_private=allow_private_network))
-    targets = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
+    targets: Iterator[str] = itertools.chain(paths, from_list_lines(from_list) if from_list is not None else ())
+    typed: list[str] = []  # the targets as typed, for a table to name its items so (kept only when one is drawn)
+    if "table" in (fmt, *(f for f, _ in extra)):
+        targets = _noted(targets, typed)
     known = count_items(paths) if prior is None else None  # with --resume, the items done are not known yet
     run_options = RunOptions(
         workers=workers,
@@ -172,17 +177,20 @@ def check(
 
     show = sys.stderr.isatty() if progress is None else progress
     checked_streams = _check_streams(streams, options, judge, rendition, max_segments)
-    with Progress(show, known if from_list is None else None) as bar:
+    on_terminal = output is None and sys.stdout.isatty()  # the report follows the bar there: the bar is cleared
+    with Progress(show, known if from_list is None else None, clear=on_terminal) as bar:
         if known is not None and from_list is not None and _regular_file(from_list):
             bar.count_in_background(lambda: _listed_items(from_list.name, known))
         if fmt == "jsonl" and not extra and not checked_streams:
             code, checked = _stream_jsonl(stream, judge, lambda: info.exiftool(options.exiftool), output, bar, prior)
         else:
             results = tuple(r for _, r in sorted(bar.track(stream), key=lambda p: p[0]))
+            bar.close()  # before the report: a bar drawn again would follow it
             rep = replace(make_report(results, judge, info.exiftool(options.exiftool), now()), streams=checked_streams)
-            write_output(_render(fmt, rep), output)
+            shown = as_typed(typed)
+            write_output(_render(fmt, rep, output, shown), output)
             for extra_fmt, extra_file in extra:
-                write_output(_render(extra_fmt, rep), extra_file)
+                write_output(_render(extra_fmt, rep, extra_file, shown), extra_file)
             code, checked = report_mod.exit_code(rep), len(results) + len(checked_streams)
     if not checked and not allow_empty:  # a gate pointed at an empty delivery must not pass on zero items
         click.echo("labelcheck: nothing to check: the targets hold no media item (--allow-empty to accept)", err=True)
@@ -218,10 +226,36 @@ def _extra_reports(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _render(fmt: str, rep: Report) -> str:
+def _render(fmt: str, rep: Report, output: str | None = None, shown: Callable[[str], str] | None = None) -> str:
     if fmt == "html":
         return html_r.render(rep, thumbnails.make(rep.results))
+    if fmt == "table":  # for a person: as wide as the terminal, items named as typed (`shown`)
+        width, color = _table_look(output)
+        return table_r.render(rep, width, color, shown)
     return RENDERERS[fmt](rep)
+
+
+def _table_look(output: str | None) -> tuple[int, bool]:
+    """A table's width and colour. The width is COLUMNS when set (so `COLUMNS=120 labelcheck check ... | less`
+    works), else the terminal's when the table is printed on one, else 80: a default terminal's, so that a log or
+    a file holds what a terminal would show. Colour only on a terminal, and never with NO_COLOR set (no-color.org).
+    """
+    on_terminal = output is None and sys.stdout.isatty()
+    columns = os.environ.get("COLUMNS", "").strip()
+    width = int(columns) if columns.isdigit() else 0
+    if not width and on_terminal:
+        try:
+            width = os.get_terminal_size(sys.stdout.fileno()).columns
+        except OSError:
+            width = 0
+    return width or table_r.WIDTH, on_terminal and not os.environ.get("NO_COLOR")
+
+
+def _noted(names: Iterator[str], into: list[str]) -> Iterator[str]:
+    """`names`, each kept in `into` as it passes."""
+    for name in names:
+        into.append(name)
+        yield name
 
 
 def _check_streams(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -12,11 +13,15 @@ COUNT_GRACE = 1.0  # seconds the bar waits at the end for a count still going on
 
 
 class Progress:
-    """A context manager around a stream of (index, Result): shows progress on stderr when enabled."""
+    """A context manager around a stream of (index, Result): shows progress on stderr when enabled.
 
-    def __init__(self, enabled: bool, total: int | None) -> None:
+    `clear`: the report follows on the terminal, so the bar goes when it is closed; otherwise its last line stays
+    as the run's record. Close it before the report is written, or it is drawn again below the report."""
+
+    def __init__(self, enabled: bool, total: int | None, clear: bool = False) -> None:
         self.enabled = enabled
         self.total = total
+        self.clear = clear
         self.errors = 0
         self._bar: Any = None
         self._counting: threading.Thread | None = None
@@ -36,17 +41,25 @@ class Progress:
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
-                transient=False,
+                transient=self.clear,
+                # print() on a terminal goes above the bar; a report sent to a file or pipe must not be caught
+                # by the bar's console (on standard error) instead
+                redirect_stdout=sys.stdout.isatty(),
             )
             self._bar.__enter__()
             self._task = self._bar.add_task("check", total=self.total, rate="-", errors=0)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the bar (cleared when `clear`); it is not drawn again. Closing twice is closing once."""
         if self._counting is not None:
             self._counting.join(COUNT_GRACE)  # the last line shows the total when the count ends with the items
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
+            self._counting = None
+        if self._bar is not None and self._bar.live.is_started:
+            self._bar.stop()
 
     def count_in_background(self, count: Callable[[], int | None]) -> None:
         """Learn the total while the items are checked: a long list is counted without delaying the first batch,

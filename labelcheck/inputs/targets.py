@@ -6,7 +6,7 @@ import fnmatch
 import glob
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,6 +90,39 @@ def count_items(targets: Iterable[str | os.PathLike[str]]) -> int | None:
                 return None
         n += 1
     return n
+
+
+def as_typed(typed: Iterable[str | os.PathLike[str]]) -> Callable[[str], str]:
+    """A function naming each target `expand` makes of `typed` as the user typed it, for a person to read.
+
+    Targets stay absolute (workers elsewhere open them, --resume matches them, JSON reports name them so); a table
+    names `a.jpg` as `a.jpg`, a file found in `media/` as `media/x.jpg`, and keeps an absolute argument absolute.
+    A file a relative glob found is named relative to the working directory; a URL, or anything else, as it is."""
+    roots: dict[str, str] = {}  # absolute path -> as typed
+    relative_glob = False
+    for raw in typed:
+        name = os.fsdecode(raw)
+        if is_remote(name):
+            continue
+        p = os.path.abspath(name)
+        if _globbed(name, Path(p)):
+            relative_glob |= not os.path.isabs(name)
+        else:
+            roots.setdefault(p, name)
+
+    def shown(target: str) -> str:
+        probe = target
+        while True:  # the deepest typed directory (or the file itself) that holds the target
+            if probe in roots:
+                rest = target[len(probe) :].lstrip(os.sep)
+                return os.path.join(roots[probe], rest) if rest else roots[probe]
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+        return os.path.relpath(target) if relative_glob and os.path.isabs(target) else target
+
+    return shown
 
 
 def from_list(stream: Iterable[str]) -> Iterator[str]:
