@@ -49,7 +49,7 @@ def test_jsonl_lines_are_results_of_the_report_schema(fixture_report):
     lines = [json.loads(x) for x in jsonl_r.render(rep).splitlines()]
     assert lines[0]["type"] == "run" and lines[-1]["type"] == "summary"
     validator = resources.validator("report")
-    result_schema = {"$ref": "https://labelcheck.dev/schemas/report.schema.json#/$defs/result"}
+    result_schema = {"$ref": "urn:labelcheck:schema:report#/$defs/result"}
     v = type(validator)(result_schema, registry=resources.registry())
     for line in lines[1:-1]:
         assert line.pop("type") == "result"
@@ -281,3 +281,14 @@ def test_html_links_a_remote_items_url_and_only_that():
     page = html_r.render(replace(rep, results=(remote, *rep.results[1:])))
     assert '<a href="https://platform.example/p/1.jpg?a=1&amp;b=&quot;x&quot;">' in page
     assert page.count("<a href=") == 1 + html_r.render(replace(rep, results=rep.results[1:])).count("<a href=")
+
+
+def test_every_format_in_the_registry_renders_a_report_to_text():
+    from labelcheck.render import FORMATS, renderer
+
+    assert set(FORMATS) >= {"table", "json", "jsonl", "html", "junit", "csv", "markdown", "sarif", "github"}
+    for fmt in FORMATS:
+        text = renderer(fmt)(sample_report())
+        assert isinstance(text, str) and text, fmt
+    with pytest.raises(KeyError):
+        renderer("pdf")

@@ -20,35 +20,14 @@ from ..inputs.targets import as_typed, count_items, expand
 from ..inputs.targets import from_list as from_list_lines
 from ..model import Report, Result
 from ..policy.judge import Judge, make_report, now
-from ..render import csv as csv_r
+from ..render import FORMATS, renderer
 from ..render import document as report_mod
-from ..render import github as github_r
-from ..render import html as html_r
-from ..render import json as json_r
-from ..render import jsonl as jsonl_r
-from ..render import junit as junit_r
-from ..render import markdown as markdown_r
-from ..render import sarif as sarif_r
-from ..render import table as table_r
-from ..render import thumbnails
 from ..render.document import display_path
 from ..scale import resume as resume_mod
 from ..scale.batches import TAIL_WINDOW, RunInfo, RunOptions
 from ..scale.runner import run
 from .options import item_timeout_option, scan_options, write_output
 from .progress import Progress
-
-RENDERERS: dict[str, Callable[[Report], str]] = {
-    "table": table_r.render,
-    "json": json_r.render,
-    "jsonl": jsonl_r.render,
-    "html": html_r.render,
-    "junit": junit_r.render,
-    "csv": csv_r.render,
-    "markdown": markdown_r.render,
-    "sarif": sarif_r.render,
-    "github": github_r.render,
-}
 
 
 @click.command()
@@ -64,7 +43,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(RENDERERS)),
+    type=click.Choice(sorted(FORMATS)),
     default=None,
     help="Output format (default: table on a terminal, json otherwise). jsonl streams as items finish.",
 )
@@ -218,21 +197,26 @@ def _extra_reports(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     out = []
     for v in values:
         fmt, sep, file = v.partition("=")
-        if not sep or fmt not in RENDERERS or not file:
+        if not sep or fmt not in FORMATS or not file:
             raise click.BadParameter(
-                f"'{v}': expected FORMAT=FILE with FORMAT one of {', '.join(sorted(RENDERERS))}", param_hint="--report"
+                f"'{v}': expected FORMAT=FILE with FORMAT one of {', '.join(sorted(FORMATS))}", param_hint="--report"
             )
         out.append((fmt, file))
     return tuple(out)
 
 
 def _render(fmt: str, rep: Report, output: str | None = None, shown: Callable[[str], str] | None = None) -> str:
-    if fmt == "html":
+    if fmt == "html":  # with thumbnails of the items (decoded here, not by the renderer)
+        from ..render import html as html_r
+        from ..render import thumbnails
+
         return html_r.render(rep, thumbnails.make(rep.results))
     if fmt == "table":  # for a person: as wide as the terminal, items named as typed (`shown`)
+        from ..render import table as table_r
+
         width, color = _table_look(output)
         return table_r.render(rep, width, color, shown)
-    return RENDERERS[fmt](rep)
+    return renderer(fmt)(rep)
 
 
 def _table_look(output: str | None) -> tuple[int, bool]:
@@ -248,7 +232,9 @@ def _table_look(output: str | None) -> tuple[int, bool]:
             width = os.get_terminal_size(sys.stdout.fileno()).columns
         except OSError:
             width = 0
-    return width or table_r.WIDTH, on_terminal and not os.environ.get("NO_COLOR")
+    from ..render.table import WIDTH
+
+    return width or WIDTH, on_terminal and not os.environ.get("NO_COLOR")
 
 
 def _noted(names: Iterator[str], into: list[str]) -> Iterator[str]:
@@ -287,6 +273,8 @@ def _stream_jsonl(
     first result (by then the workers have said which exiftool they run). Returns the exit code and the count.
     Resuming (`prior`), the file keeps its whole lines and this run's lines follow; the summary and the exit code
     cover every result in the file."""
+    from ..render import jsonl as jsonl_r
+
     tally = prior.tally if prior is not None else report_mod.Tally()
     fh: TextIO
     try:
