@@ -176,21 +176,30 @@ def test_nothing_to_check_is_a_usage_error():
 
 
 def _as_unprivileged(args: list[str]) -> list[str] | None:
-    """The CLI command line run without privileges: as is for a normal user; as `nobody` through setpriv (no
-    capabilities) with the system's Python of the same version for root (whose pyenv interpreter, under /root,
-    nobody may run). None when neither is possible here."""
+    """The CLI command line run without privileges: as is for a normal user; for root, as root with every capability
+    dropped (setpriv: none inherited, an empty bounding set, so none regained at exec). Without CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH, root is held to the permission bits like any user: a file of mode 000 cannot be read and a
+    directory of mode 000 cannot be listed, even its own. The same interpreter, environment and checkout run it (a
+    switch to another user, e.g. nobody, could not reach a checkout below a directory of mode 700). None when
+    capabilities cannot be dropped here."""
     import shutil
-    import sys
 
+    cmd = [sys.executable, "-m", "labelcheck", *args]
     if os.geteuid() != 0:
-        return [sys.executable, "-m", "labelcheck", *args]
-    system_python = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-    if not shutil.which("setpriv") or not os.path.exists(system_python):
+        return cmd
+    if not shutil.which("setpriv"):
         return None
-    site = next(p for p in sys.path if p.endswith("site-packages"))
-    env = [f"PYTHONPATH={site}:{ROOT}", "HOME=/tmp", "PATH=/usr/bin:/bin"]
-    drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"]
-    return [*drop, "env", *env, system_python, "-m", "labelcheck", *args]
+    drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    probe = subprocess.run(
+        [*drop, sys.executable, "-c", "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0 or int(probe.stdout.strip() or "1", 16) != 0:
+        return None
+    return [*drop, *cmd]
 
 
 def test_permission_denied_is_a_per_item_error_and_the_scan_goes_on():

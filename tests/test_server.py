@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -198,6 +199,63 @@ def test_list_paging_filters_and_metrics(server):
     } <= set(families)
     by_status = {s.labels["status"]: s.value for s in families["labelcheck_items"].samples}
     assert by_status.get("fail", 0) >= 1
+
+
+def test_metrics_are_exact_parse_and_include_the_process(server):
+    """/metrics: prometheus_client's exposition of a registry of the server's own: the service's metrics as they
+    were (names, types, labels, help), their values read from the state at the scrape, and the server process's
+    own metrics (CPU, memory, open files, start time) and the interpreter's."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    c = server["client"]
+    items = c.get("/v1/checks", params={"limit": 500}).json()["items"]
+    r = c.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert items == c.get("/v1/checks", params={"limit": 500}).json()["items"]  # nothing changed meanwhile
+    families = {f.name: f for f in text_string_to_metric_families(r.text)}  # the whole text parses
+    assert all(f.samples for f in families.values())
+    own = {
+        "labelcheck_items": ("gauge", "Items by result status (pass/fail/error) or queue state."),
+        "labelcheck_queue_depth": ("gauge", "Items waiting to be checked."),
+        "labelcheck_check_latency_seconds": ("histogram", "From queued to reported."),
+        "labelcheck_tool_restarts": (
+            "counter",
+            "Restarted processes: workers (hang, crash), exiftool (deadline, exit).",
+        ),
+    }
+    for name, (kind, help_text) in own.items():
+        assert (families[name].type, families[name].documentation) == (kind, help_text), name
+
+    done = [i for i in items if i["state"] == "done"]
+    by_status = {s.labels["status"]: s.value for s in families["labelcheck_items"].samples}
+    assert {k: v for k, v in by_status.items() if k in ("pass", "fail", "error")} == {
+        status: float(sum(1 for i in done if i["status"] == status))
+        for status in {i["status"] for i in done}
+    }
+    assert families["labelcheck_queue_depth"].samples[0].value == sum(1 for i in items if i["state"] == "queued")
+    latency = {(s.name, s.labels.get("le")): s.value for s in families["labelcheck_check_latency_seconds"].samples}
+    assert latency[("labelcheck_check_latency_seconds_count", None)] == len(done)
+    assert latency[("labelcheck_check_latency_seconds_bucket", "+Inf")] == len(done)
+    assert latency[("labelcheck_check_latency_seconds_sum", None)] > 0
+    assert {le for name, le in latency if name.endswith("_bucket")} >= {"0.05", "1.0", "300.0", "+Inf"}
+    restarts = {(s.name, s.labels["tool"]): s.value for s in families["labelcheck_tool_restarts"].samples}
+    assert restarts == {
+        ("labelcheck_tool_restarts_total", "worker"): 0,
+        ("labelcheck_tool_restarts_total", "exiftool"): 0,
+    }
+
+    # the process metrics are the server process's own (its start time, as /proc has it)
+    process = ("process_cpu_seconds", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds")
+    assert set(process) <= set(families)
+    assert families["process_resident_memory_bytes"].samples[0].value > 10 << 20
+    assert families["process_open_fds"].samples[0].value >= 3
+    with open(f"/proc/{server['proc'].pid}/stat") as fh:
+        start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/stat") as fh:
+        boot = next(float(line.split()[1]) for line in fh if line.startswith("btime "))
+    started = boot + start_ticks / os.sysconf("SC_CLK_TCK")
+    assert abs(families["process_start_time_seconds"].samples[0].value - started) < 1.0
+    assert families["python_info"].samples[0].labels["implementation"] == "CPython"
 
 
 def test_openapi_is_served(server):

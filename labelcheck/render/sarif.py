@@ -111,7 +111,6 @@ def render(report: Report) -> str:
                     "driver": {
                         "name": "labelcheck",
                         "version": report.tool_version,
-                        "informationUri": "https://labelcheck.dev",
                         "rules": sorted(rules.values(), key=lambda x: x["id"]),
                     }
                 },

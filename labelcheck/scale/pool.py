@@ -99,7 +99,10 @@ class Pool:
         slot.batch = batch
         slot.deadline = time.monotonic() + batch_limit(batch, self.run_options) + grace
         slot.fresh = False
-        slot.conn.send(batch.paths)
+        try:
+            slot.conn.send(batch.paths)
+        except OSError:  # the worker died since its last batch (e.g. SIGTERM to the group): run() sees its EOF
+            pass
 
     def _stop(self, slot: _Slot) -> None:
         if slot.process.is_alive():

@@ -8,9 +8,12 @@ use) would not be.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
 import os
-from multiprocessing import forkserver
+import signal
+import time
+from multiprocessing import forkserver, resource_tracker, util
 from typing import Any
 
 from ..inputs.scratch import remove_fetched
@@ -20,21 +23,101 @@ EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
 PRELOAD = ["labelcheck.scale.pool", "jsonschema", "labelcheck.scale.forkserver_exit"]
 M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD = 1 << 20
+STOP_TIMEOUT = 10.0  # seconds the servers are given at exit before they are killed (they take milliseconds)
+_stopping_at_exit = False
 
 
 def context() -> Any:
+    """The multiprocessing context workers are started from; the servers it starts are stopped at exit."""
+    global _stopping_at_exit
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
+    if not _stopping_at_exit:
+        atexit.register(stop_at_exit)  # runs before multiprocessing's own exit function (registered earlier)
+        _stopping_at_exit = True
     return ctx
+
+
+def stop_at_exit() -> None:
+    """At exit, nothing this process started outlives it, even for a moment: the workers a run left (none, unless
+    it was cut short), then the fork server and multiprocessing's resource tracker, both children of this process,
+    are ended and waited for. The fork server first collects the tools its killed workers left (forkserver_exit).
+    Another SIGTERM or Ctrl-C does not cut this short (it takes milliseconds; a stuck server is killed)."""
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+    stop_servers(STOP_TIMEOUT)
+
+
+def stop_servers(timeout: float = STOP_TIMEOUT) -> None:
+    """End the live worker processes, then the fork server and the resource tracker, and wait for each."""
+    deadline = time.monotonic() + timeout
+    live = mp.active_children()
+    for proc in live:  # killed: their tools are collected by the fork server, which adopts them
+        proc.kill()
+    for proc in live:
+        proc.join(max(0.0, deadline - time.monotonic()))
+    server = forkserver._forkserver
+    pid = _stop_child(server, "_forkserver_pid", "_forkserver_alive_fd", deadline)
+    address = getattr(server, "_forkserver_address", None)
+    if pid is not None and address is not None:
+        if not util.is_abstract_socket_namespace(address):
+            try:
+                os.unlink(address)  # the server's socket, as its private _stop() removes it
+            except OSError:
+                pass
+        setattr(server, "_forkserver_address", None)  # noqa: B010 - private to multiprocessing, not in its stubs
+    _stop_child(resource_tracker._resource_tracker, "_pid", "_fd", deadline)
+
+
+def _stop_child(owner: Any, pid_attr: str, fd_attr: str, deadline: float) -> int | None:
+    """A multiprocessing server started by this process: closing the pipe it watches tells it to end (once every
+    other holder, i.e. every worker, has gone too); it is waited for until `deadline`, then killed. Its pid, if any.
+    The attributes are multiprocessing's own (the same as its private `_stop()`, which would wait for ever)."""
+    pid, fd = getattr(owner, pid_attr, None), getattr(owner, fd_attr, None)
+    if pid is None:
+        return None
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        setattr(owner, fd_attr, None)
+    _wait(pid, deadline)
+    setattr(owner, pid_attr, None)
+    return pid
+
+
+def _wait(pid: int, deadline: float) -> None:
+    """Wait for the child `pid` until `deadline`, then kill it and wait for it."""
+    pause = 0.001
+    try:
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+    except ChildProcessError:  # already collected
+        pass
 
 
 def exit_with_parent() -> None:
     """Called first in a worker: a thread waits for the labelcheck process that started it to go (even killed) and
     then ends the worker, rather than leave it running on as an orphan busy with an item or stuck in a tool (its
     loop would only notice at its next batch). The worker's exiftool dies with it (pyexiftool binds it so). The fork
-    server cannot be relied on: every worker holds its liveness pipe, so it outlives the command line too."""
+    server cannot be relied on: every worker holds its liveness pipe, so it outlives the command line too.
+
+    SIGTERM ends a worker, as it ends any process: the fork server it was forked from outlasts SIGTERM to collect
+    its workers (forkserver_exit), and a forked process inherits that handler."""
     import threading  # here, not at the top: the command line imports this module before anything else
     from multiprocessing.connection import wait
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     parent = mp.parent_process()
     if parent is None:  # pragma: no cover - not started by multiprocessing

@@ -18,17 +18,17 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ... import __version__
 from ...inputs.fetch import FetchError, PrivateAddress, check_host
+from ...inputs.media import is_playlist
 from ...inputs.targets import is_remote
-from ...streams.playlist import is_playlist
 from ..state import State
 from ..watch import Watcher
-from .pages import dashboard_page, prometheus
+from .pages import CONTENT_TYPE, dashboard_page, metrics_registry, prometheus
 
 MAX_ID = 2**63 - 1  # SQLite INTEGER
 ItemId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
@@ -188,6 +188,7 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         description="Checks that media carries the AI label that applies to it, and that it is intact.",
     )
     guarded = [Depends(auth)]
+    registry = metrics_registry(state, watcher)  # read at each scrape, in the thread that serves it
     app.add_middleware(BodyLimit, limit=config.max_upload + 64 * 1024)  # multipart framing on top of the file
 
     def _row(item_id: int) -> dict[str, Any]:
@@ -289,8 +290,8 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
         return "ready\n"
 
     @app.get("/metrics", response_class=PlainTextResponse)
-    def metrics() -> str:
-        return prometheus(state(), watcher)
+    def metrics() -> Response:
+        return Response(prometheus(registry), media_type=CONTENT_TYPE)
 
     @app.get("/", response_class=HTMLResponse, dependencies=guarded)
     def dashboard(

@@ -5,48 +5,69 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from ..state import State
 from ..watch import Watcher
 
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # the Prometheus text format generate_latest() writes
+ITEMS_HELP = "Items by result status (pass/fail/error) or queue state."
+QUEUE_HELP = "Items waiting to be checked."
+LATENCY_HELP = "From queued to reported."
+RESTARTS_HELP = "Restarted processes: workers (hang, crash), exiftool (deadline, exit)."
 
 
-def prometheus(state: State, watcher: Watcher) -> str:
-    lines = [
-        "# HELP labelcheck_items Items by result status (pass/fail/error) or queue state.",
-        "# TYPE labelcheck_items gauge",
-    ]
-    for key, n in sorted(state.status_counts().items()):
-        lines.append(f'labelcheck_items{{status="{key}"}} {n}')
-    counts = state.counts()
-    lines += [
-        "# HELP labelcheck_queue_depth Items waiting to be checked.",
-        "# TYPE labelcheck_queue_depth gauge",
-        f"labelcheck_queue_depth {counts['queued']}",
-    ]
-    lat = state.latencies()
-    lines += [
-        "# HELP labelcheck_check_latency_seconds From queued to reported.",
-        "# TYPE labelcheck_check_latency_seconds histogram",
-    ]
-    for b in BUCKETS:
-        lines.append(f'labelcheck_check_latency_seconds_bucket{{le="{b}"}} {sum(1 for x in lat if x <= b)}')
-    lines += [
-        f'labelcheck_check_latency_seconds_bucket{{le="+Inf"}} {len(lat)}',
-        f"labelcheck_check_latency_seconds_sum {sum(lat):.6f}",
-        f"labelcheck_check_latency_seconds_count {len(lat)}",
-    ]
-    pool = watcher.pool
-    lines += [
-        "# HELP labelcheck_tool_restarts_total Restarted processes: workers (hang, crash), exiftool (deadline, exit).",
-        "# TYPE labelcheck_tool_restarts_total counter",
-        f'labelcheck_tool_restarts_total{{tool="worker"}} {pool.restarts if pool else 0}',
-        f'labelcheck_tool_restarts_total{{tool="exiftool"}} {pool.tool_restarts if pool else 0}',
-    ]
-    return "\n".join(lines) + "\n"
+class ServiceCollector(Collector):
+    """The service's own metrics, read from the state database and the worker pool at each scrape (so the values
+    are those of that moment, not counters kept on the side). `state` gives the calling thread's connection."""
+
+    def __init__(self, state: Callable[[], State], watcher: Watcher) -> None:
+        self.state = state
+        self.watcher = watcher
+
+    def describe(self) -> Iterator[Metric]:  # the names, for the registry's duplicate check; no database read
+        yield GaugeMetricFamily("labelcheck_items", ITEMS_HELP, labels=["status"])
+        yield GaugeMetricFamily("labelcheck_queue_depth", QUEUE_HELP)
+        yield HistogramMetricFamily("labelcheck_check_latency_seconds", LATENCY_HELP)
+        yield CounterMetricFamily("labelcheck_tool_restarts", RESTARTS_HELP, labels=["tool"])
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.state()
+        items = GaugeMetricFamily("labelcheck_items", ITEMS_HELP, labels=["status"])
+        for key, n in sorted(state.status_counts().items()):
+            items.add_metric([key], n)
+        yield items
+        yield GaugeMetricFamily("labelcheck_queue_depth", QUEUE_HELP, value=state.counts()["queued"])
+        lat = state.latencies()
+        buckets = [(str(b), float(sum(1 for x in lat if x <= b))) for b in BUCKETS] + [("+Inf", float(len(lat)))]
+        yield HistogramMetricFamily("labelcheck_check_latency_seconds", LATENCY_HELP, buckets, sum_value=sum(lat))
+        pool = self.watcher.pool
+        restarts = CounterMetricFamily("labelcheck_tool_restarts", RESTARTS_HELP, labels=["tool"])
+        restarts.add_metric(["worker"], pool.restarts if pool else 0)
+        restarts.add_metric(["exiftool"], pool.tool_restarts if pool else 0)
+        yield restarts
+
+
+def metrics_registry(state: Callable[[], State], watcher: Watcher) -> CollectorRegistry:
+    """A registry of the server's own (not prometheus_client's global one): the service's metrics, and those of
+    this process (CPU, memory, open files: ProcessCollector) and of the interpreter (PlatformCollector)."""
+    registry = CollectorRegistry()
+    registry.register(ServiceCollector(state, watcher))
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry
+
+
+def prometheus(registry: CollectorRegistry) -> bytes:
+    """The Prometheus text exposition of `registry` (served as CONTENT_TYPE)."""
+    return generate_latest(registry)
 
 
 DASHBOARD_STYLE = """body{font:14px system-ui,sans-serif;margin:1.5em}.cards{display:flex;gap:1em}
