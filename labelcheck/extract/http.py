@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 from ..classify import httpfields
-from ..inputs.fetch import FetchError, FetchOptions, Response, download
+from ..inputs.fetch import FetchError, FetchOptions, RefusedReference, Response, download, remote_reference
 from ..inputs.items import Item, head, open_item, unreadable
 from ..inputs.media import is_playlist
 from ..inputs.targets import Remote
@@ -31,7 +31,7 @@ MANIFEST_KEY = f'Link rel="{MANIFEST_REL}"'
 
 def manifest_links(response: Response) -> list[str]:
     """The manifest stores a server names in Link headers with rel c2pa-manifest, made absolute against the URL
-    the item was served from."""
+    the item was served from (one that makes no http(s) URL is kept as written: reported, never fetched)."""
     links = []
     for name, value in response.headers:
         if name != "link":
@@ -39,7 +39,11 @@ def manifest_links(response: Response) -> list[str]:
         for m in httpfields.members(value):  # RFC 8288 link-values: <uri>; rel="a b"; other params
             rel = dict(m.params).get("rel", "")
             if m.head.startswith("<") and MANIFEST_REL in rel.lower().split():
-                links.append(urljoin(response.url, m.head[1:].removesuffix(">").strip()))
+                ref = m.head[1:].removesuffix(">").strip()
+                try:
+                    links.append(remote_reference(response.url, ref, "manifest link"))
+                except RefusedReference:
+                    links.append(ref)
     return list(dict.fromkeys(links))
 
 
@@ -56,6 +60,7 @@ def signals(response: Response) -> list[Signal]:
     ]
     out += [Signal(SOURCE, Kind.PROVENANCE_REF, MANIFEST_KEY, uri, LOCATION) for uri in manifest_links(response)]
     return out
+
 
 def fetch_item(remote: Remote, tmp: Path, n: int, fetch: FetchOptions, allow_network: bool) -> Item:
     """A remote item fetched to a file of its own in `tmp` (named with the URL's extension, which exiftool may need);
@@ -74,8 +79,9 @@ def fetch_item(remote: Remote, tmp: Path, n: int, fetch: FetchOptions, allow_net
     if item.readable and links and allow_network:
         # fetched beside the file as its sidecar: c2pa-rs reads it when the file embeds no manifest
         sidecar = local.with_name(local.name + ".c2pa")
-        try:
-            download(links[0], sidecar, replace(fetch, max_bytes=MANIFEST_MAX_BYTES))
+        try:  # only an http(s) URL: `x:secret.c2pa` or `file:///...` is refused, never read from disk
+            url = remote_reference(response.url, links[0], "manifest link")
+            download(url, sidecar, replace(fetch, max_bytes=MANIFEST_MAX_BYTES))
         except (FetchError, OSError) as exc:
             item.errors.append(ToolError("http", f"the manifest its Link header names was not fetched: {exc}"))
         else:

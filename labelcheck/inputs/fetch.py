@@ -1,19 +1,21 @@
-"""Fetch playlist and segment bytes from HTTP(S) or local files: timeouts, size limits, retries, no private hosts."""
+"""Fetch playlist and segment bytes from HTTP(S) or local files: timeouts, size limits, retries, public addresses
+only (unless private ones are allowed), redirects followed and checked hop by hop, valid host names only."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import ipaddress
+import re
 import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin, urlparse, urlsplit
 
 from .. import __version__
 from .targets import is_remote
@@ -29,8 +31,24 @@ class FetchError(Exception):
         self.wait = wait  # seconds the server asked for before another attempt (Retry-After)
 
 
-class PrivateAddress(FetchError):
+class Refused(FetchError):
+    """Refused by a rule before anything was sent: another attempt would not change it."""
+
     final = True
+
+
+class PrivateAddress(Refused):
+    """A host that resolves to an address that is not a globally routable unicast one."""
+
+
+class BadHost(Refused):
+    """A URL whose host no DNS name or address can be (an empty or over-long label, a name over 253 characters, a
+    character no host name holds), or that is not a URL at all: refused before any lookup."""
+
+
+class RefusedReference(Refused, ValueError):
+    """A remote document's reference (a playlist's segment, map or variant, a redirect, a Link header) to something
+    other than an http(s) URL: never read from disk. A ValueError too, as any fault a parsed playlist holds."""
 
 
 class TooLarge(FetchError):
@@ -50,30 +68,136 @@ class FetchOptions:
     max_bytes: int = 256 << 20
     retries: int = 2
     max_redirects: int = 5
-    allow_private: bool = False  # loopback, private and link-local hosts are refused unless allowed
+    allow_private: bool = False  # any address allowed; else only globally routable unicast ones (see refusal)
 
 
 def resolve(base: str, ref: str) -> str:
-    """A playlist's reference to a segment, made absolute against the playlist's own location."""
+    """A playlist's reference to a segment, made absolute against the playlist's own location. A remote playlist's
+    reference must make an http(s) URL (RefusedReference otherwise: `x:secret.mp4` or `file:///...` is never read
+    from this machine's disk); a local playlist's may name local files."""
     if is_remote(ref) or (not is_remote(base) and Path(ref).is_absolute()):
         return ref
     if is_remote(base):
-        return urljoin(base, ref)
+        return remote_reference(base, ref)
     return str(Path(base).parent / ref)
 
 
+def remote_reference(base: str, ref: str, what: str = "reference") -> str:
+    """`ref`, made in a document served from the URL `base`, as an absolute http(s) URL, or RefusedReference."""
+    try:
+        url = urljoin(base, ref)
+    except ValueError as exc:  # e.g. an unclosed [IPv6 literal
+        raise RefusedReference(f"{base}: refusing the {what} {ref[:200]!r}: {exc}") from exc
+    if not _http(url):
+        raise RefusedReference(
+            f"{base}: refusing the {what} {ref[:200]!r}: a remote document may only reference http(s) URLs"
+        )
+    return url
+
+
+def _http(url: str) -> bool:
+    """An http(s) URL (False for what is not even a URL)."""
+    try:
+        return is_remote(url)
+    except ValueError:
+        return False
+
+
+MAX_NAME = 253  # characters of a DNS name, in ASCII, without its final dot (RFC 1035)
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}", re.ASCII | re.IGNORECASE)  # ASCII (IDNA) labels; `_` as DNS has them
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
+NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: where the IPv4 address sits is the operator's
+
+
+def host_name(url: str) -> str:
+    """The host of `url` as it is looked up and named in requests: an IP address, or a DNS name in ASCII (IDNA);
+    BadHost, before any lookup, when it can be neither (getaddrinfo and httpx would fail on it in their own ways)."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # a port out of range raises ValueError
+    except ValueError as exc:
+        raise BadHost(f"{url[:300]}: not a valid URL ({exc})") from exc
+    if not host:
+        raise BadHost(f"{url[:300]}: the URL names no host")
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return host
+    name = host.removesuffix(".")  # a fully qualified name's final dot
+    if len(name) > MAX_NAME:  # IDNA never shortens a name
+        raise BadHost(f"{url[:300]}: the host name is longer than {MAX_NAME} characters")
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError as exc:  # an empty label, one over 63 characters, a character IDNA prohibits
+        raise BadHost(f"{url[:300]}: {host[:260]!r} is not a valid host name ({exc})") from exc
+    if len(ascii_name) > MAX_NAME or not all(_LABEL.fullmatch(label) for label in ascii_name.split(".")):
+        raise BadHost(f"{url[:300]}: {host[:260]!r} is not a valid host name")
+    return ascii_name + host[len(name) :]
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> Iterator[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address carries, which a relay or a translator would send to, by form."""
+    n, low = int(ip), ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    if ip.ipv4_mapped is not None:
+        yield "IPv4-mapped", ip.ipv4_mapped
+    if n >> 32 == 0 and n > 1:  # ::a.b.c.d, but not :: nor ::1
+        yield "IPv4-compatible", low
+    if n >> 32 == 0xFFFF_0000:
+        yield "IPv4-translated", low
+    if ip.sixtofour is not None:
+        yield "6to4", ip.sixtofour
+    if ip.teredo is not None:  # (server, client), the client's address already un-inverted
+        yield "Teredo client", ip.teredo[1]
+        yield "Teredo server", ip.teredo[0]
+    if ip in NAT64:
+        yield "NAT64", low
+
+
+def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """What makes an address, taken on its own, other than a globally routable unicast one (None: nothing)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip in NAT64_LOCAL:
+        return "a local-use NAT64 address"
+    for flag, what in (
+        (ip.is_unspecified, "unspecified"),
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link-local"),
+        (ip.is_multicast, "multicast"),
+        (ip.is_private, "private"),
+        (ip.is_reserved, "reserved"),
+        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "site-local"),
+        (not ip.is_global, "not globally routable"),
+    ):
+        if flag:
+            return what
+    return None
+
+
+def refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why labelcheck may not connect to `ip` (None: it may): only globally routable unicast addresses are fetched
+    from, and an IPv6 address only when every IPv4 address it embeds (6to4, NAT64, IPv4-mapped or -compatible,
+    Teredo) is one too."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        for form, v4 in _embedded(ipaddress.IPv6Address(int(ip))):  # without a %scope
+            why = _not_public(v4)
+            if why:
+                return f"the {form} form of {v4}, {why}"
+    return _not_public(ip)
+
+
 def check_host(url: str, allow_private: bool) -> list[str]:
-    """The addresses to connect to for `url`'s host, once every address it resolves to is allowed."""
-    host = urlparse(url).hostname or ""
+    """The addresses to connect to for `url`'s host, once its name is valid and every address it resolves to is
+    allowed (`allow_private`: any address). Raises BadHost, PrivateAddress or FetchError."""
+    host = host_name(url)
     try:
         # in the resolver's order of preference (RFC 6724: no IPv6 first on a host without IPv6 routes)
         addrs = list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, None)))
-    except socket.gaierror as exc:
+    except (OSError, UnicodeError, ValueError) as exc:  # socket.gaierror is an OSError
         raise FetchError(f"{url}: host not found ({exc})") from exc
     for addr in addrs:
-        ip = ipaddress.ip_address(addr.split("%")[0])
-        if not allow_private and (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved):
-            raise PrivateAddress(f"{url}: refusing a private address ({addr}); allow it with --allow-private-network")
+        why = None if allow_private else refusal(ipaddress.ip_address(addr))
+        if why:
+            raise PrivateAddress(
+                f"{url}: refusing a private address ({addr} is {why}); allow it with --allow-private-network"
+            )
     if not addrs:
         raise FetchError(f"{url}: host not found")
     return addrs
@@ -81,9 +205,10 @@ def check_host(url: str, allow_private: bool) -> list[str]:
 
 def _pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
     """The request for `url` sent to the address already checked (a second DNS answer, which could name a private
-    host, is never asked for): the URL with that address, the Host header and the TLS server name of the host."""
+    host, is never asked for): the URL with that address, the Host header and the TLS server name of the host (in
+    ASCII: an internationalised name as IDNA)."""
     parts = urlparse(url)
-    host = parts.hostname or ""
+    host = host_name(url)
     literal = f"[{addr}]" if ":" in addr else addr
     port = f":{parts.port}" if parts.port else ""
     target = parts._replace(netloc=literal + port).geturl()
@@ -92,7 +217,11 @@ def _pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
 
 def fetch(ref: str, opts: FetchOptions) -> bytes:
     """The bytes behind `ref`, or FetchError; never more than max_bytes, never longer than the timeouts."""
-    if not is_remote(ref):
+    try:
+        local = not is_remote(ref)
+    except ValueError as exc:  # http://[::1/x: no URL, and no path either
+        raise BadHost(f"{ref[:300]}: not a valid URL ({exc})") from exc
+    if local:
         try:
             with open(ref, "rb") as fh:
                 data = fh.read(opts.max_bytes + 1)
@@ -148,6 +277,14 @@ BOMB_FLOOR = 64 << 20  # ... once past this many bytes
 USER_AGENT = f"labelcheck/{__version__} (AI-label checker)"  # a regulator's fetches say what they are
 _CLIENTS = threading.local()  # per thread: host name -> its httpx.Client (kept connections, one TLS set-up)
 MAX_CLIENTS = 8
+LOCATION = "x-labelcheck-location"  # where a redirect's Location is kept out of httpx's sight
+
+
+def _hide_location(response: Any) -> None:
+    """A response hook: a redirect's Location, moved where httpx does not look, so that httpx never parses it nor
+    builds the next request itself; _get checks it and follows it as it does the first URL."""
+    if response.is_redirect:
+        response.headers[LOCATION] = response.headers.pop("location")
 
 
 @functools.cache
@@ -170,7 +307,10 @@ def _client(host: str) -> Any:
     clients: OrderedDict[str, Any] = getattr(_CLIENTS, "by_host", None) or OrderedDict()
     _CLIENTS.by_host = clients
     client = clients.pop(host, None) or httpx.Client(
-        follow_redirects=False, headers={"User-Agent": USER_AGENT}, verify=_tls_context()
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        verify=_tls_context(),
+        event_hooks={"response": [_hide_location]},
     )
     clients[host] = client
     while len(clients) > MAX_CLIENTS:
@@ -196,12 +336,14 @@ def _send(client: Any, url: str, addrs: list[str], timeout: float) -> Any:
 def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> Response:
     import httpx
 
-    for _ in range(opts.max_redirects + 1):
+    for _ in range(opts.max_redirects + 1):  # redirects are followed here, each checked as the first URL was
+        if not _http(url):  # a Link header's manifest: download() is asked for whatever the header named
+            raise RefusedReference(f"{url[:300]}: refusing to fetch it: only http(s) URLs are fetched")
         addrs = check_host(url, opts.allow_private)
         try:
-            with contextlib.closing(_send(_client(urlparse(url).hostname or ""), url, addrs, opts.timeout)) as r:
-                if r.is_redirect:
-                    url = urljoin(url, r.headers.get("location", ""))
+            with contextlib.closing(_send(_client(host_name(url)), url, addrs, opts.timeout)) as r:
+                if httpx.codes.is_redirect(r.status_code) and LOCATION in r.headers:
+                    url = remote_reference(url, r.headers[LOCATION], "redirect to")
                     continue
                 if r.status_code >= 400:  # a server error, a timeout or "too many requests" may pass on a retry
                     if r.status_code < 500 and r.status_code not in RETRY_STATUS:
@@ -225,6 +367,6 @@ def _get(url: str, opts: FetchOptions, write: Callable[[bytes], object]) -> Resp
                 if declared and declared.isdigit() and r.num_bytes_downloaded != int(declared):  # bytes on the wire
                     raise FetchError(f"{url}: truncated ({r.num_bytes_downloaded} of {declared} bytes)")
                 return Response(url, tuple((k.lower(), v) for k, v in r.headers.multi_items()))
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a path httpx will not send (a control)
             raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
     raise FetchError(f"{url}: more than {opts.max_redirects} redirects")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import c2pa
 
-from ..inputs.fetch import FetchError, fetch
+from ..inputs.fetch import FetchError, Refused, fetch
 from ..model import ItemStatus, RenditionResult, SegmentResult, Signal, StreamResult
 from ..streams.check import (
     InitSegment,
@@ -153,6 +153,8 @@ def follow(
             kind, media = _media_playlist(ref, opts)
         except (FetchError, ValueError, SyntaxError) as exc:  # ET.ParseError is a SyntaxError
             log("stream-error", stream=ref, error=str(exc), retry_in=backoff)
+            if isinstance(exc, Refused) and f"refused: {exc}" not in findings:  # e.g. a segment named x:secret.mp4
+                findings.append(f"refused: {exc}")  # the stream fails, though a later poll may be followed
             stop.wait(backoff)
             backoff = min(MAX_BACKOFF, backoff * 2)
             continue

@@ -1,7 +1,9 @@
 """Playlists as data: HLS (the m3u8 package) and DASH MPD (SegmentTemplate with $Number$, SegmentList).
 
 A playlist comes from the network: whatever it holds, parsing either returns or raises ValueError (SyntaxError for
-XML that is not well formed), in bounded time and memory.
+XML that is not well formed), in bounded time and memory. A remote playlist's references (segments, maps,
+initialization segments, variants) must be http(s) URLs: another is refused (RefusedReference, a ValueError and a
+FetchError), never read from disk; a local playlist's may name local files.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..inputs.fetch import resolve
+from ..inputs.fetch import RefusedReference, resolve
 
 _ATTR = re.compile(r'(?<![A-Z0-9-])([A-Z0-9-]+)=("[^"]*"|[^,]*)')  # a name starts where no name character precedes
 _DURATION = re.compile(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?")
@@ -62,7 +64,6 @@ def choose(items: list[Choice], rendition: str) -> list[Choice]:
     return [i for i in items if i.name == rendition or i.name.split("@")[0] == rendition]
 
 
-
 def _dateranges(text: str) -> dict[int, list[tuple[str, str]]]:
     """EXT-X-DATERANGE attributes keyed by the index of the segment they precede."""
     out: dict[int, list[tuple[str, str]]] = {}
@@ -80,6 +81,8 @@ def parse_hls(text: str, base: str) -> list[Variant] | Rendition:
     """A master playlist's variants, or a media playlist's rendition."""
     try:
         return _parse_hls(text, base)
+    except RefusedReference:  # a remote playlist naming something other than an http(s) URL: said as it is
+        raise
     except (ValueError, ArithmeticError, LookupError, TypeError, AttributeError) as exc:
         # the m3u8 package's parser and model raise these on malformed tags (a BANDWIDTH of -inf, an empty
         # EXT-X-MAP, an EXT-X-DATERANGE without ID)
