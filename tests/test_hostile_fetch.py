@@ -365,3 +365,22 @@ def test_cli_refuses_non_public_addresses_before_connecting():
     for url, message in got.items():
         assert "refusing a private address" in message, (url, message)
         assert "unreachable" not in message and "ConnectError" not in message, message
+
+
+@needs_netns
+def test_cli_reports_a_malformed_url_as_the_items_error_not_an_internal_one():
+    """`http://[::1/x.jpg` (an unclosed IPv6 bracket) stopped the whole run with exit 70; a malformed host name was
+    looked up. Each is now one item's error, named, and the run goes on (exit 5)."""
+    urls = ["http://[::1/x.jpg", "http://a..b.invalid/x.jpg", f"http://{'a' * 64}.example/x.jpg"]
+    script = 'ip link set lo up && exec "$0" -m labelcheck check --format json -j 0 "$@"'
+    p = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script, sys.executable, *urls, str(MEDIA / "xmp_fully_ai.jpg")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert p.returncode == 5, p.stderr
+    doc = json.loads(p.stdout)
+    errors = {r["target"]: " ".join(e["message"] for e in r["errors"]) for r in doc["results"]}
+    assert len(errors) == 4
+    for url in urls:
+        assert "not fetched" in errors[url] and "could not extract" not in errors[url], errors[url]
+    assert "Traceback" not in p.stderr and "internal error" not in p.stderr

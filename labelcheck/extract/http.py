@@ -65,7 +65,10 @@ def signals(response: Response) -> list[Signal]:
 def fetch_item(remote: Remote, tmp: Path, n: int, fetch: FetchOptions, allow_network: bool) -> Item:
     """A remote item fetched to a file of its own in `tmp` (named with the URL's extension, which exiftool may need);
     with `allow_network`, the manifest its Link header names is fetched beside it, as its sidecar."""
-    suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
+    try:
+        suffix = PurePosixPath(urlparse(remote.url).path).suffix[:16]
+    except ValueError:  # a malformed URL: download() says why, as the item's error
+        suffix = ""
     local = tmp / f"{n}{suffix}"
     try:
         response = download(remote.url, local, fetch)

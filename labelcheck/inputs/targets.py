@@ -33,8 +33,12 @@ Target = Path | Remote
 
 
 def is_remote(name: str) -> bool:
-    """An http(s) URL (the scheme in any case, as URLs allow), not a path."""
-    parts = urlsplit(name)
+    """An http(s) URL (the scheme in any case, as URLs allow), not a path. A malformed one (an unclosed IPv6
+    bracket) is still a URL: its fetch refuses it as the item's error."""
+    try:
+        parts = urlsplit(name)
+    except ValueError:
+        return name[:8].lower().startswith(("http://", "https://"))
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
