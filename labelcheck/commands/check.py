@@ -22,7 +22,6 @@ from ..model import Report, Result
 from ..policy.judge import Judge, make_report, now
 from ..render import FORMATS, renderer
 from ..render import document as report_mod
-from ..render.document import display_path
 from ..scale import resume as resume_mod
 from ..scale.batches import TAIL_WINDOW, RunInfo, RunOptions
 from ..scale.runner import run
@@ -31,7 +30,8 @@ from .progress import Progress
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+# readable=False: a file that cannot be read is an item error in the report (exit 5), not a usage error
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @click.option(
     "--from-list",
     type=click.File("r", encoding="utf-8", errors="surrogateescape"),
@@ -150,8 +150,8 @@ def check(
     )
     info = RunInfo()
     todo = expand(targets, include, exclude)
-    if prior is not None:  # a target is named in results as display_path names it
-        todo = (t for t in todo if display_path(os.fsdecode(t)) not in prior.done)
+    if prior is not None:  # matched by its very name: one that is not UTF-8 by its bytes (resume.read)
+        todo = (t for t in todo if os.fsdecode(t) not in prior.done)
     stream = run(todo, options, judge, run_options, info)
 
     show = sys.stderr.isatty() if progress is None else progress

@@ -4,6 +4,10 @@ Some cells hold what a checked file says about itself (its name, its manifest's 
 runs a cell that starts with = + - @ (or a tab or carriage return) as a formula, so such a cell is written with a
 leading apostrophe, which spreadsheets show as text (OWASP's advice on CSV injection). The JSON reports carry the
 values unchanged.
+
+Every cell is quoted, so that a carriage return or line feed in a file's name stays in its cell (a reader gets the
+name back) instead of ending the row. A name whose bytes are not UTF-8 is shown with \\xNN escapes in `target`, and
+its bytes are in `target_bytes` (hex; empty for any other name), as in the JSON reports.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import io
 from typing import Any
 
 from ..model import Report
-from .document import display_path
+from .document import display_path, name_bytes
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,12 +52,13 @@ COLUMNS = (
     "waived",
     "errors",
     "notes",
+    "target_bytes",
 )
 
 
 def render(report: Report) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
     w.writerow(COLUMNS)
     for r in report.results:
         ev, c, store = r.evidence, r.classification, r.evidence.c2pa
@@ -81,6 +86,7 @@ def render(report: Report) -> str:
                 ";".join(f"{f.policy}/{f.rule}" for f in r.findings if f.status.value == "waived"),
                 " | ".join(display_path(f"{e.source}: {e.message}") for e in ev.errors),
                 " | ".join(ev.notes),
+                name_bytes(ev.target) or "",
             ],
         )
     for st in report.streams:  # one row per stream rendition: its timeline summarised

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from typing import Any
@@ -88,8 +89,32 @@ def _ai(c: Classification) -> dict[str, Any]:
 
 
 def display_path(path: str) -> str:
-    """A path as valid Unicode: bytes that are not UTF-8 (surrogate-escaped) are shown as \\xNN."""
+    """A path as valid Unicode: bytes that are not UTF-8 (surrogate-escaped) are shown as \\xNN. For display: a
+    file may be named by those four characters; `name_bytes` tells the two apart."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def name_bytes(name: str) -> str | None:
+    """A name's bytes in hex when they are not UTF-8 (os.fsdecode keeps such bytes as surrogate escapes, which
+    display_path shows as \\xNN), else None: reports write it beside the name shown (`target_bytes`), so that
+    os.fsdecode(bytes.fromhex(...)) gives back the very name, and never confuses it with a file named `\\xff`."""
+    try:
+        name.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        try:
+            return os.fsencode(name).hex()
+        except UnicodeEncodeError:  # not a file system name (no surrogate escape of a byte): shown only
+            return None
+
+
+def target_name(doc: dict[str, Any]) -> str:
+    """The target a written result names, as `expand` made it (what --resume matches)."""
+    hexed = doc.get("target_bytes")
+    try:
+        return os.fsdecode(bytes.fromhex(hexed)) if isinstance(hexed, str) else str(doc["target"])
+    except ValueError:  # not hex: a file labelcheck did not write; matched as shown
+        return str(doc["target"])
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 controls but tab and newline, DEL, C1 controls
@@ -113,8 +138,10 @@ def errors_line(ev: Evidence) -> str:
 
 def result_dict(r: Result) -> dict[str, Any]:
     ev, c = r.evidence, r.classification
+    raw = name_bytes(ev.target)
     return {
         "target": display_path(ev.target),
+        **({"target_bytes": raw} if raw else {}),
         "media_type": ev.media_type,
         "kind": ev.kind,
         "size": ev.size,
@@ -160,6 +187,12 @@ class Tally:
     def add(self, r: Result) -> None:
         self._count(r.status.value, r.classification.status.value, any(f.waiver for f in r.findings))
 
+    def add_stream(self, s: StreamResult) -> None:
+        """A stream is counted as an item: its status, and the AI status of the stream as a whole."""
+        judged = s.result
+        ai = judged.classification.status.value if judged is not None else "unknown"
+        self._count(s.status.value, ai, judged is not None and any(f.waiver for f in judged.findings))
+
     def add_document(self, doc: dict[str, Any]) -> None:
         """A result already written (a jsonl line read back to resume a run)."""
         self._count(doc["status"], doc["ai"]["status"], any("waiver" in f for f in doc.get("findings", [])))
@@ -194,15 +227,18 @@ class Tally:
         return EXIT_OK
 
 
-def _tally(results: tuple[Result, ...] | list[Result]) -> Tally:
+def _tally(results: tuple[Result, ...] | list[Result], streams: tuple[StreamResult, ...] = ()) -> Tally:
     t = Tally()
     for r in results:
         t.add(r)
+    for s in streams:
+        t.add_stream(s)
     return t
 
 
-def summary(results: tuple[Result, ...] | list[Result]) -> dict[str, Any]:
-    return _tally(results).to_dict()
+def summary(results: tuple[Result, ...] | list[Result], streams: tuple[StreamResult, ...] = ()) -> dict[str, Any]:
+    """The counts of a report: its items, and its streams when given (as to_dict and exit_code count them)."""
+    return _tally(results, streams).to_dict()
 
 
 def stream_dict(s: StreamResult) -> dict[str, Any]:
@@ -262,7 +298,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "policies": [
             {"id": p.id, "title": p.title, "source": p.source, "rules": list(p.rules)} for p in report.policies
         ],
-        "summary": summary(report.results),
+        "summary": summary(report.results, report.streams),
         "results": [result_dict(r) for r in report.results],
     }
 
@@ -277,8 +313,5 @@ def validate(doc: dict[str, Any]) -> None:
 
 
 def exit_code(report: Report) -> int:
-    """1 when any item or stream fails, else 5 when any could not be checked, else 0."""
-    tally = _tally(report.results)
-    for s in report.streams:
-        tally.status[s.status.value] += 1
-    return tally.exit_code()
+    """1 when any item or stream fails, else 5 when any could not be checked, else 0 (the summary's counts)."""
+    return _tally(report.results, report.streams).exit_code()

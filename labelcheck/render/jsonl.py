@@ -36,4 +36,4 @@ def stream_line(stream: StreamResult) -> str:
 
 def render(report: Report) -> str:
     body = "".join(map(result_line, report.results)) + "".join(map(stream_line, report.streams))
-    return header_line(report) + body + summary_line(summary(report.results))
+    return header_line(report) + body + summary_line(summary(report.results, report.streams))  # as exit_code counts

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..render.document import Tally
+from ..render.document import Tally, target_name
 
 
 class ResumeError(Exception):
@@ -16,7 +16,7 @@ class ResumeError(Exception):
 
 @dataclass
 class Prior:
-    done: set[str] = field(default_factory=set)  # targets that have a result, as results name them
+    done: set[str] = field(default_factory=set)  # targets that have a result, as `expand` makes them (target_name)
     tally: Tally = field(default_factory=Tally)  # their counts (the exit code covers every result in the file)
     keep: int = 0  # bytes of the file that are whole lines; a line cut off mid-write is dropped
 
@@ -40,6 +40,6 @@ def read(path: Path) -> Prior:
                 break  # the last line, cut off mid-write by a killed run: this run writes over it
             prior.keep += len(line)
             if isinstance(doc, dict) and doc.get("type") == "result":
-                prior.done.add(doc["target"])
+                prior.done.add(target_name(doc))  # a name that is not UTF-8 by its bytes, not by its \\xNN look
                 prior.tally.add_document(doc)
     return prior
