@@ -39,7 +39,7 @@ main.add_command(policy_group)
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @scan_options
 def explain(paths: tuple[str, ...], options: EvidenceOptions, judge: Judge) -> None:
     """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""

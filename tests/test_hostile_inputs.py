@@ -240,3 +240,14 @@ def test_a_playlist_that_cannot_be_read_is_counted_and_the_exit_code_agrees(fmt)
     assert summary["total"] == 4 and summary["pass"] == 1 and summary["error"] == 3, summary
     assert sum(summary["ai_status"].values()) == 4
     assert p.returncode == _exit_of(summary) == report_mod.EXIT_ITEM_ERROR, p.stderr
+
+
+@pytest.mark.parametrize(
+    "fmt,line", [("table", "4 items: 1 pass, 0 fail, 3 error"), ("markdown", "**1 pass, 0 fail, 3 could not be checked**")]
+)
+def test_the_human_formats_count_streams_as_the_json_summary_does(fmt, line):
+    """The table, Markdown, HTML and GitHub renderers counted only the files: 1 item for this run."""
+    with Server({"/broken.m3u8": BROKEN, "/garbage.m3u8": b"not a playlist"}) as srv:
+        urls = [f"{srv.url}/broken.m3u8", f"{srv.url}/garbage.m3u8", f"{srv.url}/404/gone.m3u8"]
+        p = _check(*urls, JPEG, "--format", fmt, "--allow-private-network", timeout=120)
+    assert line in p.stdout, p.stdout

@@ -55,7 +55,7 @@ def render(report: Report) -> str:
         ]
         kind = "error" if st.status.value == "error" else "warning"
         lines += [_command(kind, st.target, "stream/continuity", f"{name}: {text}") for name, text in problems]
-    s = summary(report.results)
+    s = summary(report.results, report.streams)
     said = f"{s['total']} items: {s['pass']} pass, {s['fail']} fail, {s['error']} could not be checked"
     lines.append(f"::notice title=labelcheck::{_data(said)}\n")
     return "".join(lines)

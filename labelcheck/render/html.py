@@ -131,7 +131,7 @@ def _stream_section(st: StreamResult) -> str:
 def render(report: Report, thumbnails: Mapping[str, str] | None = None) -> str:
     """The page; `thumbnails` maps a target to a data: URI (made by thumbnails.make, outside the renderer)."""
     thumbnails = thumbnails or {}
-    s = summary(report.results)
+    s = summary(report.results, report.streams)
     status_counts = {k: s[k] for k in ("pass", "fail", "error")}
     policies = ", ".join(p.id for p in report.policies) or "labelcheck-default"
     rows = "".join(_row(r, thumbnails.get(r.evidence.target)) for r in report.results)

@@ -33,7 +33,7 @@ def _code(text: str, cell: bool = False) -> str:
 
 
 def render(report: Report) -> str:
-    s = summary(report.results)
+    s = summary(report.results, report.streams)
     policies = ", ".join(f"`{p.id}`" for p in report.policies) or "`labelcheck-default`"
     lines = [
         "## labelcheck",

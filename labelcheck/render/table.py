@@ -270,7 +270,7 @@ def render(report: Report, width: int = WIDTH, color: bool = False, shown: Calla
             _say(console, line, 2)
     if any(findings(r) or r.classification.conflicts or r.evidence.notes for r in report.results):
         _say(console, "details: labelcheck explain ITEM, or --format html, json or markdown", 0)
-    s = summary(report.results)
+    s = summary(report.results, report.streams)
     items = f"{s['total']} item{'' if s['total'] == 1 else 's'}"
     console.print(f"{items}: {s['pass']} pass, {s['fail']} fail, {s['error']} error")
     for st in report.streams:
