@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: run test fixtures tools test-tools venv lint bench docs clean
+.PHONY: run test fixtures tools test-tools venv lint bench docs clean fuzz
 
 # Debian packages for the external tools, installed only when missing (libheif's heif-convert gives the HTML report
 # thumbnails of HEIC/AVIF images; the tests make such images with its heif-enc).
@@ -48,6 +48,20 @@ fixtures: tools venv
 # Throughput, scaling and memory against the raw floor (c2pa-python + one exiftool process), in one run.
 bench: tools venv
 	$(BIN)/python bench/bench.py
+
+# Fuzz (not part of `make test`): SEED's N mutants of the sample media and corpus through `labelcheck check`, and
+# REQUESTS schemathesis requests plus hostile cases against `labelcheck serve` (fuzz/). Everything runs in a network
+# namespace with loopback alone (unshare -n as root, unshare -rn otherwise): fuzzed URL submissions reach nothing
+# outside it. Without unshare it fails, never runs unisolated. Figures on stdout, reports in build/fuzz.
+SEED     ?= 20261122
+N        ?= 400
+REQUESTS ?= 400
+fuzz: tools venv
+	@command -v unshare >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 || { \
+	  echo "make fuzz: unshare and ip (util-linux, iproute2) are required: the fuzz runs only in a network namespace with loopback alone" >&2; exit 1; }
+	@userns=$$([ "$$(id -u)" -eq 0 ] || echo -r); \
+	unshare $$userns -n sh -c 'ip link set lo up && exec $(BIN)/python -m fuzz --seed $(SEED) --n $(N) --requests $(REQUESTS)' \
+	  || { code=$$?; echo "make fuzz: failed (exit $$code): a target missed, or the network namespace could not be made" >&2; exit $$code; }
 
 # The documentation site (mkdocs.yml, docs/) into build/site; strict: a broken link or a page missing from nav fails.
 docs: venv
