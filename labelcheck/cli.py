@@ -12,6 +12,7 @@ import click
 from . import __version__, resources
 from .api import scan
 from .commands.check import check
+from .commands.generators import generators
 from .commands.options import scan_options
 from .commands.policy import policy_group
 from .commands.service import serve, watch
@@ -36,6 +37,7 @@ main.add_command(check)
 main.add_command(watch)
 main.add_command(serve)
 main.add_command(policy_group)
+main.add_command(generators)
 
 
 @main.command()

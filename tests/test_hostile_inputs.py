@@ -243,7 +243,8 @@ def test_a_playlist_that_cannot_be_read_is_counted_and_the_exit_code_agrees(fmt)
 
 
 @pytest.mark.parametrize(
-    "fmt,line", [("table", "4 items: 1 pass, 0 fail, 3 error"), ("markdown", "**1 pass, 0 fail, 3 could not be checked**")]
+    "fmt,line",
+    [("table", "4 items: 1 pass, 0 fail, 3 error"), ("markdown", "**1 pass, 0 fail, 3 could not be checked**")],
 )
 def test_the_human_formats_count_streams_as_the_json_summary_does(fmt, line):
     """The table, Markdown, HTML and GitHub renderers counted only the files: 1 item for this run."""
