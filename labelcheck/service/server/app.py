@@ -6,9 +6,9 @@ its worker pool, exactly as it checks hot-folder items.
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import json
+import os
 import secrets
 import threading
 import time
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +29,7 @@ from ...inputs.media import is_playlist
 from ...inputs.targets import is_remote
 from ..state import State
 from ..watch import Watcher
+from .guard import BodyLimit, TokenGuard
 from .pages import CONTENT_TYPE, dashboard_page, metrics_registry, prometheus
 
 MAX_ID = 2**63 - 1  # SQLite INTEGER
@@ -44,6 +46,9 @@ class ServerConfig:
     uploads: Path | None = None  # default REPORTS/uploads
     fetch_urls: bool = False  # URL submissions: the workers fetch what a client names (off: 403)
     allow_private_network: bool = False  # submitted URLs may name loopback and private hosts
+    header_timeout: float = 10.0  # seconds for a request's head (line and headers) to arrive, then disconnected
+    keep_alive: int = 5  # seconds a kept-alive connection may stay idle between requests
+    max_connections: int = 500  # open connections (or requests in hand) beyond which requests are answered 503
 
     def check(self) -> None:
         """Refuse to serve beyond loopback without a token."""
@@ -116,54 +121,6 @@ def _view(row: dict[str, Any]) -> ItemView:
     )
 
 
-class BodyLimit:
-    """ASGI middleware: a request body over the limit is refused with 413 as soon as it is seen, before any of it
-    is spooled to disk (Content-Length first, then the bytes actually received, for chunked uploads)."""
-
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _refuse(send, self.limit)
-            return
-        seen = 0
-
-        async def counted() -> dict[str, Any]:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge()
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _refuse(send, self.limit)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _refuse(send: Any, limit: int) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
     reports = watcher.opts.reports
     uploads = config.uploads or reports / "uploads"
@@ -175,21 +132,17 @@ def create_app(config: ServerConfig, watcher: Watcher) -> FastAPI:
             local.state = State(watcher.opts.state_file, watcher.opts.max_attempts)
         return local.state
 
-    def auth(authorization: Annotated[str | None, Header()] = None) -> None:
-        if config.token is None:
-            return
-        expected = f"Bearer {config.token}"
-        if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-            raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-
     app = FastAPI(
         title="labelcheck",
         version=__version__,
         description="Checks that media carries the AI label that applies to it, and that it is intact.",
     )
-    guarded = [Depends(auth)]
+    # The token is checked by TokenGuard, from the request's head, before any body is read; this dependency only
+    # describes it in the OpenAPI document (it never refuses anything itself).
+    guarded = [Depends(HTTPBearer(auto_error=False))] if config.token else []
     registry = metrics_registry(state, watcher)  # read at each scrape, in the thread that serves it
     app.add_middleware(BodyLimit, limit=config.max_upload + 64 * 1024)  # multipart framing on top of the file
+    app.add_middleware(TokenGuard, token=config.token)  # outermost: no limit is told to a client without the token
 
     def _row(item_id: int) -> dict[str, Any]:
         row = state().row(item_id)
@@ -314,7 +267,11 @@ def _url_refused(url: str, config: ServerConfig) -> HTTPException | None:
     turned off, not an http(s) URL, a playlist, or a host that does not resolve or resolves to a private address."""
     if not config.fetch_urls:
         return HTTPException(403, "URL submissions are disabled (the server was not started with --fetch-urls)")
-    if not is_remote(url):
+    try:
+        remote = is_remote(url)
+    except ValueError as exc:  # e.g. an unclosed [IPv6 literal: not a URL at all
+        return HTTPException(422, f"`url` is not a valid URL ({exc})")
+    if not remote:
         return HTTPException(422, "`url` must be an http(s) URL")
     if is_playlist(url):
         return HTTPException(422, "HLS and DASH playlists are streams: `labelcheck check URL` or `watch --stream URL`")
@@ -325,18 +282,38 @@ def _url_refused(url: str, config: ServerConfig) -> HTTPException | None:
     return None
 
 
+OUTSIDE = "path is outside the configured roots"
+
+
 def confine(raw: str, roots: tuple[Path, ...]) -> Path:
-    """A submitted path, only if it resolves (symlinks followed) inside a configured root and is a file."""
+    """A submitted path, only if it resolves (symlinks followed) inside a configured root and is a readable file.
+
+    Outside the roots, what exists is no client's business: a missing path, an existing file, a directory, a link
+    that leads out all get the same 403 and the same words, decided before anything is asked of the path itself.
+    Inside them, the client may know what is there, and is told what is wrong (404 missing, 400 not a file, 403 not
+    readable by the server) rather than having an item queued that can only fail."""
     if not roots:
         raise HTTPException(403, "path submissions are disabled (no --root configured)")
     if "\x00" in raw or ".." in Path(raw).parts:
         raise HTTPException(400, "path must not contain '..' or NUL")
     try:
-        path = Path(raw).resolve(strict=True)
+        os.fsencode(raw)
+        where = Path(raw).resolve()  # not strict: symlinks followed as far as they lead, whether the end exists or not
+    except (OSError, RuntimeError, ValueError):  # a symbolic link loop; a name the file system cannot encode
+        where = None
+    inside = [r.resolve() for r in roots]
+    if where is None or not any(where.is_relative_to(r) for r in inside):
+        raise HTTPException(403, OUTSIDE)
+    try:
+        path = where.resolve(strict=True)
+    except PermissionError as exc:  # a directory on the way the server may not enter
+        raise HTTPException(403, f"{raw} cannot be read by the server") from exc
     except (OSError, RuntimeError) as exc:
         raise HTTPException(404, f"no such file: {raw}") from exc
-    if not any(path.is_relative_to(r.resolve()) for r in roots):
-        raise HTTPException(403, "path is outside the configured roots")
+    if not any(path.is_relative_to(r) for r in inside):  # changed since (a link replaced): still nothing to tell
+        raise HTTPException(403, OUTSIDE)
     if not path.is_file():
         raise HTTPException(400, "not a regular file")
+    if not os.access(path, os.R_OK):
+        raise HTTPException(403, f"{raw} cannot be read by the server")
     return path

@@ -20,6 +20,7 @@ from ...scale.batches import RunOptions
 from ..log import log
 from ..watch import Watcher, WatchOptions
 from .app import ServerConfig, create_app
+from .guard import head_deadline
 
 
 def load_config(path: Path | None) -> dict[str, Any]:
@@ -35,6 +36,30 @@ def load_config(path: Path | None) -> dict[str, Any]:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         raise ValueError(f"{path}: {where}: {errors[0].message}")
     return doc
+
+
+MAX_HEAD = 16 * 1024  # bytes of a request's line and headers (h11's own default, stated): more is a 400
+
+
+def uvicorn_config(app: Any, server: ServerConfig) -> Any:  # a uvicorn.Config
+    """How uvicorn serves the API: what a client may hold and for how long. Each request's head must arrive within
+    header_timeout seconds (HeadDeadline: uvicorn alone would wait for ever), and be at most MAX_HEAD bytes; an idle
+    kept-alive connection is closed after keep_alive seconds; beyond max_connections open connections, requests are
+    answered 503 at once; a shutdown waits 10 s for the requests in hand."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=server.host,
+        port=server.port,
+        http=head_deadline(server.header_timeout),
+        h11_max_incomplete_event_size=MAX_HEAD,
+        timeout_keep_alive=server.keep_alive,
+        limit_concurrency=server.max_connections,
+        timeout_graceful_shutdown=10,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def serve(flags: dict[str, Any], options: EvidenceOptions, judge: Judge) -> int:
@@ -102,9 +127,7 @@ def serve(flags: dict[str, Any], options: EvidenceOptions, judge: Judge) -> int:
     checker.start()
     app = create_app(server, watcher)
     log("serve", host=server.host, port=server.port, auth=bool(server.token), roots=[str(r) for r in server.roots])
-    config = uvicorn.Config(
-        app, host=server.host, port=server.port, log_level="warning", access_log=False, timeout_graceful_shutdown=10
-    )
+    config = uvicorn_config(app, server)
 
     # uvicorn re-raises the signal it caught once it has shut down: let that reach the watcher, not kill us.
     def stop_watcher(signum: int, frame: Any) -> None:
