@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..model import (
     AiStatus,
     Basis,
-    C2paManifest,
     C2paStore,
     Classification,
     Conflict,
@@ -21,168 +20,35 @@ from ..model import (
     Training,
     TrainingEntry,
 )
-from . import vocab
+from . import provenance, vocab
+from .provenance import AI_RANK
+from .provenance import MAX_DEPTH as MAX_DEPTH  # re-exported: the walk's names as they were here
+from .provenance import classify_manifest as classify_manifest
+from .provenance import manifest_declares as manifest_declares
 
 # How much a source is believed (DESIGN: signed+trusted > signed+valid > signed+invalid > metadata > heuristic).
 STRENGTH_BY_STATE = {"Trusted": 4, "Valid": 3, "Invalid": 2, None: 2}
 STANDARD_METADATA = 2
 HEURISTIC = 1
 SOURCE_ORDER = ("c2pa", "xmp", "aigc")
-MAX_DEPTH = 32
-AI_RANK = {
-    AiStatus.FULLY_AI: 4,
-    AiStatus.MADE_WITH_AI: 3,
-    AiStatus.POSSIBLY_AI: 2,
-    AiStatus.NOT_AI: 1,
-    AiStatus.UNKNOWN: 0,
-}
-AI_DISCLOSED = "c2pa.ai-disclosure without a digital source type"  # the reason when only a disclosure says AI
 
 
-@dataclass(frozen=True)
-class _Verdict:
-    status: AiStatus
-    reason: str
-    basis: Basis
-    specific: bool = True  # a source type says which of the two labels; an AI disclosure alone says only "AI"
+# ---------------------------------------------------------------- C2PA (the walk itself: provenance.py)
 
 
-# ---------------------------------------------------------------- C2PA
-
-
-def _action_verdicts(m: C2paManifest) -> tuple[_Verdict | None, list[_Verdict], bool]:
-    """(inception verdict, AI edit verdicts, has human editorial actions) of one manifest's own actions."""
-    inception: _Verdict | None = None
-    edits: list[_Verdict] = []
-    human_edits = False
-    for a in m.actions:
-        term = vocab.source_type_term(a.source_type)
-        status = vocab.source_type_status(a.source_type)
-        vendor = vocab.source_type_status(a.vendor_source_type)
-        if a.action == "c2pa.created" and inception is None:
-            if status is not None:
-                inception = _Verdict(status, f"c2pa.created dst={term}", Basis.STANDARD)
-            elif vendor is not None:
-                inception = _Verdict(
-                    vendor,
-                    f"c2pa.created vendor dst={vocab.source_type_term(a.vendor_source_type)}",
-                    Basis.NON_STANDARD,
-                )
-            elif term:
-                inception = _Verdict(AiStatus.UNKNOWN, f"c2pa.created with unrecognised dst={term}", Basis.STANDARD)
-            continue
-        genai = status in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI)
-        if genai and a.action in vocab.TRANSLATION_ACTIONS:
-            edits.append(
-                _Verdict(AiStatus.MADE_WITH_AI, f"AI {a.action.split('.')[-1]} ({a.action} dst={term})", Basis.STANDARD)
-            )
-        elif genai:
-            edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI edit {a.action} dst={term}", Basis.STANDARD))
-        elif vendor in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
-            edits.append(
-                _Verdict(
-                    AiStatus.MADE_WITH_AI,
-                    f"AI edit {a.action} vendor dst={vocab.source_type_term(a.vendor_source_type)}",
-                    Basis.NON_STANDARD,
-                )
-            )
-        elif status is AiStatus.POSSIBLY_AI:
-            edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{a.action} dst={term}", Basis.STANDARD))
-        elif a.action not in vocab.NON_EDITORIAL_ACTIONS and a.action not in vocab.INCEPTION_ACTIONS:
-            human_edits = True
-    return inception, edits, human_edits
-
-
-def classify_manifest(store: C2paStore, label: str | None, seen: frozenset[str] = frozenset()) -> _Verdict | None:
-    """The AI status one manifest declares, following its ingredients' manifests (parentOf, componentOf, inputTo)."""
-    m = store.manifest(label)
-    if m is None or label in seen or len(seen) > MAX_DEPTH:
-        return None
-    seen = seen | {m.label}
-    inception, edits, human_edits = _action_verdicts(m)
-    for dst in m.metadata_source_types:
-        st = vocab.source_type_status(dst)
-        if st is not None and inception is None:
-            inception = _Verdict(st, f"metadata assertion dst={vocab.source_type_term(dst)}", Basis.STANDARD)
-    parent: _Verdict | None = None
-    for ing in m.ingredients:
-        sub = classify_manifest(store, ing.active_manifest, seen) if ing.active_manifest else None
-        if sub is None and ing.source_type:
-            st = vocab.source_type_status(ing.source_type)
-            if st is not None:
-                sub = _Verdict(st, f"ingredient dst={vocab.source_type_term(ing.source_type)}", Basis.STANDARD)
-        if sub is None:
-            continue
-        where = f"{ing.relationship} ingredient '{ing.title or ing.label}'"
-        if ing.relationship == "parentOf":
-            if parent is None or AI_RANK[sub.status] > AI_RANK[parent.status]:
-                parent = _Verdict(sub.status, f"{where}: {sub.reason}", sub.basis, sub.specific)
-        elif sub.status in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI):
-            edits.append(_Verdict(AiStatus.MADE_WITH_AI, f"AI {where}: {sub.reason}", sub.basis))
-        elif sub.status is AiStatus.POSSIBLY_AI:
-            edits.append(_Verdict(AiStatus.POSSIBLY_AI, f"{where}: {sub.reason}", sub.basis))
-
-    verdict = _combined(inception, parent, edits, human_edits)
-    if m.ai_disclosures and (verdict is None or AI_RANK[verdict.status] < AI_RANK[AiStatus.MADE_WITH_AI]):
-        said = "; ".join(d for d in m.ai_disclosures if d)
-        return _Verdict(AiStatus.FULLY_AI, f"{AI_DISCLOSED} ({said})" if said else AI_DISCLOSED, Basis.STANDARD, False)
-    return verdict
-
-
-def _combined(
-    inception: _Verdict | None, parent: _Verdict | None, edits: list[_Verdict], human: bool
-) -> _Verdict | None:
-    """One manifest's verdict from its inception (or parent), its AI edits and whether people edited it."""
-    base = inception if inception is not None and inception.status is not AiStatus.UNKNOWN else parent
-    if base is not None and base.status is AiStatus.FULLY_AI:
-        if base is parent and human:
-            return _Verdict(AiStatus.MADE_WITH_AI, f"{base.reason}; then edited", base.basis, base.specific)
-        return base
-    ai_edits = [e for e in edits if e.status is AiStatus.MADE_WITH_AI]
-    if base is not None and base.status is AiStatus.MADE_WITH_AI:
-        return base
-    if ai_edits:
-        standard = [e for e in ai_edits if e.basis is Basis.STANDARD]
-        return (standard or ai_edits)[0]
-    possible = [e for e in edits if e.status is AiStatus.POSSIBLY_AI]
-    if base is not None and base.status is AiStatus.POSSIBLY_AI:
-        return base
-    if possible:
-        return possible[0]
-    if base is not None:
-        return base
-    return inception  # an unrecognised dst, or None
-
-
-def manifest_declares(store: C2paStore) -> tuple[str, str]:
-    """What the active manifest declares, as a status word ("none" when it declares nothing; "ai" when it says AI
-    without saying which of the two labels), and why."""
-    verdict = classify_manifest(store, store.active)
-    if verdict is None or verdict.status is AiStatus.UNKNOWN:
-        return "none", verdict.reason if verdict else ""
-    return (verdict.status.value if verdict.specific else "ai"), verdict.reason
-
-
-def _c2pa_decisions(store: C2paStore) -> list[Decision]:
+def _c2pa_decisions(store: C2paStore) -> tuple[list[Decision], bool]:
+    """The C2PA decision, and whether its provenance chain went deeper than provenance.MAX_DEPTH."""
     if not store.present and not store.remote_url:
-        return []
+        return [], False
     strength = STRENGTH_BY_STATE.get(store.validation_state, 2)
     if not store.manifests:
         reason = "remote manifest not fetched" if store.remote_url else "manifest store present but unreadable"
-        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", strength)]
-    verdict = classify_manifest(store, store.active)
+        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", strength)], False
+    verdict, cut = provenance.walk(store, store.active)
     if verdict is None:
-        return [
-            Decision(
-                "c2pa",
-                AiStatus.UNKNOWN,
-                Basis.NONE,
-                "manifest declares no digital source type",
-                store.active or "",
-                strength,
-            )
-        ]
-    return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)]
+        reason = "manifest declares no digital source type"
+        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.NONE, reason, store.active or "", strength)], cut
+    return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)], cut
 
 
 # ---------------------------------------------------------------- metadata
@@ -342,8 +208,20 @@ def training_use(entry: TrainingEntry) -> Training | None:
 # ---------------------------------------------------------------- together
 
 
+def _too_deep(winner: Decision, c2pa_said: list[Decision]) -> Conflict:
+    """The note that a provenance chain was cut: its unread part may declare more AI than the status shows."""
+    said = c2pa_said[0] if c2pa_said else winner
+    return Conflict(
+        winner,
+        said,
+        f"c2pa: {provenance.TOO_DEEP}; the manifests below may declare AI that the status found "
+        f"({said.status.value}) does not show: check the item's provenance by hand",
+    )
+
+
 def classify(ev: Evidence) -> Classification:
-    decisions = _c2pa_decisions(ev.c2pa)
+    decisions, cut = _c2pa_decisions(ev.c2pa)
+    c2pa_said = list(decisions)
     read = [
         (s, _detached(d) if s.source == vocab.SIDECAR_SOURCE else d)
         for s in ev.signals
@@ -375,7 +253,7 @@ def classify(ev: Evidence) -> Classification:
         if d.status is not winner.status
         and (d.source != winner.source or d.location == winner.location)  # or one field holding two values
         and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
-    )
+    ) + ((_too_deep(winner, c2pa_said),) if cut else ())
     return Classification(
         winner.status,
         winner.basis,

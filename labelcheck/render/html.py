@@ -92,7 +92,9 @@ def _row(r: Result, thumb: str | None) -> str:
     problems += "".join(f"<li>{_e(x.message)}</li>" for x in c.conflicts)
     problems += "".join(f"<li>note: {_e(n)}</li>" for n in ev.notes)
     integrity = s.validation_state or ("remote" if s.remote_url else ("present" if s.present else "none"))
-    img = f'<img class="thumb" alt="" src="{thumb}">' if thumb else ""
+    img = f'<img class="thumb" alt="" src="{thumb}">' if thumb and thumb.startswith("data:") else ""
+    if thumb and not img:  # a note from thumbnails.make: why the picture has none (too large to decode for one)
+        img = f'<small class="meta">{_e(thumb)}</small>'
     name = f'<a href="{_e(ev.target)}">{_e(ev.target)}</a>' if is_remote(ev.target) else _e(ev.target)  # a sampled URL
     return (
         f'<tr data-status="{_e(r.status.value)}" data-ai="{_e(c.status.value)}">'
