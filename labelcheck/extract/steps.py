@@ -19,7 +19,7 @@ from . import c2pa as c2pa_x
 from . import evidence_files
 from . import ffprobe as ffprobe_x
 from . import sidecar as sidecar_x
-from .costly import costly_structure
+from .costly import c2pa_costly, costly_structure
 from .exiftool import ExifToolMissing
 from .interface import Batch, Extractor, Reading, ToolMissing, Tools
 from .tags import signals_from_exiftool, signals_from_ffprobe
@@ -64,7 +64,12 @@ class C2pa(_Step):
 
         def read() -> list[tuple[C2paStore, list[ToolError], str | None]]:
             t = self.tools
-            return [c2pa_x.read(it.path, it.media, t.c2pa_context, t.c2pa_formats) for it in items]
+            return [
+                _not_read(why)
+                if (why := c2pa_costly(it.path))
+                else c2pa_x.read(it.path, it.media, t.c2pa_context, t.c2pa_formats)
+                for it in items
+            ]
 
         if batch.overlap:
             reading = self.tools.reader.submit(read)
@@ -85,6 +90,11 @@ class C2pa(_Step):
             it.notes += (store.note,)
         reading.store = store
         reading.raw["c2pa"] = manifest_json
+
+
+def _not_read(why: str) -> tuple[C2paStore, list[ToolError], str | None]:
+    """A C2PA store left unread: the item cannot be verified, and says why."""
+    return C2paStore(present=False), [ToolError("c2pa", why)], None
 
 
 class Exiftool(_Step):
