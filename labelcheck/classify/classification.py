@@ -20,7 +20,7 @@ from ..model import (
     Training,
     TrainingEntry,
 )
-from . import provenance, vocab
+from . import generators, provenance, vocab
 from .provenance import AI_RANK
 from .provenance import MAX_DEPTH as MAX_DEPTH  # re-exported: the walk's names as they were here
 from .provenance import classify_manifest as classify_manifest
@@ -122,14 +122,20 @@ def _metadata_decision(s: Signal) -> Decision | None:
             STANDARD_METADATA,
         )
     if s.kind is Kind.GENERATOR:
+        gen = generators.named_in(s.key, s.value)
         status = vocab.generation(s.value)
-        reason = f"generator metadata {s.key}"
+        reason = f"generator metadata {s.key}" + (f" ({gen.product})" if gen else "")
         if status is AiStatus.MADE_WITH_AI:
             reason += " (part of an existing picture regenerated: inpainting or outpainting)"
+        elif gen is not None and gen.default != AiStatus.FULLY_AI.value:  # the registry: what its output means
+            status, reason = AiStatus(gen.default), f"{reason}: its output is {gen.default} by default"
         return Decision(s.source, status, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
     if s.kind is Kind.AI_TEXT:
         st = vocab.disclosure(s.value)
         return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)
+    if s.kind is Kind.SOFTWARE and (gen := generators.named_in(s.key, s.value)) is not None:
+        reason = f"generator software {s.key}={s.value[:80]} ({gen.product}, generator registry)"
+        return Decision(s.source, AiStatus(gen.default), Basis.NON_STANDARD, reason, s.key, HEURISTIC)
     if s.kind is Kind.SOFTWARE and vocab.GENERATOR_NAMES.search(s.value):
         return Decision(
             s.source,

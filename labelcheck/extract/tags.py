@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..classify import vocab
+from ..classify import generators, vocab
 from ..model import Kind, Signal
 
 # Tag names (lower case, group ignored) -> kind. Matched against exiftool's names and ID3/QuickTime/Matroska keys.
@@ -182,7 +182,9 @@ def signals_from_exiftool(tags: dict[str, Any]) -> list[Signal]:
             kind = None
         free_text = lname in TEXT_FIELDS or source == "png" or _TRACK_NAME.fullmatch(lname)
         if kind is None and free_text and vocab.AI_PHRASES.search(text):
-            kind = Kind.AI_TEXT
+            kind = Kind.AI_TEXT  # words in a caption, even where a generator writes them
+        if kind is None and generators.named_in(f"{group}:{name}", text):  # a registered generator's own field
+            kind = Kind.GENERATOR
         if kind is Kind.PROVENANCE_REF and not group.lower().startswith("xmp-dcterms"):
             kind = None
         if kind is not None:
@@ -215,7 +217,7 @@ def signals_from_ffprobe(probe: dict[str, Any]) -> list[Signal]:
             kind = FIELD_KINDS.get(lname)
             if kind is Kind.SOFTWARE and lname == "source":
                 kind = None
-            if kind is None and vocab.SD_PARAMETERS.search(text):
+            if kind is None and (vocab.SD_PARAMETERS.search(text) or generators.named_in(f"{scope}:{key}", text)):
                 kind = Kind.GENERATOR
             if kind is None and vocab.AI_PHRASES.search(text):
                 kind = Kind.AI_TEXT
