@@ -397,3 +397,32 @@ def test_real_signed_files_read_back_and_classified_by_the_table(signed, name):
         assert verdict.deferred == A.GENERATOR_REGISTRY and "AI Generated Image" in verdict.reason
     if name == "vendor":
         assert verdict.specific is False
+
+
+# ---------------------------------------------------------------- marks in a manifest that declares no source type
+
+MARKED = {  # name: (actions, generator, extra assertions, parent, expected status)
+    "agent_and_description": ([{"action": "c2pa.created"} | AGENT], "Midjourney", [], False, FULL),
+    "firefly_generator_only": ([{"action": "c2pa.created"}], "Adobe_Firefly", [], False, FULL),
+    "description_only": ([{"action": "c2pa.created", "description": "AI Generated Image"}], "tests", [], False, FULL),
+    "vendor_assertion": ([{"action": "c2pa.created"}], "tests", [VENDOR], False, FULL),
+    "vendor_assertion_on_a_photo": ([{"action": "c2pa.opened"}], "tests", [VENDOR], True, MADE),
+    "nothing_said": ([{"action": "c2pa.created"}], "tests", [], False, "unknown"),
+}
+
+
+@pytest.mark.parametrize("name", MARKED)
+def test_a_manifest_without_a_source_type_is_read_by_the_generator_it_names(tmp_path, name):
+    """c2pa.created with no digitalSourceType, where a registered generator names itself (claim generator, agent,
+    Adobe's generative-ai assertion) or the action says 'AI Generated Image': AI, non-standard (a policy asking for
+    the standard term still fails it); read unknown before. Signed with c2pa-python and the test CA."""
+    from conftest import checked_scan
+
+    actions, generator, extra, parent, status = MARKED[name]
+    ingredients = [(_sign(MEDIA / "plain_camera.jpg", tmp_path / "photo.jpg", [{"action": "c2pa.created",
+                    "digitalSourceType": IPTC + "digitalCapture"}]), "parentOf")] if parent else []  # fmt: skip
+    path = _sign(MEDIA / "plain_camera.jpg", tmp_path / f"{name}.jpg", actions, ingredients, extra, generator)
+    _, doc = checked_scan([path])
+    ai = doc["results"][0]["ai"]
+    assert ai["status"] == status, ai
+    assert ai["basis"] == ("none" if status == "unknown" else "non_standard"), ai

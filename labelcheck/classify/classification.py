@@ -10,6 +10,7 @@ from dataclasses import replace
 from ..model import (
     AiStatus,
     Basis,
+    C2paManifest,
     C2paStore,
     Classification,
     Conflict,
@@ -46,9 +47,60 @@ def _c2pa_decisions(store: C2paStore) -> tuple[list[Decision], bool]:
         return [Decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", strength)], False
     verdict, cut = provenance.walk(store, store.active)
     if verdict is None:
+        marked = _manifest_marks(store)
+        if marked is not None:
+            return [marked], cut
         reason = "manifest declares no digital source type"
         return [Decision("c2pa", AiStatus.UNKNOWN, Basis.NONE, reason, store.active or "", strength)], cut
-    return [Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)], cut
+    said = Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)
+    marked = _manifest_marks(store, vendor_only=True) if verdict.status is AiStatus.NOT_AI else None
+    if marked is not None:  # the same signed manifest says its own edit used generative AI: that outranks "not AI"
+        return [said, replace(marked, strength=strength)], cut
+    return [said], cut
+
+
+def _manifest_fields(m: C2paManifest) -> Iterable[tuple[str, str]]:
+    """(carrier, value) of every place in a manifest where a generator names itself or an action is described."""
+    if m.claim_generator:
+        yield "c2pa.claim_generator", m.claim_generator
+    for info in m.generator_info:
+        yield "c2pa.claim_generator_info", info
+    for a in m.actions:
+        if a.software_agent:
+            yield "c2pa.softwareAgent", a.software_agent
+        if a.description:
+            yield "c2pa.action_description", a.description
+    for label in m.assertions:
+        yield "c2pa.vendor_assertion", label
+
+
+def _manifest_marks(store: C2paStore, vendor_only: bool = False) -> Decision | None:
+    """A manifest that declares no digital source type but names a registered generator (its claim generator, an
+    action's software agent, a vendor's assertion) or says AI in an action's description: that claim, non-standard
+    (the standard term is missing), inside a signed manifest. Standard metadata outranks it. `vendor_only`: only a
+    vendor's generative-AI assertion (the manifest's standard statement says no AI: the assertion says this
+    manifest's edit used it)."""
+    m = store.manifest(store.active)
+    if m is None:
+        return None
+    for carrier, value in _manifest_fields(m):
+        if vendor_only and carrier != "c2pa.vendor_assertion":
+            continue
+        gen = generators.match(carrier, value)
+        if gen is not None:
+            status = AiStatus(gen.default)
+            if carrier == "c2pa.vendor_assertion" and any(i.relationship == "parentOf" for i in m.ingredients):
+                status = AiStatus.MADE_WITH_AI  # generative AI used on an existing asset (its parent)
+            reason = f"manifest names {gen.product} ({carrier}={value[:80]}) but declares no digital source type"
+            return Decision("c2pa", status, Basis.NON_STANDARD, reason, store.active or "", HEURISTIC)
+    if vendor_only:
+        return None
+    for carrier, value in _manifest_fields(m):
+        if carrier == "c2pa.action_description" and vocab.AI_PHRASES.search(value):
+            status = vocab.disclosure(value)
+            reason = f"manifest action says {value[:80]!r} but declares no digital source type"
+            return Decision("c2pa", status, Basis.NON_STANDARD, reason, store.active or "", HEURISTIC)
+    return None
 
 
 # ---------------------------------------------------------------- metadata
