@@ -426,3 +426,32 @@ def test_a_manifest_without_a_source_type_is_read_by_the_generator_it_names(tmp_
     ai = doc["results"][0]["ai"]
     assert ai["status"] == status, ai
     assert ai["basis"] == ("none" if status == "unknown" else "non_standard"), ai
+
+
+OPENED = {  # name: (the opened action's types, expected status, basis)
+    "standard": ({"digitalSourceType": IPTC + "trainedAlgorithmicMedia"}, FULL, "standard"),
+    "standard_beside_vendor": (
+        {"digitalSourceType": IPTC + "trainedAlgorithmicMedia",
+         "parameters": {"com.adobe.digitalSourceType": IPTC + "compositeWithTrainedAlgorithmicMedia"}},
+        FULL, "standard",
+    ),
+    "vendor_only": ({"parameters": {"com.adobe.digitalSourceType": IPTC + "trainedAlgorithmicMedia"}}, FULL,
+                    "non_standard"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", OPENED)
+def test_a_type_on_an_opened_action_says_what_was_opened_not_an_edit(tmp_path, name):
+    """Opening is not editing: c2pa.opened with a source type, the parent a plain file (no manifest of its own),
+    read made_with_ai ('AI edit c2pa.opened'); the type describes the asset opened, the standard term over a
+    vendor's. Signed with c2pa-python and the test CA."""
+    from conftest import checked_scan
+
+    types, status, basis = OPENED[name]
+    parent = tmp_path / "parent.jpg"
+    parent.write_bytes((MEDIA / "plain_camera.jpg").read_bytes())
+    path = _sign(MEDIA / "plain_camera.jpg", tmp_path / f"{name}.jpg", [{"action": "c2pa.opened"} | types],
+                 [(parent, "parentOf")])  # fmt: skip
+    _, doc = checked_scan([path])
+    ai = doc["results"][0]["ai"]
+    assert (ai["status"], ai["basis"]) == (status, basis), ai

@@ -33,15 +33,33 @@ class Verdict:
     specific: bool = True  # a source type says which of the two labels; an AI disclosure alone says only "AI"
 
 
-def _action_verdicts(m: C2paManifest) -> tuple[Verdict | None, list[Verdict], bool]:
-    """(inception verdict, AI edit verdicts, has human editorial actions) of one manifest's own actions."""
+def _opened_claim(
+    status: AiStatus | None, vendor: AiStatus | None, term: str | None, vendor_term: str | None
+) -> Verdict | None:
+    """What a c2pa.opened action's source type says of the asset it opened (opening is not editing): the standard
+    term over a vendor's."""
+    if status is not None:
+        return Verdict(status, f"c2pa.opened dst={term} (the asset opened)", Basis.STANDARD)
+    if vendor is not None:
+        return Verdict(vendor, f"c2pa.opened vendor dst={vendor_term} (the asset opened)", Basis.NON_STANDARD)
+    return None
+
+
+def _action_verdicts(m: C2paManifest) -> tuple[Verdict | None, list[Verdict], bool, Verdict | None]:
+    """(inception verdict, AI edit verdicts, has human editorial actions, what an opened action says of the asset
+    it opened) of one manifest's own actions."""
     inception: Verdict | None = None
+    opened: Verdict | None = None
     edits: list[Verdict] = []
     human_edits = False
     for a in m.actions:
         term = vocab.source_type_term(a.source_type)
         status = vocab.source_type_status(a.source_type)
         vendor = vocab.source_type_status(a.vendor_source_type)
+        if a.action == "c2pa.opened":
+            vendor_term = vocab.source_type_term(a.vendor_source_type)
+            opened = opened or _opened_claim(status, vendor, term, vendor_term)
+            continue
         if a.action == "c2pa.created" and inception is None:
             if status is not None:
                 inception = Verdict(status, f"c2pa.created dst={term}", Basis.STANDARD)
@@ -73,7 +91,7 @@ def _action_verdicts(m: C2paManifest) -> tuple[Verdict | None, list[Verdict], bo
             edits.append(Verdict(AiStatus.POSSIBLY_AI, f"{a.action} dst={term}", Basis.STANDARD))
         elif a.action not in vocab.NON_EDITORIAL_ACTIONS and a.action not in vocab.INCEPTION_ACTIONS:
             human_edits = True
-    return inception, edits, human_edits
+    return inception, edits, human_edits, opened
 
 
 def _combined(inception: Verdict | None, parent: Verdict | None, edits: list[Verdict], human: bool) -> Verdict | None:
@@ -136,7 +154,7 @@ class _Walk:
         return self.verdict(ing.active_manifest, depth + 1, seen) or declared
 
     def _judged(self, m: C2paManifest, depth: int, seen: frozenset[str]) -> Verdict | None:
-        inception, edits, human_edits = _action_verdicts(m)
+        inception, edits, human_edits, opened = _action_verdicts(m)
         for dst in m.metadata_source_types:
             st = vocab.source_type_status(dst)
             if st is not None and inception is None:
@@ -154,6 +172,10 @@ class _Walk:
                 edits.append(Verdict(AiStatus.MADE_WITH_AI, f"AI {where}: {sub.reason}", sub.basis))
             elif sub.status is AiStatus.POSSIBLY_AI:
                 edits.append(Verdict(AiStatus.POSSIBLY_AI, f"{where}: {sub.reason}", sub.basis))
+        if opened is not None and (
+            parent is None or (opened.basis is Basis.STANDARD and parent.basis is not Basis.STANDARD)
+        ):
+            parent = opened  # the opened asset's own manifest, when read, says more than the action about it
 
         verdict = _combined(inception, parent, edits, human_edits)
         if m.ai_disclosures and (verdict is None or AI_RANK[verdict.status] < AI_RANK[AiStatus.MADE_WITH_AI]):
