@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -224,3 +225,28 @@ class Server:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def unprivileged_cli(args: list[str]) -> list[str] | None:
+    """The CLI command line run without privileges: as is for a normal user; for root, as root with every capability
+    dropped (setpriv: none inherited, an empty bounding set, so none regained at exec). Without CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH, root is held to the permission bits like any user: a file of mode 000 cannot be read and a
+    directory of mode 000 cannot be listed, even its own. The same interpreter, environment and checkout run it (a
+    switch to another user, e.g. nobody, could not reach a checkout below a directory of mode 700). None when
+    capabilities cannot be dropped here."""
+    cmd = [sys.executable, "-m", "labelcheck", *args]
+    if os.geteuid() != 0:
+        return cmd
+    if not shutil.which("setpriv"):
+        return None
+    drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
+    probe = subprocess.run(
+        [*drop, sys.executable, "-c", "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0 or int(probe.stdout.strip() or "1", 16) != 0:
+        return None
+    return [*drop, *cmd]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MEDIA, ROOT, TEST_CA, descendants, eventually, run_cli, running
+from conftest import MEDIA, ROOT, TEST_CA, descendants, eventually, run_cli, running, unprivileged_cli
 
 from labelcheck.render import document as report_mod
 
@@ -175,33 +175,6 @@ def test_nothing_to_check_is_a_usage_error():
     assert run("check").returncode == report_mod.EXIT_USAGE
 
 
-def _as_unprivileged(args: list[str]) -> list[str] | None:
-    """The CLI command line run without privileges: as is for a normal user; for root, as root with every capability
-    dropped (setpriv: none inherited, an empty bounding set, so none regained at exec). Without CAP_DAC_OVERRIDE and
-    CAP_DAC_READ_SEARCH, root is held to the permission bits like any user: a file of mode 000 cannot be read and a
-    directory of mode 000 cannot be listed, even its own. The same interpreter, environment and checkout run it (a
-    switch to another user, e.g. nobody, could not reach a checkout below a directory of mode 700). None when
-    capabilities cannot be dropped here."""
-    import shutil
-
-    cmd = [sys.executable, "-m", "labelcheck", *args]
-    if os.geteuid() != 0:
-        return cmd
-    if not shutil.which("setpriv"):
-        return None
-    drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
-    probe = subprocess.run(
-        [*drop, sys.executable, "-c", "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if probe.returncode != 0 or int(probe.stdout.strip() or "1", 16) != 0:
-        return None
-    return [*drop, *cmd]
-
-
 def test_permission_denied_is_a_per_item_error_and_the_scan_goes_on():
     import shutil
     import tempfile
@@ -216,7 +189,7 @@ def test_permission_denied_is_a_per_item_error_and_the_scan_goes_on():
         (d / "locked").mkdir()
         shutil.copy(MEDIA / "xmp_fully_ai.jpg", d / "locked" / "inside.jpg")
         (d / "locked").chmod(0o000)
-        cmd = _as_unprivileged(["check", str(d), "--workers", "1", "--format", "json", "--no-progress"])
+        cmd = unprivileged_cli(["check", str(d), "--workers", "1", "--format", "json", "--no-progress"])
         if cmd is None:
             pytest.skip("no way to drop privileges here")
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)

@@ -8,13 +8,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEDIA, Server, run_cli
+from conftest import MEDIA, Server, run_cli, unprivileged_cli
 
 from labelcheck.render import document as report_mod
 
@@ -87,28 +86,6 @@ def test_links_inside_the_tree_add_nothing_and_links_leaving_it_are_followed(tmp
 # ---------------------------------------------------------------- 9: files nobody may read
 
 
-def _unprivileged(args: list[str]) -> list[str] | None:
-    """The CLI held to the permission bits, as tests/test_cli.py runs it: as is for a normal user; for root, with
-    every capability dropped (setpriv: none inherited, an empty bounding set), so that a file of mode 000 cannot be
-    read nor a directory of mode 000 entered; the same interpreter and checkout. None when that cannot be done here."""
-    cmd = [sys.executable, "-m", "labelcheck", *args]
-    if os.geteuid() != 0:
-        return cmd
-    if not shutil.which("setpriv"):
-        return None
-    drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"]
-    probe = subprocess.run(
-        [*drop, sys.executable, "-c", "print(open('/proc/self/status').read().split('CapEff:')[1].split()[0])"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if probe.returncode != 0 or int(probe.stdout.strip() or "1", 16) != 0:
-        return None
-    return [*drop, *cmd]
-
-
 @pytest.fixture
 def reachable() -> Iterator[Path]:
     """A folder of its own under /tmp (mode 755), whose modes are put back before it is removed."""
@@ -136,7 +113,7 @@ def test_a_file_nobody_may_read_is_an_item_error_in_a_full_report(reachable, unr
         f.chmod(0o644)
     (d / "secret.jpg").chmod(0o000)
     (d / "locked").chmod(0o000)
-    cmd = _unprivileged(["check", str(d / "readable.jpg"), str(d / unreadable), "-j", "1", "--format", "json"])
+    cmd = unprivileged_cli(["check", str(d / "readable.jpg"), str(d / unreadable), "-j", "1", "--format", "json"])
     if cmd is None:
         pytest.skip("no way to drop privileges here")
     p = subprocess.run([*cmd, "--no-progress"], capture_output=True, text=True, timeout=120, check=False)
