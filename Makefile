@@ -22,6 +22,10 @@ test-tools: tools
 	  echo "installing chromium from Debian packages (for the HTML report test)"; \
 	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
+	@if [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]; then \
+	  echo "installing fonts-noto-cjk and fonts-dejavu-core from Debian packages (labels drawn for the OCR tests)"; \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends fonts-noto-cjk fonts-dejavu-core >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { $(APT) update -qq && $(APT) install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
