@@ -58,6 +58,8 @@ class Kind(str, Enum):
     CONTAINER = "container"  # codec / container facts
     STREAM_LABEL = "stream_label"  # an AI status named by a stream's own carrier (EXT-X-DATERANGE X-, emsg ID3)
     AI_DISCLOSURE = "ai_disclosure"  # the mode of an AI-Disclosure HTTP response header (expired IETF draft)
+    VISIBLE_LABEL = "visible_label"  # a label's wording read from the pixels (OCR, --read-pixels)
+    WATERMARK = "watermark"  # an invisible watermark decoded from the pixels (--read-pixels)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ..model import (
     Training,
     TrainingEntry,
 )
-from . import generators, provenance, vocab
+from . import generators, provenance, visible, vocab
 from .provenance import AI_RANK
 from .provenance import MAX_DEPTH as MAX_DEPTH  # re-exported: the walk's names as they were here
 from .provenance import classify_manifest as classify_manifest
@@ -182,6 +182,16 @@ def _metadata_decision(s: Signal) -> Decision | None:
         elif gen is not None and gen.default != AiStatus.FULLY_AI.value:  # the registry: what its output means
             status, reason = AiStatus(gen.default), f"{reason}: its output is {gen.default} by default"
         return Decision(s.source, status, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+    if s.kind is Kind.VISIBLE_LABEL:
+        label = visible.from_place(s.value, s.location)
+        if label is None:
+            return None
+        share = f"letters {label.height_share:.1%} of the shortest side"
+        reason = f"visible label {s.value[:60]!r} ({label.phrase_id}, {share})"
+        return Decision("visible", label.status, Basis.NON_STANDARD, reason, s.location, HEURISTIC)
+    if s.kind is Kind.WATERMARK:
+        reason = f"invisible watermark {s.key} {s.value!r} ({s.location}): strong evidence where found"
+        return Decision("watermark", AiStatus.FULLY_AI, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
     if s.kind is Kind.AI_TEXT:
         st = vocab.disclosure(s.value)
         return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)

@@ -15,6 +15,7 @@ No I/O beyond reading the vocabulary once; no judgement of the label's size or p
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -354,3 +355,21 @@ def check_examples() -> list[str]:
             if got is None or got.phrase_id != g["id"]:
                 bad.append(f"{g['id']}: {ex!r} -> {got.phrase_id if got else None}")
     return bad
+
+
+_PLACE = re.compile(r"^(-?[\d.]+),(-?[\d.]+),(-?[\d.]+),(-?[\d.]+)@(\d+)x(\d+);h=([\d.]+)")
+
+
+def place(box: tuple[float, float, float, float], size: tuple[int, int], text_height: float, time: float | None) -> str:
+    """Where a line was read, as a signal's location: its box, the picture's size, its letters' height, the time."""
+    where = f"{box[0]:g},{box[1]:g},{box[2]:g},{box[3]:g}@{size[0]}x{size[1]};h={text_height:.1f}"
+    return where + (f";t={time:.2f}s" if time is not None else "")
+
+
+def from_place(text: str, location: str) -> VisibleLabel | None:
+    """The label a line read at `location` (place()) makes, or None."""
+    m = _PLACE.match(location)
+    if m is None:
+        return None
+    x0, y0, x1, y1, w, h, height = (float(g) for g in m.groups())
+    return classify_hit(text, (x0, y0, x1, y1), (int(w), int(h)), height)

@@ -37,6 +37,7 @@ class EvidenceOptions:
     exiftool_timeout: float = 1.0
     exiftool_short_timeout: float = 0.5  # TIFF/PDF: their XMP is also found by packet scanning
     read_costly: bool = False  # give exiftool even structures it spends seconds on (extract/costly.py)
+    read_pixels: bool = False  # read visible labels (OCR) and invisible watermarks from stills and video (pixels.py)
     ffprobe_timeout: float = 20.0
     batch_size: int = 16
     # Run C2PA while exiftool parses the same batch (two cores for one item stream). Worker processes turn it off:

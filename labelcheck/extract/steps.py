@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..classify import visible
 from ..inputs.items import Item, hash_or_error
-from ..model import C2paStore, Signal, ToolError
+from ..model import C2paStore, Kind, Signal, ToolError
 from . import c2pa as c2pa_x
 from . import evidence_files
 from . import ffprobe as ffprobe_x
@@ -210,6 +211,40 @@ class Ffprobe(_Step):
             reading.signals += signals_from_ffprobe(probed)
 
 
+class Pixels(_Step):
+    """With --read-pixels: the labels a still or a video shows (OCR: pixels.py) and the invisible watermarks a still
+    carries (watermark.py). Only lines the visible-label vocabulary reads as a label become signals; whether they
+    count, and how much, is decided in classify/."""
+
+    def collect(self, batch: Batch, meanwhile: Callable[[], None]) -> None:
+        meanwhile()
+
+    def add(self, reading: Reading) -> None:
+        it = reading.item
+        if not self.options.read_pixels or it.media.kind not in ("image", "video"):
+            return
+        from . import pixels, watermark  # numpy, Pillow and the OCR engine: loaded only when pixels are read
+
+        read = (
+            pixels.read_still(it.path)
+            if it.media.kind == "image"
+            else pixels.read_video(it.path, ffmpeg="ffmpeg", ffprobe=self.options.ffprobe)
+        )
+        if read.error is not None:
+            reading.errors.append(read.error)
+        it.notes += read.notes
+        for hit in read.hits:
+            where = visible.place(hit.box, (read.width, read.height), hit.text_height, hit.time)
+            if visible.from_place(hit.text, where) is not None:
+                reading.signals.append(Signal("visible", Kind.VISIBLE_LABEL, "ocr", hit.text, where))
+        if it.media.kind == "image":
+            marks = watermark.read_watermarks(it.path)
+            for m in marks.marks:
+                if m.found:
+                    where = f"{m.wrong_bits}/{m.length} bits wrong (found at <= {m.threshold}); {m.read}"
+                    reading.signals.append(Signal("watermark", Kind.WATERMARK, m.mark, m.message, where))
+
+
 class Served(_Step):
     """What the server said of a remote item in its response headers (read when it was fetched, extract/http.py)."""
 
@@ -245,4 +280,4 @@ class EvidenceFiles(_Step):
 
 
 # The evidence step's extractors, in order (a literal registry: no discovery, no registration by import).
-EXTRACTORS: tuple[type[Extractor], ...] = (Sha256, C2pa, Exiftool, Ffprobe, Served, EvidenceFiles)
+EXTRACTORS: tuple[type[Extractor], ...] = (Sha256, C2pa, Exiftool, Ffprobe, Pixels, Served, EvidenceFiles)
