@@ -390,11 +390,13 @@ def test_the_cli_lists_the_registry():
 
     from labelcheck.commands.generators import generators
 
-    table = CliRunner().invoke(generators, [])
+    table = CliRunner().invoke(generators, [], env={"COLUMNS": "80"})
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
-    assert lines[0].split()[:5] == ["ID", "VENDOR", "PRODUCT", "MEDIA", "CARRIERS"]
-    assert len(lines) == len(GENERATORS) + 1 and any(line.startswith("openai-sora ") for line in lines)
+    heads = [line for line in lines if not line.startswith(" ")]
+    assert [h.split()[0] for h in heads] == [g.id for g in GENERATORS]  # one block per generator, in order
+    assert max(map(len, lines)) <= 80  # a table a person reads: wrapped to the width, carriers never cut
+    assert all(c in table.output for g in GENERATORS for c in g.carriers)
     js = CliRunner().invoke(generators, ["--format", "json"])
     assert js.exit_code == 0, js.output
     records = json.loads(js.output)

@@ -30,11 +30,20 @@ def _record(g: registry.Generator) -> dict[str, Any]:
     }
 
 
-def _table(gens: tuple[registry.Generator, ...]) -> str:
-    rows = [("ID", "VENDOR", "PRODUCT", "MEDIA", "CARRIERS")]
-    rows += [(g.id, g.vendor, g.product, ",".join(g.media), ", ".join(g.carriers)) for g in gens]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4] + "\n" for r in rows)
+def _table(gens: tuple[registry.Generator, ...], width: int) -> str:
+    """One block per generator, wrapped at `width` columns: its id, media and default, then what it is, then the
+    fields its marks are found in (the names never cut: wrapped between carriers)."""
+    import textwrap
+
+    out = []
+    for g in gens:
+        out.append(f"{g.id}  ({', '.join(g.media)}; {g.default})")
+        out += textwrap.wrap(f"{g.vendor}: {g.product}", width, initial_indent="  ", subsequent_indent="  ")
+        carriers = ", ".join(g.carriers)
+        wrap = textwrap.TextWrapper(width, initial_indent="  in: ", subsequent_indent="      ")
+        wrap.break_long_words = wrap.break_on_hyphens = False  # a carrier is never cut
+        out += wrap.wrap(carriers)
+    return "\n".join(out) + "\n"
 
 
 @click.command("generators")
@@ -53,4 +62,9 @@ def generators(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([_record(g) for g in gens], indent=2, ensure_ascii=False))
     else:
-        click.echo(_table(gens), nl=False)
+        import os
+        import shutil
+
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() else shutil.get_terminal_size((80, 24)).columns
+        click.echo(_table(gens, max(40, width)), nl=False)
