@@ -99,10 +99,12 @@ def _span(run: list[SegmentResult]) -> str:
 
 
 def continuity(segments: list[SegmentResult]) -> list[str]:
-    """Where along the timeline the provenance or the label breaks."""
+    """Where along the timeline the provenance or the label breaks. A stream with no provenance anywhere (no
+    segment carries a manifest) has none to break: it is judged like a file without C2PA, by the policies."""
+    signed = any(s.state is not None for s in segments)
     out = [
         f"{_span(run)} carr{'ies' if len(run) == 1 else 'y'} no valid manifest"
-        for run in _runs(segments, lambda s: s.state not in VALID)
+        for run in (_runs(segments, lambda s: s.state not in VALID) if signed else ())
     ]
     for a, b in zip(segments, segments[1:], strict=False):
         if a.label != b.label:
