@@ -116,7 +116,7 @@ def test_a_burnt_in_label_is_read_where_it_is_with_its_claim(
     assert lab.status is claim and not lab.badge and lab.sources
     drawn = (box[3] - box[1]) / min(W, H)
     assert 0.5 * drawn <= hit.height_share <= 1.3 * drawn, (hit.height_share, drawn)
-    assert reading.cpu_seconds <= 1.5  # bench/pixels_eval.py: ~0.65 s on one core; room here for a busy machine
+    # its cost is measured by bench/pixels_eval.py (~0.65 s of one core), not asserted in a timed test
 
 
 @needs_fonts
@@ -327,12 +327,10 @@ def test_a_video_label_is_read_over_its_first_two_seconds_only(tmp_path):
     args += ["-filter_complex", "[0][1]overlay=enable='lt(t,2)'", "-c:v", "libx264", "-preset", "ultrafast"]
     subprocess.run([*args, "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
     pixels.engine()
-    c0 = time.process_time()
-    reading = pixels.read_video(clip, head_seconds=3.0, sparse=1)
+    reading = pixels.read_video(clip, head_seconds=3.0, sparse=1)  # its cost: bench/pixels_eval.py
     assert reading.error is None and reading.times[:6] == (0.0, 0.52, 1.0, 1.52, 2.0, 2.52) and len(reading.times) == 7
     seen = sorted({h.time for lab, h in labels(reading) if lab.status is AiStatus.FULLY_AI and overlaps(h.box, box)})
     assert seen == [0.0, 0.52, 1.0, 1.52]
-    assert time.process_time() - c0 <= 4.0  # bench: ~1.3 s for the first 3 s plus ~0.65 s a sparse frame
 
 
 def test_a_video_that_is_no_video_or_a_decoder_that_hangs_is_bounded(tmp_path):
