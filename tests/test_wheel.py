@@ -7,6 +7,8 @@ from pathlib import Path
 
 from conftest import ROOT
 
+from labelcheck.classify import generators
+
 
 def test_wheel_contains_and_finds_the_schemas(tmp_path):
     subprocess.run(
@@ -35,6 +37,7 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     assert "labelcheck/schemas/labels/aigc.schema.json" in names
     assert "labelcheck/policy/policies/eu-ai-act-art50.yaml" in names
     assert "labelcheck/extract/exiftool.config" in names
+    assert "labelcheck/classify/generators.yaml" in names and "labelcheck/schemas/generators.schema.json" in names
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
@@ -45,7 +48,8 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     code = (
         "import labelcheck, labelcheck.resources as r, labelcheck.policy.load as p; print(labelcheck.__file__); "
         "print(r.schemas_dir()); print(r.schema('report')['title']); print(r.trust_list_pem().is_file()); "
-        "print(len(p.load('broadcast-gate').rules))"
+        "print(len(p.load('broadcast-gate').rules)); "
+        "from labelcheck.classify import generators as g; print(g.__file__); print(len(g.load()))"
     )
     # The test venv's own packages stay importable; PYTHONPATH puts the wheel's labelcheck before the checkout.
     out = subprocess.run(
@@ -58,4 +62,5 @@ def test_wheel_contains_and_finds_the_schemas(tmp_path):
     ).stdout.splitlines()
     assert out[0].startswith(str(site))  # the wheel's copy, not the checkout
     assert Path(out[1]) == site / "labelcheck" / "schemas"
-    assert out[2:] == ["labelcheck report", "True", "5"]
+    assert out[2:5] == ["labelcheck report", "True", "5"]
+    assert out[5].startswith(str(site)) and int(out[6]) == len(generators.load())  # the registry, validated, loads
