@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,7 @@ def load() -> tuple[Generator, ...]:
     return parse(yaml.load(REGISTRY.read_text(encoding="utf-8"), Loader=loader))  # noqa: S506 - a safe loader
 
 
+@lru_cache(maxsize=4096)  # asked for every field of every item; files name fields freely, so bounded
 def family(carrier: str) -> frozenset[str]:
     """The carriers (compared without case and spaces) that name the same field as this one."""
     k = _key(carrier)
@@ -173,8 +174,15 @@ def matches(carrier: str, value: str) -> tuple[Generator, ...]:
     """Every generator with a mark on this carrier (or its family) that the value matches, best first."""
     index = _index()
     found = {g.id: g for k in family(carrier) for g, rx in index.get(k, ()) if rx.search(value)}
-    order = {g.id: n for n, g in enumerate(load())}
+    if not found:  # the common case: read for every field of every item
+        return ()
+    order = _registry_order()
     return tuple(sorted(found.values(), key=lambda g: (-g.priority, order[g.id])))
+
+
+@cache
+def _registry_order() -> dict[str, int]:
+    return {g.id: n for n, g in enumerate(load())}
 
 
 def match(carrier: str, value: str) -> Generator | None:
