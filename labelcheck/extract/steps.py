@@ -228,14 +228,14 @@ class Pixels(_Step):
         read = (
             pixels.read_still(it.path)
             if it.media.kind == "image"
-            else pixels.read_video(it.path, ffmpeg="ffmpeg", ffprobe=self.options.ffprobe)
+            else pixels.read_video(it.path, ffprobe=self.options.ffprobe)
         )
         if read.error is not None:
             reading.errors.append(read.error)
         it.notes += read.notes
         for hit in read.hits:
             where = visible.place(hit.box, (read.width, read.height), hit.text_height, hit.time)
-            if visible.from_place(hit.text, where) is not None:
+            if visible.from_place(hit.text, where) is not None:  # as classify/ will read it back: the same answer
                 reading.signals.append(Signal("visible", Kind.VISIBLE_LABEL, "ocr", hit.text, where))
         if it.media.kind == "image":
             marks = watermark.read_watermarks(it.path)
