@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from . import http, mutate, netns
-from .figures import missed, table
+from .figures import missed
 from .procs import become_subreaper
 
 OUT = mutate.ROOT / "build" / "fuzz"
@@ -30,20 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     become_subreaper()
     print(f"fuzz: seed {args.seed}, {args.n} mutants, {args.requests} API requests; reports in {args.out}", flush=True)
     mutated = mutate.fuzz(args.seed, args.n, args.cap, args.out / "mutate")
-    (args.out / "mutate" / "findings.json").write_text(json.dumps(mutated.findings, indent=1))
-    print(table("labelcheck check: mutation fuzz", mutated.figures))
-    if mutated.findings:
-        print(f"findings ({len(mutated.findings)}; {args.out / 'mutate' / 'findings.json'}):")
-        mutate.print_findings(mutated.findings)
+    mutate.report(mutated, "labelcheck check: mutation fuzz", args.out / "mutate")
     print(flush=True)
     served = http.fuzz(args.requests, args.seed, args.out / "http")
-    (args.out / "http" / "findings.json").write_text(json.dumps(served.findings, indent=1, default=str))
-    print(table("labelcheck serve: HTTP fuzz", served.figures))
-    defects = [f for f in served.findings if not f.get("info")]
-    if defects:
-        print(f"findings ({len(defects)}; all in {args.out / 'http' / 'findings.json'}):")
-        for f in defects[:40]:
-            print("  - " + json.dumps(f, default=str)[:600])
+    http.report(served, "labelcheck serve: HTTP fuzz", args.out / "http")
     figures = {"mutate": mutated.figures, "http": served.figures}
     (args.out / "figures.json").write_text(
         json.dumps({k: [f.as_dict() for f in v] for k, v in figures.items()}, indent=1)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -41,3 +44,14 @@ def table(title: str, figures: list[Figure]) -> str:
 
 def missed(figures: list[Figure]) -> list[Figure]:
     return [f for f in figures if f.ok is False]
+
+
+def finish(figures: list[Figure], json_path: Path | None) -> int:
+    """A fuzz's exit code (1 when a target is missed, named on standard error), its figures also written as JSON
+    when asked."""
+    if json_path:
+        json_path.write_text(json.dumps([f.as_dict() for f in figures], indent=1))
+    bad = missed(figures)
+    if bad:
+        print("MISSED: " + ", ".join(f.name for f in bad), file=sys.stderr)
+    return 1 if bad else 0

@@ -36,7 +36,7 @@ import requests
 
 from . import hostile, netns
 from .canary import CANARY_SHA256, Canary
-from .figures import Figure, info, missed, table, target
+from .figures import Figure, finish, info, table, target
 from .mutate import MEDIA, MEMORY_LIMIT_KB, ROOT, labelcheck_cmd
 from .procs import Sampler
 from .schema_fuzz import SchemaFuzz, Tally
@@ -406,7 +406,9 @@ def fuzz(requests_budget: int, seed: int, out: Path) -> Outcome:
         v["log"] = server.log()
         (out / "server.log").write_text(v["log"])
         v["wall"] = time.monotonic() - t0
-        return _outcome(fz, tally, canary, server, followed, v)
+        result = _outcome(fz, tally, canary, server, followed, v)
+        (out / "findings.json").write_text(json.dumps(result.findings, indent=1, default=str))
+        return result
     finally:
         if server.proc is not None and server.proc.poll() is None:
             server.stop(5)
@@ -523,6 +525,16 @@ def _outcome(
     return Outcome(figures, findings)
 
 
+def report(result: Outcome, title: str, out: Path) -> None:
+    """The figures' table and the defects found (those that are not for information), as fuzz() wrote them."""
+    print(table(title, result.figures))
+    defects = [f for f in result.findings if not f.get("info")]
+    if defects:
+        print(f"findings ({len(defects)}; all in {out / 'findings.json'}):")
+        for f in defects[:40]:
+            print("  - " + json.dumps(f, default=str)[:600])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m fuzz.http", description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -531,19 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
     result = fuzz(args.requests, args.seed, args.out)
-    (args.out / "findings.json").write_text(json.dumps(result.findings, indent=1, default=str))
-    print(table(f"labelcheck serve, HTTP fuzz ({args.out})", result.figures))
-    defects = [f for f in result.findings if not f.get("info")]
-    if defects:
-        print(f"findings ({len(defects)}; all in {args.out / 'findings.json'}):")
-        for f in defects[:40]:
-            print("  - " + json.dumps(f, default=str)[:600])
-    if args.json:
-        args.json.write_text(json.dumps([f.as_dict() for f in result.figures], indent=1))
-    bad = missed(result.figures)
-    if bad:
-        print("MISSED: " + ", ".join(f.name for f in bad), file=sys.stderr)
-    return 1 if bad else 0
+    report(result, f"labelcheck serve, HTTP fuzz ({args.out})", args.out)
+    return finish(result.figures, args.json)
 
 
 if __name__ == "__main__":

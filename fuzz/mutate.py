@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .figures import Figure, info, missed, table, target
+from .figures import Figure, finish, info, table, target
 from .mutations import mutate
 from .procs import Peaks, Sampler, become_subreaper, children_maxrss_kb, reap_all
 
@@ -330,6 +330,14 @@ def fuzz(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def report(result: Analysis, title: str, out: Path) -> None:
+    """The figures' table and the findings, as fuzz() wrote them to out/findings.json."""
+    print(table(title, result.figures))
+    if result.findings:
+        print(f"findings ({len(result.findings)}; {out / 'findings.json'}):")
+        print_findings(result.findings)
+
+
 def print_findings(findings: list[dict[str, object]], limit: int = 40) -> None:
     for f in findings[:limit]:
         print(f"  - {f['kind']}: {f.get('mutant', '')} {f.get('source', '')} {f.get('ops', '')}")
@@ -360,16 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     become_subreaper()
     result = fuzz(args.seed, args.n, args.cap, args.out, args.keep, corpus)
-    print(table(f"labelcheck check, mutation fuzz ({args.out})", result.figures))
-    if result.findings:
-        print(f"findings ({len(result.findings)}; {args.out / 'findings.json'}):")
-        print_findings(result.findings)
-    if args.json:
-        args.json.write_text(json.dumps([f.as_dict() for f in result.figures], indent=1))
-    bad = missed(result.figures)
-    if bad:
-        print("MISSED: " + ", ".join(f.name for f in bad), file=sys.stderr)
-    return 1 if bad else 0
+    report(result, f"labelcheck check, mutation fuzz ({args.out})", args.out)
+    return finish(result.figures, args.json)
 
 
 if __name__ == "__main__":
