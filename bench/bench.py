@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import pixels_cost
+
 from labelcheck.extract.exiftool import CONFIG as EXIFTOOL_CONFIG  # the configuration labelcheck reads with
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -377,6 +379,8 @@ def main() -> int:
         + ", ".join(f"+{g:.1f} %" for g in growth)
         + "  (target: within 10 %)"
     )
+
+    pixels_cost.report(labelcheck_run, OUT, OUT / "items.txt", len(items), cores)
 
     big = large_video()
     code = f"import c2pa; r = c2pa.Reader({str(big)!r}); r.json(); print(r.get_validation_state())"

@@ -30,8 +30,8 @@ def scan(
 
     `options`: how evidence is gathered (tools, trust, limits); `judge`: the policies and the day they are read on
     (default: the built-in default policy, today); `run_options`: the engine (default: in this process)."""
-    options = options or EvidenceOptions()
     judge = judge or Judge.of()
+    options = options or EvidenceOptions(read_pixels=judge.needs_pixels)
     check_tools(options)
     info = RunInfo()
     indexed = sorted(run(expand(paths), options, judge, run_options or RunOptions(workers=0), info), key=lambda p: p[0])

@@ -149,6 +149,20 @@ class C2paStore:
 
 
 @dataclass(frozen=True)
+class PixelScan:
+    """That an item's pixels were read (--read-pixels, or a policy that needs them), and what was read: the
+    picture's size, the video frames' times. What was found there is in the signals (visible_label, watermark)."""
+
+    width: int
+    height: int
+    times: tuple[float, ...] = ()  # seconds into a video of each frame read; () for a still
+    duration: float | None = None  # a video's
+    engine: str = ""  # the OCR engine and its models
+    watermarks: tuple[str, ...] = ()  # the invisible watermarks looked for (a still's)
+    error: str = ""  # why the pixels could not be (wholly) read
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Everything the extractors found about one item, unjudged."""
 
@@ -161,6 +175,7 @@ class Evidence:
     signals: tuple[Signal, ...]
     errors: tuple[ToolError, ...]
     notes: tuple[str, ...] = ()
+    pixels: PixelScan | None = None  # None: the pixels were not read
 
 
 @dataclass(frozen=True)
@@ -187,7 +202,8 @@ class Decision:
     basis: Basis
     reason: str
     location: str = ""
-    strength: int = 0  # 4 signed+trusted, 3 signed+valid, 2 signed+invalid or standard metadata, 1 heuristic
+    strength: int = 0  # the rank of its rule in classify/precedence.py (6 trusted C2PA ... 1 words)
+    rule: str = ""  # the precedence rule it falls under (classify/precedence.py RULES)
 
 
 @dataclass(frozen=True)

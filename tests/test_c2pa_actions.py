@@ -16,6 +16,7 @@ from conftest import FIXTURES, MEDIA, TEST_CA
 from labelcheck import resources
 from labelcheck.classify import actions as A
 from labelcheck.classify import vocab
+from labelcheck.classify.provenance import classify_manifest
 from labelcheck.extract import c2pa as c2pa_x
 from labelcheck.inputs.media import MediaType
 from labelcheck.model import AiStatus, Basis, C2paAction, C2paIngredient, C2paManifest, C2paStore
@@ -261,8 +262,14 @@ def test_c_a_vendor_generative_ai_assertion_declares_ai_without_saying_which_lab
     edit = man("m", [act("c2pa.opened")], [ing("parentOf", "photo")], assertions=labels)
     v = status_of(edit, photo=AiStatus.NOT_AI)
     assert (v.status, v.basis, v.specific) == (AiStatus.MADE_WITH_AI, Basis.NON_STANDARD, False)
-    typed = man("m", [act("c2pa.created", "digitalCapture")], assertions=labels)
-    assert status_of(typed).status is AiStatus.NOT_AI  # an action's type says more than the vendor's assertion
+    # A stated human origin and the vendor's assertion are both true together: a capture with an AI part.
+    typed = man("m", [act("c2pa.created", "digitalCapture"), act("c2pa.edited")], assertions=labels)
+    assert (status_of(typed).status, status_of(typed).basis) == (AiStatus.MADE_WITH_AI, Basis.NON_STANDARD)
+    # An action that says AI in the standard term says more than the vendor's assertion, which then adds nothing.
+    said = man("m", [act("c2pa.created", "digitalCapture"), act("c2pa.edited", "compositeWithTrainedAlgorithmicMedia")],
+               assertions=labels)  # fmt: skip
+    assert (status_of(said).status, status_of(said).basis) == (AiStatus.MADE_WITH_AI, Basis.STANDARD)
+    assert status_of(man("m", [act("c2pa.created", "digitalCapture")])).status is AiStatus.NOT_AI  # without it
 
 
 def test_adobes_vendor_parameter_on_opened_stands_for_a_parent_without_a_manifest():
@@ -302,14 +309,14 @@ def test_ai_edits_enhancements_and_what_says_nothing():
     assert meta.status is AiStatus.FULLY_AI
 
 
-def test_the_store_resolver_follows_ingredients_and_stops_at_loops():
+def test_the_walk_follows_ingredients_and_stops_at_loops():
     a = man("a", [act("c2pa.opened")], [ing("parentOf", "b")])
     b = man("b", [act("c2pa.opened")], [ing("parentOf", "a")])
     store = C2paStore(present=True, active="a", manifests=(a, b))
-    assert A.manifest_status(a, A.store_resolver(store)) is None
+    assert classify_manifest(store, "a") is None
     gen = man("g", [act("c2pa.created", "trainedAlgorithmicMedia")])
     store = C2paStore(present=True, active="a", manifests=(man("a", [act("c2pa.opened")], [ing("parentOf", "g")]), gen))
-    assert A.manifest_status(store.manifests[0], A.store_resolver(store)).status is AiStatus.FULLY_AI
+    assert classify_manifest(store, store.manifests[0].label).status is AiStatus.FULLY_AI
 
 
 # ---------------------------------------------------------------- real files, signed with the test CA
@@ -390,7 +397,7 @@ def test_real_signed_files_read_back_and_classified_by_the_table(signed, name):
     _, _, status, basis, trusted = REAL[name]
     store = _read(signed[name])
     assert (store.validation_state == "Trusted") is trusted, (store.validation_state, store.failures)
-    verdict = A.manifest_status(store.manifest(store.active), A.store_resolver(store))
+    verdict = classify_manifest(store, store.active)
     assert verdict is not None
     assert (verdict.status, verdict.basis) == (status, basis), verdict.reason
     if name == "untyped":

@@ -105,6 +105,10 @@ CASES = {
             "plain_camera.jpg": "not_applicable",
         },
     ),
+    "explicit-label": (  # pass and fail need the pixels read: tests/test_explicit_label.py
+        {},
+        {"c2pa_fully_ai.jpg": "manual_review", "id3_aigc.mp3": "manual_review", "xmp_capture.jpg": "not_applicable"},
+    ),
     "manual-review": (
         {"duty": "check the visible label"},
         {"c2pa_fully_ai.jpg": "manual_review", "xmp_capture.jpg": "not_applicable"},

@@ -65,13 +65,18 @@ def test_ai_dubbing_and_translation_are_made_with_ai():
         assert c.status is AiStatus.MADE_WITH_AI and a.split(".")[1] in c.evidence[0].reason
 
 
-def test_ai_component_or_input_ingredient_is_made_with_ai():
+def test_an_ai_component_makes_made_with_ai_an_input_does_not():
     ai = man("ai", [act("c2pa.created", "trainedAlgorithmicMedia")])
-    for rel in ("componentOf", "inputTo"):
-        top = man(
-            "top", [act("c2pa.created", "digitalCapture"), act("c2pa.placed")], [C2paIngredient(rel, "gen.png", "ai")]
-        )
-        assert status(ev(store("top", top, ai))) is AiStatus.MADE_WITH_AI, rel
+    top = man(
+        "top", [act("c2pa.created", "digitalCapture"), act("c2pa.placed")], [C2paIngredient("componentOf", "g", "ai")]
+    )
+    assert status(ev(store("top", top, ai))) is AiStatus.MADE_WITH_AI
+    # inputTo is an input to a process (a prompt, a reference image), not content: the action that used it decides.
+    img2img = man("top", [act("c2pa.created", "trainedAlgorithmicMedia")], [C2paIngredient("inputTo", "photo", "p")])
+    photo = man("p", [act("c2pa.created", "digitalCapture")])
+    assert status(ev(store("top", img2img, photo))) is AiStatus.FULLY_AI
+    reference = man("top", [act("c2pa.created", "digitalCapture")], [C2paIngredient("inputTo", "g", "ai")])
+    assert status(ev(store("top", reference, ai))) is AiStatus.NOT_AI
 
 
 def test_fully_ai_parent_only_reencoded_stays_fully_ai_through_the_chain():
@@ -83,10 +88,13 @@ def test_fully_ai_parent_only_reencoded_stays_fully_ai_through_the_chain():
     assert "parentOf" in c.evidence[0].reason
 
 
-def test_fully_ai_parent_with_human_edits_is_made_with_ai():
+def test_fully_ai_parent_with_human_edits_is_made_with_ai_but_cropping_is_not_an_edit():
     ai = man("ai", [act("c2pa.created", "trainedAlgorithmicMedia")])
-    top = man("top", [act("c2pa.opened"), act("c2pa.cropped")], [C2paIngredient("parentOf", "a", "ai")])
+    top = man("top", [act("c2pa.opened"), act("c2pa.edited")], [C2paIngredient("parentOf", "a", "ai")])
     assert status(ev(store("top", top, ai))) is AiStatus.MADE_WITH_AI
+    cropped = man("top", [act("c2pa.opened"), act("c2pa.cropped"), act("c2pa.color_adjustments")],
+                  [C2paIngredient("parentOf", "a", "ai")])  # fmt: skip
+    assert status(ev(store("top", cropped, ai))) is AiStatus.FULLY_AI  # non-editorial: the content is the model's
 
 
 def test_ingredient_cycles_do_not_recurse_forever():

@@ -93,7 +93,9 @@ def test_explain_shows_the_evidence_tree():
     p = run("explain", "--trust-anchors", TEST_CA, MEDIA / "c2pa_ai_parent_edited.jpg")
     assert p.returncode == 0
     assert "ingredient parentOf" in p.stdout and "c2pa.cropped" in p.stdout
-    assert "made_with_ai" in p.stdout and "state Trusted" in p.stdout
+    assert "fully_ai" in p.stdout and "state Trusted" in p.stdout
+    assert "c2pa.cropped  [c2pa.actions.v2] -> carries_parent" in p.stdout  # the actions table's rule
+    assert "decided by c2pa: fully_ai (standard)" in p.stdout and "rule c2pa_trusted (rank 6)" in p.stdout
 
 
 def test_schema_command_prints_the_report_schema():

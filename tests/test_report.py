@@ -41,7 +41,7 @@ def _result(target, status, ai, basis, findings=(), errors=(), store=None, signa
         target, "image/png", "image", 10, "0" * 64, store or C2paStore(present=False), tuple(signals), tuple(errors)
     )
     decisions = (
-        (Decision("png", ai, basis, "generator metadata PNG:Parameters", "PNG:Parameters", 1),)
+        (Decision("png", ai, basis, "generator metadata PNG:Parameters", "PNG:Parameters", 2, "generator_mark"),)
         if ai is not AiStatus.UNKNOWN
         else ()
     )
@@ -75,7 +75,8 @@ def sample_report() -> Report:
                     Basis.STANDARD,
                     "c2pa.created dst=trainedAlgorithmicMedia",
                     "urn:c2pa:1",
-                    4,
+                    6,
+                    "c2pa_trusted",
                 ),
             ),
             (),

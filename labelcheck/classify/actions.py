@@ -1,12 +1,13 @@
 """C2PA actions as data (c2pa_actions.yaml, read once and validated): what an action, its digitalSourceType and its
-ingredient's relationship do to an item's AI status; manifest_status, a reference classification of one manifest by
-the table (pure; meant to replace classification.classify_manifest). Its precedence:
+ingredient's relationship do to an item's AI status; manifest_status, the classification of one manifest by the table
+(pure; provenance.py walks the ingredients). Its precedence:
 
 | base 1 | c2pa.created (creates) with a known type: its status (Adobe's vendor parameter: non_standard)          |
 | base 2 | parentOf ingredients (carries_parent), by the resolver or a 2.4 ingredient type: the highest status   |
 | base 3 | a type on c2pa.opened (Adobe's parameter for partner models), when no parent says one                 |
 | base 4 | the types of metadata assertions (c2pa.metadata and the like)                                         |
-| base 5 | com.adobe.generative-ai when no action names a type: fully_ai, not specific (an edit: an AI part)     |
+| base 5 | com.adobe.generative-ai when no action says AI: alone fully_ai, not specific; on a parent or a stated |
+|        | origin, an AI part (generative AI used on an existing asset)                                          |
 | base 6 | c2pa.created without a type: unknown, deferred to the generator registry                              |
 | parts  | edits_part, adds_component: an AI part makes made_with_ai (fully_ai stays); a possibly-AI one         |
 |        | possibly_ai when nothing says more; a human one turns an inherited (base 2, 3) fully_ai made_with_ai  |
@@ -17,18 +18,19 @@ carries_parent, enhances, removes and metadata_only change nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import resources
-from ..model import AiStatus, Basis, C2paAction, C2paIngredient, C2paManifest, C2paStore
+from ..model import AiStatus, Basis, C2paAction, C2paIngredient, C2paManifest
+from .precedence import ENHANCEMENT_NOTE
+from .vocab import ENHANCED_TERM as ENHANCED
 from .vocab import IPTC_DST_PREFIXES
 
 TABLE = Path(__file__).with_name("c2pa_actions.yaml")
-MAX_DEPTH = 32
 GENERATOR_REGISTRY = "generator-registry"  # who may decide what the table cannot (Verdict.deferred)
 VENDOR_GENAI = "com.adobe.generative-ai"
 RANK = {s: n for n, s in enumerate(reversed(AiStatus))}  # unknown 0, not_ai 1, ..., fully_ai 4
@@ -177,8 +179,8 @@ def _created(m: C2paManifest, a: C2paAction, status: AiStatus | None, basis: Bas
 
 def manifest_status(m: C2paManifest, resolve: Resolver) -> Verdict | None:
     """The AI status one manifest declares by the table (precedence: the module's docstring); `resolve` gives the
-    status of an ingredient's manifest (None when it has none): store_resolver(store) for one store's."""
-    created = named = parent = None
+    status of an ingredient's manifest (None when it has none); provenance.walk gives one that follows a store."""
+    created = named = parent = enhanced = None
     parts: list[Verdict] = []
     for a in m.actions:
         dst = a.source_type or a.vendor_source_type
@@ -186,13 +188,16 @@ def manifest_status(m: C2paManifest, resolve: Resolver) -> Verdict | None:
         e = effect(a.action, dst)
         status = e.status or source_type_status(dst)
         said = a.action + (f" dst={e.source_type}" if dst else "") + (" (vendor)" if dst and not a.source_type else "")
+        if enhanced is None and (e.kind is EffectKind.ENHANCES or e.source_type == ENHANCED):
+            enhanced = Verdict(AiStatus.NOT_AI, basis, f"{said}: {ENHANCEMENT_NOTE}")
         if e.kind is EffectKind.CREATES and created is None:
             created = _created(m, a, status, basis, said)
         elif e.kind is EffectKind.EDITS_PART or (e.kind is EffectKind.ADDS_COMPONENT and status is not None):
             parts.append(Verdict(_PART.get(status or AiStatus.UNKNOWN, AiStatus.NOT_AI), basis, said))
         elif e.action == "c2pa.opened" and status is not None and named is None:  # the opened asset's type
             named = Verdict(status, basis, said)
-    declared = any(source_type_status(a.source_type or a.vendor_source_type) for a in m.actions)  # a known type
+    types = (source_type_status(a.source_type or a.vendor_source_type) for a in m.actions)
+    said_ai = any(t is not None and RANK[t] >= RANK[AiStatus.POSSIBLY_AI] for t in types)
     for ing in m.ingredients:
         e = ingredient_effect(ing.relationship)
         sub = resolve(ing)
@@ -206,16 +211,22 @@ def manifest_status(m: C2paManifest, resolve: Resolver) -> Verdict | None:
             parent = Verdict(sub.status, sub.basis, where, sub.specific)
         elif e.kind is EffectKind.ADDS_COMPONENT:
             parts.append(Verdict(_PART.get(sub.status, AiStatus.NOT_AI), sub.basis, where, sub.specific))
-    meta = next((Verdict(s, Basis.STANDARD, f"metadata dst={source_type_term(d)}") for d in m.metadata_source_types
-                 if (s := source_type_status(d)) is not None), None)  # fmt: skip
+    meta = next((Verdict(s, Basis.STANDARD, f"metadata assertion dst={source_type_term(d)}")
+                 for d in m.metadata_source_types if (s := source_type_status(d)) is not None), None)  # fmt: skip
     base = (created if created and created.status is not AiStatus.UNKNOWN else None) or parent or named or meta
-    if VENDOR_GENAI in {x.split("__")[0] for x in m.assertions} and not declared:
+    if VENDOR_GENAI in {x.split("__")[0] for x in m.assertions} and not said_ai:
         vendor, said = _table().vendor[VENDOR_GENAI], f"vendor assertion {VENDOR_GENAI} (non-standard)"
-        if any(ingredient_effect(i.relationship).kind is EffectKind.CARRIES_PARENT for i in m.ingredients):
+        on_parent = any(ingredient_effect(i.relationship).kind is EffectKind.CARRIES_PARENT for i in m.ingredients)
+        if base is not None or on_parent:  # generative AI used on an existing asset
             parts.append(Verdict(AiStatus(vendor["with_parent"]), Basis.NON_STANDARD, said, False))
         elif base is None:
             base = Verdict(AiStatus(vendor["with_inception"]), Basis.NON_STANDARD, said, False)
     verdict = _combined(base or created, parts, base is not None and (base is parent or base is named))
+    if enhanced and (verdict is None or RANK[verdict.status] <= RANK[AiStatus.NOT_AI]):  # say why it is not AI
+        if verdict is None or verdict.status is not AiStatus.NOT_AI or enhanced.reason.startswith(verdict.reason):
+            verdict = enhanced
+        else:
+            verdict = replace(verdict, reason=f"{verdict.reason}; {enhanced.reason}")
     if not m.ai_disclosures or (verdict is not None and RANK[verdict.status] >= RANK[AiStatus.MADE_WITH_AI]):
         return verdict
     said = "c2pa.ai-disclosure without a type" + "".join(f" ({d})" for d in m.ai_disclosures if d)  # says only "AI"
@@ -236,15 +247,3 @@ def _combined(base: Verdict | None, parts: list[Verdict], inherited: bool) -> Ve
     if possible and (base is None or RANK[base.status] < RANK[AiStatus.POSSIBLY_AI]):
         return Verdict(AiStatus.POSSIBLY_AI, possible[0].basis, f"possibly AI part: {possible[0].reason}")
     return base
-
-
-def store_resolver(store: C2paStore, seen: frozenset[str] = frozenset()) -> Resolver:
-    """A resolver over one store's manifests, to MAX_DEPTH and never round a loop."""
-
-    def resolve(ing: C2paIngredient) -> Verdict | None:
-        m = store.manifest(ing.active_manifest)
-        if m is None or m.label in seen or len(seen) >= MAX_DEPTH:
-            return None
-        return manifest_status(m, store_resolver(store, seen | {m.label}))
-
-    return resolve

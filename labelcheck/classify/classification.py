@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 
 from ..model import (
     AiStatus,
@@ -21,17 +20,14 @@ from ..model import (
     Training,
     TrainingEntry,
 )
-from . import generators, provenance, visible, vocab
+from . import actions, generators, precedence, provenance, visible, vocab
+from .precedence import decision
 from .provenance import AI_RANK
 from .provenance import MAX_DEPTH as MAX_DEPTH  # re-exported: the walk's names as they were here
 from .provenance import classify_manifest as classify_manifest
 from .provenance import manifest_declares as manifest_declares
 
-# How much a source is believed (DESIGN: signed+trusted > signed+valid > signed+invalid > metadata > heuristic).
-STRENGTH_BY_STATE = {"Trusted": 4, "Valid": 3, "Invalid": 2, None: 2}
-STANDARD_METADATA = 2
-HEURISTIC = 1
-SOURCE_ORDER = ("c2pa", "xmp", "aigc")
+STANDARD, MARK, WORDS = "standard_metadata", "generator_mark", "words"  # rules of precedence.RULES
 
 
 # ---------------------------------------------------------------- C2PA (the walk itself: provenance.py)
@@ -41,22 +37,22 @@ def _c2pa_decisions(store: C2paStore) -> tuple[list[Decision], bool]:
     """The C2PA decision, and whether its provenance chain went deeper than provenance.MAX_DEPTH."""
     if not store.present and not store.remote_url:
         return [], False
-    strength = STRENGTH_BY_STATE.get(store.validation_state, 2)
+    rule = precedence.c2pa_rule(store.validation_state)
     if not store.manifests:
         reason = "remote manifest not fetched" if store.remote_url else "manifest store present but unreadable"
-        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", strength)], False
+        return [decision("c2pa", AiStatus.UNKNOWN, Basis.STANDARD, reason, store.remote_url or "", rule)], False
     verdict, cut = provenance.walk(store, store.active)
-    if verdict is None:
+    if verdict is None or verdict.deferred == actions.GENERATOR_REGISTRY:  # the table cannot say: names can
         marked = _manifest_marks(store)
         if marked is not None:
             return [marked], cut
+    if verdict is None:
         reason = "manifest declares no digital source type"
-        return [Decision("c2pa", AiStatus.UNKNOWN, Basis.NONE, reason, store.active or "", strength)], cut
-    said = Decision("c2pa", verdict.status, verdict.basis, verdict.reason, store.active or "", strength)
-    marked = _manifest_marks(store, vendor_only=True) if verdict.status is AiStatus.NOT_AI else None
-    if marked is not None:  # the same signed manifest says its own edit used generative AI: that outranks "not AI"
-        return [said, replace(marked, strength=strength)], cut
-    return [said], cut
+        return [decision("c2pa", AiStatus.UNKNOWN, Basis.NONE, reason, store.active or "", rule)], cut
+    reason = verdict.reason
+    if rule == "c2pa_unverified" and verdict.status is not AiStatus.UNKNOWN:  # a claim whose seal did not hold
+        reason += f" (manifest {store.validation_state or 'not validated'}: the producer's claim, unproven)"
+    return [decision("c2pa", verdict.status, verdict.basis, reason, store.active or "", rule)], cut
 
 
 def _manifest_fields(m: C2paManifest) -> Iterable[tuple[str, str]]:
@@ -74,32 +70,24 @@ def _manifest_fields(m: C2paManifest) -> Iterable[tuple[str, str]]:
         yield "c2pa.vendor_assertion", label
 
 
-def _manifest_marks(store: C2paStore, vendor_only: bool = False) -> Decision | None:
-    """A manifest that declares no digital source type but names a registered generator (its claim generator, an
-    action's software agent, a vendor's assertion) or says AI in an action's description: that claim, non-standard
-    (the standard term is missing), inside a signed manifest. Standard metadata outranks it. `vendor_only`: only a
-    vendor's generative-AI assertion (the manifest's standard statement says no AI: the assertion says this
-    manifest's edit used it)."""
+def _manifest_marks(store: C2paStore) -> Decision | None:
+    """A manifest the actions table cannot judge (c2pa.created without a digital source type, or nothing said) that
+    names a registered generator (its claim generator, an action's software agent) or says AI in an action's
+    description: that claim, non-standard (the standard term is missing), inside a signed manifest. Standard
+    metadata outranks it."""
     m = store.manifest(store.active)
     if m is None:
         return None
     for carrier, value in _manifest_fields(m):
-        if vendor_only and carrier != "c2pa.vendor_assertion":
-            continue
         gen = generators.match(carrier, value)
         if gen is not None:
-            status = AiStatus(gen.default)
-            if carrier == "c2pa.vendor_assertion" and any(i.relationship == "parentOf" for i in m.ingredients):
-                status = AiStatus.MADE_WITH_AI  # generative AI used on an existing asset (its parent)
             reason = f"manifest names {gen.product} ({carrier}={value[:80]}) but declares no digital source type"
-            return Decision("c2pa", status, Basis.NON_STANDARD, reason, store.active or "", HEURISTIC)
-    if vendor_only:
-        return None
+            return decision("c2pa", AiStatus(gen.default), Basis.NON_STANDARD, reason, store.active or "", MARK)
     for carrier, value in _manifest_fields(m):
         if carrier == "c2pa.action_description" and vocab.AI_PHRASES.search(value):
             status = vocab.disclosure(value)
             reason = f"manifest action says {value[:80]!r} but declares no digital source type"
-            return Decision("c2pa", status, Basis.NON_STANDARD, reason, store.active or "", HEURISTIC)
+            return decision("c2pa", status, Basis.NON_STANDARD, reason, store.active or "", WORDS)
     return None
 
 
@@ -124,55 +112,41 @@ def parse_aigc(value: str) -> dict[str, object] | None:
 
 
 def _metadata_decision(s: Signal) -> Decision | None:
+    def said(status: AiStatus, basis: Basis, reason: str, rule: str, source: str = s.source) -> Decision:
+        return decision(source, status, basis, reason, s.key, rule)
+
     if s.kind is Kind.SOURCE_TYPE:
-        term = vocab.source_type_term(s.value)
         st = vocab.source_type_status(s.value)
         if st is None:
-            return Decision(
-                s.source, AiStatus.UNKNOWN, Basis.STANDARD, f"unrecognised {s.key}={s.value}", s.key, STANDARD_METADATA
-            )
-        return Decision(s.source, st, Basis.STANDARD, f"{s.key}={term}", s.key, STANDARD_METADATA)
+            return said(AiStatus.UNKNOWN, Basis.STANDARD, f"unrecognised {s.key}={s.value}", STANDARD)
+        term = vocab.source_type_term(s.value)
+        note = f" ({precedence.ENHANCEMENT_NOTE})" if term == vocab.ENHANCED_TERM else ""
+        return said(st, Basis.STANDARD, f"{s.key}={term}{note}", STANDARD)
     if s.kind is Kind.AIGC:
         data = parse_aigc(s.value)
         label = data.get("Label") if data else None
         if isinstance(label, str) and label in vocab.AIGC_LABELS:
-            return Decision(
-                "aigc", vocab.AIGC_LABELS[label], Basis.STANDARD, f"TC260 AIGC Label={label}", s.key, STANDARD_METADATA
-            )
-        return Decision(
-            "aigc",
-            AiStatus.FULLY_AI,
-            Basis.NON_STANDARD,
-            f"AIGC field present but not a conformant TC260 label ({s.value[:80]})",
-            s.key,
-            HEURISTIC,
-        )
+            return said(vocab.AIGC_LABELS[label], Basis.STANDARD, f"TC260 AIGC Label={label}", STANDARD, "aigc")
+        why = f"AIGC field present but not a conformant TC260 label ({s.value[:80]})"
+        return said(AiStatus.FULLY_AI, Basis.NON_STANDARD, why, MARK, "aigc")
     if s.kind is Kind.AI_SYSTEM and s.key.lower().endswith("aisystemused"):
-        return Decision(
-            s.source, AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", s.key, STANDARD_METADATA
-        )
+        return said(AiStatus.FULLY_AI, Basis.STANDARD, f"{s.key}={s.value[:80]}", STANDARD)
     if s.kind is Kind.STREAM_LABEL:  # custom stream carriers are not standard labels
         if s.value == "none":  # the carrier is there and names no AI involvement: no declaration
-            return Decision("stream", AiStatus.UNKNOWN, Basis.NONE, f"{s.key}=none", s.key, HEURISTIC)
+            return said(AiStatus.UNKNOWN, Basis.NONE, f"{s.key}=none", MARK, "stream")
         status = AiStatus(s.value) if s.value in AiStatus._value2member_map_ else AiStatus.FULLY_AI
-        return Decision("stream", status, Basis.NON_STANDARD, f"{s.key}={s.value}", s.key, HEURISTIC)
+        return said(status, Basis.NON_STANDARD, f"{s.key}={s.value}", MARK, "stream")
     if s.kind is Kind.AI_DISCLOSURE:  # an expired Internet-Draft: a claim, not a standard label
-        said = vocab.ai_disclosure(s.value)
-        mode = said.get("mode", "").lower()
-        by = ", ".join(f"{k} {said[k]}" for k in ("model", "provider") if said.get(k))
+        disclosed = vocab.ai_disclosure(s.value)
+        mode = disclosed.get("mode", "").lower()
+        by = ", ".join(f"{k} {disclosed[k]}" for k in ("model", "provider") if disclosed.get(k))
         reason = f"{s.key} mode={mode or '(none given)'}" + (f" ({by[:80]})" if by else "")
         if mode not in vocab.AI_DISCLOSURE_MODES:
-            return Decision(s.source, AiStatus.UNKNOWN, Basis.NONE, f"{reason}: not a known mode", s.key, HEURISTIC)
-        return Decision(s.source, vocab.AI_DISCLOSURE_MODES[mode], Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+            return said(AiStatus.UNKNOWN, Basis.NONE, f"{reason}: not a known mode", MARK)
+        return said(vocab.AI_DISCLOSURE_MODES[mode], Basis.NON_STANDARD, reason, MARK)
     if s.kind is Kind.PROVENANCE_REF:
-        return Decision(
-            s.source,
-            AiStatus.UNKNOWN,
-            Basis.STANDARD,
-            f"manifest reference {s.key}={s.value[:120]} (declaration held elsewhere)",
-            s.key,
-            STANDARD_METADATA,
-        )
+        why = f"manifest reference {s.key}={s.value[:120]} (declaration held elsewhere)"
+        return said(AiStatus.UNKNOWN, Basis.STANDARD, why, STANDARD)
     if s.kind is Kind.GENERATOR:
         gen = generators.named_in(s.key, s.value)
         status = vocab.generation(s.value)
@@ -181,32 +155,24 @@ def _metadata_decision(s: Signal) -> Decision | None:
             reason += " (part of an existing picture regenerated: inpainting or outpainting)"
         elif gen is not None and gen.default != AiStatus.FULLY_AI.value:  # the registry: what its output means
             status, reason = AiStatus(gen.default), f"{reason}: its output is {gen.default} by default"
-        return Decision(s.source, status, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+        return said(status, Basis.NON_STANDARD, reason, MARK)
     if s.kind is Kind.VISIBLE_LABEL:
         label = visible.from_place(s.value, s.location)
         if label is None:
             return None
         share = f"letters {label.height_share:.1%} of the shortest side"
         reason = f"visible label {s.value[:60]!r} ({label.phrase_id}, {share})"
-        return Decision("visible", label.status, Basis.NON_STANDARD, reason, s.location, HEURISTIC)
+        return decision("visible", label.status, Basis.NON_STANDARD, reason, s.location, WORDS)
     if s.kind is Kind.WATERMARK:
         reason = f"invisible watermark {s.key} {s.value!r} ({s.location}): strong evidence where found"
-        return Decision("watermark", AiStatus.FULLY_AI, Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+        return said(AiStatus.FULLY_AI, Basis.NON_STANDARD, reason, "watermark", "watermark")
     if s.kind is Kind.AI_TEXT:
-        st = vocab.disclosure(s.value)
-        return Decision(s.source, st, Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", s.key, HEURISTIC)
+        return said(vocab.disclosure(s.value), Basis.NON_STANDARD, f"{s.key}: {s.value[:80]!r}", WORDS)
     if s.kind is Kind.SOFTWARE and (gen := generators.named_in(s.key, s.value)) is not None:
         reason = f"generator software {s.key}={s.value[:80]} ({gen.product}, generator registry)"
-        return Decision(s.source, AiStatus(gen.default), Basis.NON_STANDARD, reason, s.key, HEURISTIC)
+        return said(AiStatus(gen.default), Basis.NON_STANDARD, reason, MARK)
     if s.kind is Kind.SOFTWARE and vocab.GENERATOR_NAMES.search(s.value):
-        return Decision(
-            s.source,
-            AiStatus.FULLY_AI,
-            Basis.NON_STANDARD,
-            f"generator software {s.key}={s.value[:80]}",
-            s.key,
-            HEURISTIC,
-        )
+        return said(AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator software {s.key}={s.value[:80]}", MARK)
     return None
 
 
@@ -214,18 +180,8 @@ def _detached(d: Decision) -> Decision:
     """A label in an XMP sidecar: evidence of what the file is, never the file's own label (it does not travel with
     the file), so it is non-standard and weighs as a heuristic."""
     basis = Basis.NON_STANDARD if d.basis is Basis.STANDARD else d.basis
-    return replace(
-        d,
-        source=vocab.SIDECAR_SOURCE,
-        basis=basis,
-        strength=HEURISTIC,
-        reason=f"{d.reason} (XMP sidecar, not in the file)",
-    )
-
-
-def _order(d: Decision) -> tuple[int, int, int]:
-    src = SOURCE_ORDER.index(d.source) if d.source in SOURCE_ORDER else len(SOURCE_ORDER)
-    return (-d.strength, src, -AI_RANK[d.status])
+    reason = f"{d.reason} (XMP sidecar, not in the file)"
+    return decision(vocab.SIDECAR_SOURCE, d.status, basis, reason, d.location, "sidecar")
 
 
 def _specific(d: Decision, source_types: set[Decision]) -> bool:
@@ -287,6 +243,34 @@ def _too_deep(winner: Decision, c2pa_said: list[Decision]) -> Conflict:
     )
 
 
+def _denial(a: Decision, b: Decision) -> bool:
+    """One says no AI and the other says AI (possibly AI included)."""
+    lo, hi = sorted((AI_RANK[a.status], AI_RANK[b.status]))
+    return lo == AI_RANK[AiStatus.NOT_AI] and hi >= AI_RANK[AiStatus.POSSIBLY_AI]
+
+
+def _conflicts(winner: Decision, d: Decision) -> bool:
+    """Whether an outranked decision is reported as a conflict: it says another status in another carrier, or in
+    the same field, or it denies what the winner claims (or claims what it denies) anywhere. Two marks that both
+    say AI and differ only in which AI label are not a conflict."""
+    if d.status is winner.status:
+        return False
+    if _denial(winner, d):
+        return True
+    both_ai = AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3
+    if both_ai and d.basis is Basis.NON_STANDARD:
+        return False
+    return d.source != winner.source or d.location == winner.location
+
+
+def _disagreement(winner: Decision, d: Decision) -> str:
+    said = f"{d.source} says {d.status.value} ({d.reason}) but {winner.source} says {winner.status.value} " \
+           f"({winner.reason}); "  # fmt: skip
+    if d.location == winner.location and d.source == winner.source:
+        return said + f"{d.location} holds both, and takes one value: the more AI involvement counts"
+    return said + precedence.outranks(winner, d)
+
+
 def classify(ev: Evidence) -> Classification:
     decisions, cut = _c2pa_decisions(ev.c2pa)
     c2pa_said = list(decisions)
@@ -297,7 +281,7 @@ def classify(ev: Evidence) -> Classification:
     ]
     decisions += [d for _, d in read]
     source_types = {d for s, d in read if s.kind is Kind.SOURCE_TYPE}
-    decisions.sort(key=_order)
+    decisions.sort(key=precedence.order)
     informative = [d for d in decisions if d.status is not AiStatus.UNKNOWN]
     entries = _training_entries(ev.c2pa, ev.signals)
     uses = [u for u in map(training_use, entries) if u is not None]
@@ -306,21 +290,7 @@ def classify(ev: Evidence) -> Classification:
         return Classification(AiStatus.UNKNOWN, Basis.NONE, False, tuple(decisions), (), training, tuple(entries))
     winner = informative[0]
     conflicts = tuple(
-        Conflict(
-            winner,
-            d,
-            f"{d.source} says {d.status.value} ({d.reason}) but {winner.source} says "
-            f"{winner.status.value} ({winner.reason}); "
-            + (
-                f"{d.location} holds both, and takes one value: the more AI involvement counts"
-                if d.location == winner.location
-                else f"{winner.source} is stronger evidence"
-            ),
-        )
-        for d in informative[1:]
-        if d.status is not winner.status
-        and (d.source != winner.source or d.location == winner.location)  # or one field holding two values
-        and not (d.basis is Basis.NON_STANDARD and AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3)
+        Conflict(winner, d, _disagreement(winner, d)) for d in informative[1:] if _conflicts(winner, d)
     ) + ((_too_deep(winner, c2pa_said),) if cut else ())
     return Classification(
         winner.status,

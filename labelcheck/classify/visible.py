@@ -373,3 +373,12 @@ def from_place(text: str, location: str) -> VisibleLabel | None:
         return None
     x0, y0, x1, y1, w, h, height = (float(g) for g in m.groups())
     return classify_hit(text, (x0, y0, x1, y1), (int(w), int(h)), height)
+
+
+_TIME = re.compile(r";t=(-?[\d.]+)s$")
+
+
+def time_of(location: str) -> float | None:
+    """The frame time of a line read at `location` (place()); None for a still."""
+    m = _TIME.search(location)
+    return float(m.group(1)) if m else None

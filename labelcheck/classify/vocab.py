@@ -47,33 +47,8 @@ SOURCE_TYPES: dict[str, AiStatus] = {
 # schema.org spells the same terms as e.g. TrainedAlgorithmicMediaDigitalSource.
 _SCHEMA_ORG = {t[0].upper() + t[1:] + "DigitalSource": t for t in SOURCE_TYPES}
 
-GENAI_SOURCE_TYPES = frozenset(t for t, s in SOURCE_TYPES.items() if s in (AiStatus.FULLY_AI, AiStatus.MADE_WITH_AI))
-
-# Actions that do not change what the content shows (C2PA conformance "non-editorial" list plus legacy names).
-NON_EDITORIAL_ACTIONS = frozenset(
-    {
-        "c2pa.opened",
-        "c2pa.converted",
-        "c2pa.published",
-        "c2pa.repackaged",
-        "c2pa.transcoded",
-        "c2pa.resized",
-        "c2pa.resized.proportional",
-        "c2pa.edited.metadata",
-        "c2pa.watermarked",
-        "c2pa.watermarked.bound",
-        "c2pa.watermarked.unbound",
-        "c2pa.redacted",
-        "c2pa.saved",
-        "c2pa.managed",
-        "c2pa.version_updated",
-        "c2pa.copied",
-        "c2pa.formatted",
-        "c2pa.printed",
-    }
-)
-INCEPTION_ACTIONS = frozenset({"c2pa.created", "c2pa.opened"})
-TRANSLATION_ACTIONS = frozenset({"c2pa.dubbed", "c2pa.translated"})
+ENHANCED_TERM = "algorithmicallyEnhanced"  # enhancement only: not made with AI-generated work (precedence.py)
+# What C2PA actions do to the status is data: c2pa_actions.yaml, read by actions.py.
 
 ACTIONS_ASSERTIONS = ("c2pa.actions", "c2pa.actions.v2")
 TRAINING_ASSERTIONS = ("cawg.training-mining", "c2pa.training-mining")

@@ -44,7 +44,7 @@ def build_options(
     allow_network: bool,
     exiftool_timeout: float,
     read_costly: bool,
-    read_pixels: bool,
+    read_pixels: bool | None,
     policy: tuple[str, ...],
     fail_on: str,
     as_of: dt.datetime | None,
@@ -71,7 +71,7 @@ def build_options(
         c2pa=c2pa,
         exiftool_timeout=exiftool_timeout,
         read_costly=read_costly,
-        read_pixels=read_pixels,
+        read_pixels=judge.needs_pixels if read_pixels is None else read_pixels,
         ffprobe_mode=ffprobe_mode,
         evidence_dir=evidence_dir.resolve() if evidence_dir else None,
     )
@@ -172,10 +172,11 @@ def scan_options(f: Callable[..., None]) -> Callable[..., None]:
             "thousands of directories), bounded by its deadline; by default their XMP is read by packet scanning.",
         ),
         click.option(
-            "--read-pixels",
-            is_flag=True,
+            "--read-pixels/--no-read-pixels",
+            default=None,
             help="Also read the labels stills and videos show (OCR: 'AI生成', 'AI-generated', 'Made with AI', ...) and "
-            "Stable Diffusion's invisible watermarks; about 0.7 s of one core per still (the 'pixels' extra).",
+            "Stable Diffusion's invisible watermarks; about 0.7 s of one core per still. Default: when a policy in "
+            "force needs them (cn-gb45438's explicit-label rule).",
         ),
         click.option(
             "--allow-network",

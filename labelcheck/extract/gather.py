@@ -178,6 +178,7 @@ def _evidence_of(it: Item, reading: Reading | None) -> Evidence:
         signals=tuple(found.signals),
         errors=tuple(found.errors),
         notes=it.notes,
+        pixels=found.pixels,
     )
 
 

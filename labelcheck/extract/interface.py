@@ -13,7 +13,7 @@ import c2pa
 
 from ..inputs.fetch import FetchOptions
 from ..inputs.items import Item
-from ..model import C2paStore, Signal, ToolError
+from ..model import C2paStore, PixelScan, Signal, ToolError
 from .c2pa import C2paSettings
 from .exiftool import ExifToolSession
 
@@ -68,6 +68,7 @@ class Reading:
     errors: list[ToolError] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # each tool's answer as it gave it (evidence files)
     unknown_format: ToolError | None = None  # exiftool does not know the format: ffprobe may read its container
+    pixels: PixelScan | None = None  # what the Pixels step read (None: pixels not read)
 
 
 @dataclass(frozen=True)

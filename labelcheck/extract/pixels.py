@@ -1,6 +1,5 @@
-"""The visible-label reader: text in a picture's or a video's pixels, read by OCR (RapidOCR: PP-OCRv6 ONNX models
-shipped in its wheel, run by onnxruntime on the CPU; no network). It returns what it read; what that means is decided
-in classify/visible.py.
+"""The visible-label reader: text in a picture's or a video's pixels, read by OCR (RapidOCR's PP-OCRv6 ONNX models
+from its wheel, onnxruntime on the CPU, no network). What the text means is decided in classify/visible.py.
 
 Where it looks. Labels sit at a picture's edges and corners (GB 45438-2025 asks for a corner or an edge; platforms
 stamp a corner), so each picture is read in two passes, one engine call each:
@@ -9,9 +8,8 @@ stamp a corner), so each picture is read in two passes, one engine call each:
   * `whole`: the whole picture at WHOLE_LONG pixels on its long side, for labels elsewhere; GB 45438's minimum size
     (5 % of the shortest side: 54 px at 1080 lines) is still ~18 px there.
 Measured on 1080p stills (bench/pixels_eval.py) against reading the whole picture at 1600 px: 98 % of labels found
-against 81 %, at 0.67 s of one core against 1.43 s. Two lines side by side are also given joined (a word the
-detector split off at a wide space). Huge pictures are reduced first (JPEG by its decoder's draft scaling), small
-ones enlarged in the edges pass (up to 2x), so every picture costs about what a 1080p one does.
+against 81 %, at 0.67 s of one core against 1.43 s. Two lines side by side are also given joined. Huge pictures
+are reduced first, small ones enlarged in the edges pass (up to 2x): every picture costs about what a 1080p one does.
 
 A video is read at HEAD_FPS frames a second over its first `head_seconds` (GB 45438 puts a video's label at its
 start for at least 2 s) plus `sparse` frames spread over the rest, decoded by ffmpeg (frames.py). The first frame is
@@ -129,9 +127,13 @@ def engine() -> Any:
 
 
 def _call(image: np.ndarray, detect: bool) -> Any:
+    """The engine on one picture; None when it cannot take it (RapidOCR raises on a crop it cannot resize)."""
     eng = engine()
     with _ENGINE_LOCK:  # the engine keeps use_* from call to call: always say them
-        return eng(np.ascontiguousarray(image[:, :, ::-1]), use_det=detect, use_cls=False, use_rec=True)  # BGR
+        try:
+            return eng(np.ascontiguousarray(image[:, :, ::-1]), use_det=detect, use_cls=False, use_rec=True)  # BGR
+        except Exception:  # noqa: BLE001 - its own errors (ResizeImgError, onnxruntime's): no line read there
+            return None
 
 
 def _ocr(canvas: np.ndarray) -> list[tuple[np.ndarray, str, float]]:
@@ -284,9 +286,8 @@ def _joined(lines: list[Any]) -> list[Any]:
             and b[0] > a[0]
             and b[2] > a[2]
         ):
-            out.append(
-                ((a[0], min(a[1], b[1]), b[2], max(a[3], b[3])), f"{ta} {tb}", min(sa, sb), max(ia, ib), "joined")
-            )
+            box = (a[0], min(a[1], b[1]), b[2], max(a[3], b[3]))
+            out.append((box, f"{ta} {tb}", min(sa, sb), max(ia, ib), "joined"))
     return out
 
 

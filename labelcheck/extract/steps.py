@@ -15,7 +15,7 @@ from typing import Any
 from .. import __version__
 from ..classify import visible
 from ..inputs.items import Item, hash_or_error
-from ..model import C2paStore, Kind, Signal, ToolError
+from ..model import C2paStore, Kind, PixelScan, Signal, ToolError
 from . import c2pa as c2pa_x
 from . import evidence_files
 from . import ffprobe as ffprobe_x
@@ -225,24 +225,31 @@ class Pixels(_Step):
             return
         from . import pixels, watermark  # numpy, Pillow and the OCR engine: loaded only when pixels are read
 
-        read = (
-            pixels.read_still(it.path)
-            if it.media.kind == "image"
-            else pixels.read_video(it.path, ffprobe=self.options.ffprobe)
-        )
+        try:
+            read = (
+                pixels.read_still(it.path)
+                if it.media.kind == "image"
+                else pixels.read_video(it.path, ffprobe=self.options.ffprobe)
+            )
+        except Exception as exc:  # noqa: BLE001 - the item keeps what the other tools found
+            read = pixels.PixelReading(error=ToolError("ocr", f"the pixels could not be read: {type(exc).__name__}"))
         if read.error is not None:
             reading.errors.append(read.error)
         it.notes += read.notes
+        looked_for: tuple[str, ...] = ()
         for hit in read.hits:
             where = visible.place(hit.box, (read.width, read.height), hit.text_height, hit.time)
             if visible.from_place(hit.text, where) is not None:  # as classify/ will read it back: the same answer
                 reading.signals.append(Signal("visible", Kind.VISIBLE_LABEL, "ocr", hit.text, where))
         if it.media.kind == "image":
             marks = watermark.read_watermarks(it.path)
+            looked_for = tuple(m.mark for m in marks.marks)
             for m in marks.marks:
                 if m.found:
                     where = f"{m.wrong_bits}/{m.length} bits wrong (found at <= {m.threshold}); {m.read}"
                     reading.signals.append(Signal("watermark", Kind.WATERMARK, m.mark, m.message, where))
+        error = read.error.message if read.error is not None else ""
+        reading.pixels = PixelScan(read.width, read.height, read.times, read.duration, read.engine, looked_for, error)
 
 
 class Served(_Step):

@@ -58,6 +58,14 @@ class Judge:
         """A Judge of these policies (none: the built-in default policy)."""
         return cls(policy_mod.in_force(policies), fail_on, as_of, waivers, clock)
 
+    @property
+    def needs_pixels(self) -> bool:
+        """Whether a rule in force reads what the pixels show (a check with NEEDS_PIXELS, such as explicit-label):
+        then the pixels are read unless the caller said not to."""
+        from .checks import CHECKS
+
+        return any(getattr(CHECKS[r.check], "NEEDS_PIXELS", False) for p in self.policies for r in p.rules)
+
     def day(self) -> dt.date:
         """The day the policies' calendar is read on now."""
         return self.as_of or self.clock()

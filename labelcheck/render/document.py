@@ -9,9 +9,9 @@ from typing import Any
 
 from .. import resources
 from ..classify import labels
-from ..model import Classification, Decision, Evidence, Report, Result, StreamResult, Waiver
+from ..model import Classification, Decision, Evidence, PixelScan, Report, Result, StreamResult, Waiver
 
-SCHEMA_VERSION = "1.1"  # 1.1: waived findings, summary.waived
+SCHEMA_VERSION = "1.2"  # 1.1: waived findings, summary.waived; 1.2: decision rule, pixels
 
 # Named exit codes (a pure function of the report decides which).
 EXIT_OK = 0
@@ -34,6 +34,7 @@ def _decision(d: Decision) -> dict[str, Any]:
         "reason": d.reason,
         "location": d.location,
         "strength": d.strength,
+        "rule": d.rule,
     }
 
 
@@ -173,6 +174,19 @@ def result_dict(r: Result) -> dict[str, Any]:
         ],
         "errors": [{"source": e.source, "message": display_path(e.message)} for e in ev.errors],
         "notes": list(ev.notes),
+        **({"pixels": _pixels(ev.pixels)} if ev.pixels is not None else {}),
+    }
+
+
+def _pixels(p: PixelScan) -> dict[str, Any]:
+    return {
+        "width": p.width,
+        "height": p.height,
+        "frame_times": list(p.times),
+        "duration": p.duration,
+        "engine": p.engine,
+        "watermarks_looked_for": list(p.watermarks),
+        "error": p.error,
     }
 
 
