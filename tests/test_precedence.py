@@ -92,3 +92,18 @@ def test_enhancement_alone_says_it_is_not_ai_work():
     )
     c = classify(ev(store("m", upscaled_ai, ai)))
     assert c.status is AiStatus.FULLY_AI and "enhancement" not in c.evidence[0].reason  # still the model's picture
+
+
+def test_a_visible_label_that_contradicts_the_metadata_is_a_conflict():
+    from labelcheck.classify import visible
+
+    capture = sig(Kind.SOURCE_TYPE, XMP_DST, IPTC + "digitalCapture")
+    shown = Signal(
+        "visible", Kind.VISIBLE_LABEL, "ocr", "AI生成", visible.place((900, 940, 990, 990), (1000, 1000), 50, None)
+    )
+    c = classify(ev(signals=[capture, shown]))
+    assert c.status is AiStatus.NOT_AI  # the standard term outranks words on the picture...
+    (conflict,) = c.conflicts  # ...and the picture's claim is reported against it
+    assert conflict.other.source == "visible" and conflict.other.rule == "words"
+    c = classify(ev(signals=[shown]))  # a stripped file: the label it shows is its only declaration
+    assert (c.status, c.evidence[0].rule) == (AiStatus.FULLY_AI, "words")
