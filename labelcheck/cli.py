@@ -15,6 +15,7 @@ from .commands.check import check
 from .commands.generators import generators
 from .commands.options import scan_options
 from .commands.policy import policy_group
+from .commands.sample import sample, verify_bundle
 from .commands.service import serve, watch
 from .extract.gather import EvidenceOptions, ToolMissing
 from .policy.judge import Judge
@@ -38,6 +39,8 @@ main.add_command(watch)
 main.add_command(serve)
 main.add_command(policy_group)
 main.add_command(generators)
+main.add_command(sample)
+main.add_command(verify_bundle)
 
 
 @main.command()

@@ -55,3 +55,6 @@ def schema_file(name: str) -> str:
 
 def trust_list_pem() -> Path:
     return _PKG / "data" / "c2pa-trust-list" / "C2PA-TRUST-LIST.pem"
+
+
+TRUST_LIST_DATE = "2026-08-21"  # the bundled official list's snapshot (data/c2pa-trust-list/README.md)

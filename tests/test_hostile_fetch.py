@@ -24,7 +24,7 @@ from conftest import MEDIA, ROOT, Server
 
 from labelcheck.extract import c2pa as c2pa_x
 from labelcheck.inputs import fetch as fetch_mod
-from labelcheck.inputs.fetch import FetchError, FetchOptions, PrivateAddress, _pinned, check_host, fetch, resolve
+from labelcheck.inputs.fetch import FetchError, FetchOptions, PrivateAddress, check_host, fetch, pinned, resolve
 from labelcheck.streams.check import StreamOptions, check_stream
 from labelcheck.streams.playlist import Rendition, parse_dash, parse_hls
 
@@ -228,7 +228,7 @@ def test_host_names_at_the_limits_are_looked_up_in_ascii(monkeypatch):
         assert check_host(f"https://{host}/x.jpg", False) == ["93.184.216.34"]
     assert asked[-2:] == ["xn--bcher-kva.example", "under_score.example"]
     # the request names the host in ASCII too (an IDN in a Host header is not sendable)
-    assert _pinned("https://bücher.example/a", "93.184.216.34")[1:] == (
+    assert pinned("https://bücher.example/a", "93.184.216.34")[1:] == (
         {"Host": "xn--bcher-kva.example"},
         {"sni_hostname": "xn--bcher-kva.example"},
     )

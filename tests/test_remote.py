@@ -14,7 +14,7 @@ from conftest import MEDIA, TEST_CA, Server, eventually, run_cli
 
 from labelcheck.extract.c2pa import C2paSettings
 from labelcheck.extract.gather import EvidenceOptions
-from labelcheck.inputs.fetch import FetchError, FetchOptions, _pinned, fetch
+from labelcheck.inputs.fetch import FetchError, FetchOptions, fetch, pinned
 from labelcheck.inputs.scratch import fetch_prefix
 from labelcheck.inputs.targets import expand
 from labelcheck.policy.judge import Judge
@@ -188,12 +188,12 @@ def test_a_fetch_connects_to_the_address_it_checked_and_names_the_host_it_was_gi
         fetch(f"http://localhost:{port}/media/xmp_fully_ai.jpg", LOOPBACK) == (MEDIA / "xmp_fully_ai.jpg").read_bytes()
     )
     assert server.hosts[-1] == f"localhost:{port}" and server.agents[-1].startswith("labelcheck/")
-    assert _pinned("https://example.org:8443/a?b=1", "93.184.216.34") == (
+    assert pinned("https://example.org:8443/a?b=1", "93.184.216.34") == (
         "https://93.184.216.34:8443/a?b=1",
         {"Host": "example.org:8443"},
         {"sni_hostname": "example.org"},
     )
-    assert _pinned("http://example.org/a", "2001:db8::1")[0] == "http://[2001:db8::1]/a"
+    assert pinned("http://example.org/a", "2001:db8::1")[0] == "http://[2001:db8::1]/a"
 
 
 def test_a_response_that_only_drips_is_cut_off_by_its_whole_time_limit(server):
@@ -335,7 +335,7 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_host_name(
         check=True, capture_output=True,
     )  # fmt: skip
     trusting = ssl.create_default_context(cafile=str(cert))
-    monkeypatch.setattr(fetch_mod, "_tls_context", lambda: trusting)  # trust our certificate, as a CA bundle would
+    monkeypatch.setattr(fetch_mod, "tls_context", lambda: trusting)  # trust our certificate, as a CA bundle would
     monkeypatch.setattr(fetch_mod, "_CLIENTS", threading.local())  # no client kept from an earlier test
     real = socket.getaddrinfo
     monkeypatch.setattr(

@@ -176,12 +176,16 @@ def _metadata_decision(s: Signal) -> Decision | None:
     return None
 
 
-def _detached(d: Decision) -> Decision:
-    """A label in an XMP sidecar: evidence of what the file is, never the file's own label (it does not travel with
-    the file), so it is non-standard and weighs as a heuristic."""
+def _detached(s: Signal, d: Decision) -> Decision:
+    """A standard term that does not travel with the file (an XMP sidecar beside it, the web page that shows it) is
+    evidence of what the file is, never the file's own label: non-standard, and ranked below the file's own terms
+    (precedence rules `sidecar`, `page`). Words stay words."""
+    where = {vocab.SIDECAR_SOURCE: ("sidecar", "XMP sidecar"), vocab.PAGE_SOURCE: ("page", "on the web page")}
+    if s.source not in where or d.rule == WORDS:
+        return d
+    rule, said = where[s.source]
     basis = Basis.NON_STANDARD if d.basis is Basis.STANDARD else d.basis
-    reason = f"{d.reason} (XMP sidecar, not in the file)"
-    return decision(vocab.SIDECAR_SOURCE, d.status, basis, reason, d.location, "sidecar")
+    return decision(s.source, d.status, basis, f"{d.reason} ({said}, not in the file)", d.location, rule)
 
 
 def _specific(d: Decision, source_types: set[Decision]) -> bool:
@@ -274,11 +278,7 @@ def _disagreement(winner: Decision, d: Decision) -> str:
 def classify(ev: Evidence) -> Classification:
     decisions, cut = _c2pa_decisions(ev.c2pa)
     c2pa_said = list(decisions)
-    read = [
-        (s, _detached(d) if s.source == vocab.SIDECAR_SOURCE else d)
-        for s in ev.signals
-        if (d := _metadata_decision(s)) is not None
-    ]
+    read = [(s, _detached(s, d)) for s in ev.signals if (d := _metadata_decision(s)) is not None]
     decisions += [d for _, d in read]
     source_types = {d for s, d in read if s.kind is Kind.SOURCE_TYPE}
     decisions.sort(key=precedence.order)

@@ -18,6 +18,8 @@ claim, or two carriers that disagree, is a conflict, never silently resolved.
 |      |                   | stream tag, an AI-disclosure header                                                    |
 | 2    | watermark         | an invisible watermark decoded from the pixels                                         |
 | 2    | sidecar           | a standard term in an XMP sidecar beside the file (it does not travel with the file)   |
+| 2    | page              | a standard term on the web page that shows the item (schema.org digitalSourceType in   |
+|      |                   | JSON-LD, IPTC fields in HTML meta): it does not travel with the file either            |
 | 1    | words             | words: a caption, description or comment, an action's description, a visible label    |
 |      |                   | read from the pixels                                                                   |
 
@@ -50,6 +52,7 @@ RULES = (
     Rule("generator_mark", 2, "a vendor's or generator's own mark (software, parameters, vendor assertion or tag)"),
     Rule("watermark", 2, "an invisible watermark decoded from the pixels"),
     Rule("sidecar", 2, "a standard term in an XMP sidecar beside the file (it does not travel with the file)"),
+    Rule("page", 2, "a standard term on the web page that shows the item (JSON-LD, HTML meta), not in the file"),
     Rule("words", 1, "words: a caption, description or comment, an action's description, a visible label"),
 )
 BY_NAME = {r.name: r for r in RULES}

@@ -150,6 +150,7 @@ CARRIER_FORMATS: dict[str, frozenset[str]] = {
 }
 # The source of signals read from an XMP sidecar beside the item: they describe the file but do not travel with it.
 SIDECAR_SOURCE = "xmp-sidecar"
+PAGE_SOURCE = "page"  # what the web page showing an item says of it (labelcheck sample)
 CARRIER_NAMES = {
     "c2pa": "a C2PA manifest",
     "iptc": "IPTC XMP Iptc4xmpExt:DigitalSourceType",

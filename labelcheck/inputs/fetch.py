@@ -203,7 +203,7 @@ def check_host(url: str, allow_private: bool) -> list[str]:
     return addrs
 
 
-def _pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
+def pinned(url: str, addr: str) -> tuple[str, dict[str, str], dict[str, str]]:
     """The request for `url` sent to the address already checked (a second DNS answer, which could name a private
     host, is never asked for): the URL with that address, the Host header and the TLS server name of the host (in
     ASCII: an internationalised name as IDNA)."""
@@ -288,7 +288,7 @@ def _hide_location(response: Any) -> None:
 
 
 @functools.cache
-def _tls_context() -> Any:  # an ssl.SSLContext (ssl imported when something is fetched)
+def tls_context() -> Any:  # an ssl.SSLContext (ssl imported when something is fetched)
     """One TLS context (certifi's CA bundle, as httpx's default) for every client: building it is what a client's
     ~34 ms of CPU was; sharing it makes a client for a new host cost ~1.5 ms."""
     import ssl
@@ -309,7 +309,7 @@ def _client(host: str) -> Any:
     client = clients.pop(host, None) or httpx.Client(
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
-        verify=_tls_context(),
+        verify=tls_context(),
         event_hooks={"response": [_hide_location]},
     )
     clients[host] = client
@@ -323,7 +323,7 @@ def _send(client: Any, url: str, addrs: list[str], timeout: float) -> Any:
     import httpx
 
     for n, addr in enumerate(addrs):
-        target, headers, extensions = _pinned(url, addr)
+        target, headers, extensions = pinned(url, addr)
         request = client.build_request("GET", target, headers=headers, extensions=extensions, timeout=timeout)
         try:
             return client.send(request, stream=True)
