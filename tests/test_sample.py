@@ -146,3 +146,22 @@ def test_tdm_only_reads_the_hosts_without_fetching_media(tmp_path):
     assert report["items"] == [] and report["hosts"][0]["tdmrep"]
     assert not [path for _, _, path, _ in log if path.startswith("/media/")]
     assert "/.well-known/tdmrep.json" in [path for _, _, path, _ in log]
+
+
+def test_an_interrupted_sample_resumes_without_fetching_again(tmp_path):
+    """A first run keeps what it fetched in --state; the same sample with --resume sends no request for what is
+    stored and draws the same items."""
+    state = tmp_path / "state"
+    with SampleSite() as site:
+        args = ["sample", f"{site.url}/sitemap.xml", "--allow-private-network", "--rate", str(RATE), "--size", "4"]
+        args += ["--seed", "5", "-j", "0", "--state", state]
+        first = run_cli(*args, timeout=300)
+        sent = len(site.log)
+        again = run_cli(*args, "--resume", timeout=300)
+        resent = site.log[sent:]
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert [it["url"] for it in json.loads(first.stdout)["items"]] == [
+        it["url"] for it in json.loads(again.stdout)["items"]
+    ]
+    assert "resumed:" in again.stderr
+    assert resent == []  # nothing sent again: robots.txt, sitemaps, pages and media all came from the state

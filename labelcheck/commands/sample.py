@@ -20,6 +20,7 @@ from ..sample import report as sample_report
 from ..sample.crawl import CrawlLimits
 from ..sample.http import Politeness
 from ..sample.run import STRATA, SampleOptions, run
+from ..sample.state import FetchState
 from .options import scan_options, write_output
 
 FORMATS = {"json": sample_report.to_json, "html": sample_report.to_html, "csv": sample_report.to_csv}
@@ -76,6 +77,9 @@ MAX_SHOWN = 30  # problems printed; the count of the rest follows
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep fetched bodies here (default: a temporary directory).",
 )
+@click.option(
+    "--resume", is_flag=True, help="With --state: go on from an interrupted run without fetching again what it stored."
+)
 @click.option("--allow-private-network", is_flag=True, help="Allow loopback and private addresses.")
 @scan_options
 def sample(options: EvidenceOptions, judge: Judge, **kw: Any) -> None:
@@ -97,10 +101,17 @@ def sample(options: EvidenceOptions, judge: Judge, **kw: Any) -> None:
         kw["tdm_only"],
     )
     engine = RunOptions(workers=kw["workers"], scheduler=kw["scheduler"])
+    if kw["resume"] and not kw["state"]:
+        raise click.UsageError("--resume needs --state DIR (where the interrupted run kept what it fetched)")
     with tempfile.TemporaryDirectory(prefix="labelcheck-sample-") as tmp:
         store = kw["state"] or Path(tmp)
+        state = FetchState(store / "fetched.sqlite", kw["resume"])
         writer = _bundle_writer(kw["bundle"], opts, judge, options.c2pa.trust_list) if kw["bundle"] else None
-        rep, sampler = run(opts, store / "bodies", options, judge, engine, writer.add if writer else lambda ex: None)
+        record = writer.add if writer else lambda ex: None
+        rep, sampler = run(opts, store / "bodies", options, judge, engine, record, state)
+        if kw["resume"]:
+            click.echo(f"labelcheck: resumed: {state.reused} answers taken from {store}, not fetched again", err=True)
+        state.close()
         text = FORMATS[kw["fmt"]](rep)
         if writer is not None:
             for url, title in sampler.found.pages:

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from ..inputs import fetch as net
+from .state import FetchState
 from .types import Exchange
 
 USER_AGENT_TOKEN = "labelcheck"  # the product token robots.txt groups are matched against
@@ -97,8 +98,11 @@ def _retry_after(value: str) -> float | None:
 class PoliteFetcher:
     """Fetches for one sample run (thread-safe): robots.txt, the per-host pace, back-off, caps and recording."""
 
-    def __init__(self, politeness: Politeness, store: Path, record: Callable[[Exchange], None]) -> None:
+    def __init__(
+        self, politeness: Politeness, store: Path, record: Callable[[Exchange], None], state: FetchState | None = None
+    ) -> None:
         self.p = politeness
+        self.state = state  # what an earlier run of this sample fetched (--resume): taken from there, not sent
         self.store = store
         self.record = record
         self._hosts: dict[str, _Host] = {}
@@ -178,10 +182,14 @@ class PoliteFetcher:
         out: list[Exchange] = []
         attempt = 0
         while True:
-            self._wait(host)
-            ex = self._once(url, purpose, limit)
-            host.requests += 1
-            host.next_at = time.monotonic() + host.delay
+            ex = self.state.get(url) if self.state is not None else None
+            if ex is None:
+                self._wait(host)
+                ex = self._once(url, purpose, limit)
+                host.requests += 1
+                host.next_at = time.monotonic() + host.delay
+                if self.state is not None:
+                    self.state.put(ex)
             self.record(ex)
             out.append(ex)
             said = {k.lower(): v for k, v in ex.response_headers}
@@ -240,7 +248,10 @@ class PoliteFetcher:
     def _received(
         self, url: str, started: str, sent: tuple[tuple[str, str], ...], addr: str, r: Any, limit: int, purpose: str
     ) -> Exchange:
-        got = tuple((k, v) for k, v in r.headers.multi_items())
+        # as received, but a Transfer-Encoding (the body is stored de-chunked) kept under pywb's X-Archive-Orig- name
+        got = tuple(
+            ("X-Archive-Orig-" + k if k.lower() == "transfer-encoding" else k, v) for k, v in r.headers.multi_items()
+        )
         base = Exchange(url, started, sent, r.status_code, r.reason_phrase, got, address=addr,
                         http_version=r.http_version, purpose=purpose)  # fmt: skip
         declared = r.headers.get("content-length", "")

@@ -20,6 +20,7 @@ from . import stats, tdm
 from .crawl import Crawler, CrawlLimits, Found
 from .http import Disallowed, PoliteFetcher, Politeness, origin
 from .report import DrawInfo, ItemRow, SampleReport
+from .state import FetchState
 from .types import Exchange, HostTdm, MediaRef, PageLabel
 
 LABELLED = {"c2pa_trusted", "c2pa_valid", "standard_metadata", "page"}  # rules whose terms are standard labels
@@ -82,11 +83,17 @@ def outcome(r: Result) -> str:
 
 
 class Sampler:
-    def __init__(self, opts: SampleOptions, store: Path, record: Callable[[Exchange], None] = lambda ex: None):
+    def __init__(
+        self,
+        opts: SampleOptions,
+        store: Path,
+        record: Callable[[Exchange], None] = lambda ex: None,
+        state: FetchState | None = None,
+    ):
         self.opts = opts
         self._record = record
         self._lock = threading.Lock()
-        self.fetcher = PoliteFetcher(opts.politeness, store, self._locked_record)
+        self.fetcher = PoliteFetcher(opts.politeness, store, self._locked_record, state)
         self.found = Found()
         self.excluded: list[str] = []  # media of the frame robots.txt keeps labelcheck from
 
@@ -165,8 +172,9 @@ def run(
     judge: Judge,
     run_options: RunOptions | None = None,
     record: Callable[[Exchange], None] = lambda ex: None,
+    state: FetchState | None = None,
 ) -> tuple[SampleReport, Sampler]:
-    s = Sampler(opts, store, record)
+    s = Sampler(opts, store, record, state)
     found = s.crawl()
     d = s.draw() if not opts.tdm_only else stats.draw([], 0, opts.seed, False)
     refs = [found.frame[u.key] for u in d.units]
