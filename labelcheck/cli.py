@@ -13,6 +13,7 @@ from . import __version__, resources
 from .api import scan
 from .commands.check import check
 from .commands.generators import generators
+from .commands.label import label
 from .commands.options import scan_options
 from .commands.policy import policy_group
 from .commands.sample import sample, verify_bundle
@@ -41,6 +42,7 @@ main.add_command(policy_group)
 main.add_command(generators)
 main.add_command(sample)
 main.add_command(verify_bundle)
+main.add_command(label)
 
 
 @main.command()

@@ -107,3 +107,14 @@ def test_a_visible_label_that_contradicts_the_metadata_is_a_conflict():
     assert conflict.other.source == "visible" and conflict.other.rule == "words"
     c = classify(ev(signals=[shown]))  # a stripped file: the label it shows is its only declaration
     assert (c.status, c.evidence[0].rule) == (AiStatus.FULLY_AI, "words")
+
+
+def test_a_label_that_only_says_ai_does_not_conflict_with_one_that_says_which():
+    """TC260 Label 1 says "AI" (GB 45438 has no code for "made with AI"): beside IPTC's composite term it is no
+    conflict; two source types naming different labels are."""
+    made = sig(Kind.SOURCE_TYPE, XMP_DST, IPTC + "compositeWithTrainedAlgorithmicMedia")
+    aigc = sig(Kind.AIGC, "XMP-TC260:AIGC", '{"Label": "1", "ContentProducer": "p", "ProduceID": "1"}')
+    c = classify(ev(signals=[made, aigc]))
+    assert c.status is AiStatus.MADE_WITH_AI and c.conflicts == ()
+    full = sig(Kind.SOURCE_TYPE, "XMP-iptcExt:DigitalSourceType", IPTC + "trainedAlgorithmicMedia", "xmp-other")
+    assert classify(ev(signals=[made, full])).conflicts  # two source types naming different labels

@@ -253,16 +253,17 @@ def _denial(a: Decision, b: Decision) -> bool:
     return lo == AI_RANK[AiStatus.NOT_AI] and hi >= AI_RANK[AiStatus.POSSIBLY_AI]
 
 
-def _conflicts(winner: Decision, d: Decision) -> bool:
+def _conflicts(winner: Decision, d: Decision, source_types: set[Decision]) -> bool:
     """Whether an outranked decision is reported as a conflict: it says another status in another carrier, or in
-    the same field, or it denies what the winner claims (or claims what it denies) anywhere. Two marks that both
-    say AI and differ only in which AI label are not a conflict."""
+    the same field, or it denies what the winner claims (or claims what it denies) anywhere. Two statements that
+    both say AI are not a conflict when one only says "AI" (a mark, a TC260 label, an AI disclosure: not which of
+    the two labels); two source types that name different ones are."""
     if d.status is winner.status:
         return False
     if _denial(winner, d):
         return True
     both_ai = AI_RANK[d.status] >= 3 and AI_RANK[winner.status] >= 3
-    if both_ai and d.basis is Basis.NON_STANDARD:
+    if both_ai and not (_specific(d, source_types) and _specific(winner, source_types)):
         return False
     return d.source != winner.source or d.location == winner.location
 
@@ -290,7 +291,7 @@ def classify(ev: Evidence) -> Classification:
         return Classification(AiStatus.UNKNOWN, Basis.NONE, False, tuple(decisions), (), training, tuple(entries))
     winner = informative[0]
     conflicts = tuple(
-        Conflict(winner, d, _disagreement(winner, d)) for d in informative[1:] if _conflicts(winner, d)
+        Conflict(winner, d, _disagreement(winner, d)) for d in informative[1:] if _conflicts(winner, d, source_types)
     ) + ((_too_deep(winner, c2pa_said),) if cut else ())
     return Classification(
         winner.status,
