@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import label_cost
 import pixels_cost
 
 from labelcheck.extract.exiftool import CONFIG as EXIFTOOL_CONFIG  # the configuration labelcheck reads with
@@ -381,6 +382,7 @@ def main() -> int:
     )
 
     pixels_cost.report(labelcheck_run, OUT, OUT / "items.txt", len(items), cores)
+    label_cost.report(OUT)
 
     big = large_video()
     code = f"import c2pa; r = c2pa.Reader({str(big)!r}); r.json(); print(r.get_validation_state())"

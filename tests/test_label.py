@@ -115,3 +115,27 @@ def test_plan_problems_dry_run_in_place_and_bad_credentials(plain, tmp_path):
     code, doc = _label("--as", "fully_ai", *wrong, "--output-dir", tmp_path / "w", plain / "a.jpg")
     assert code == 5 and "does not match" in doc["items"][0]["error"], doc
     assert not (tmp_path / "w" / "a.jpg").exists()
+
+
+def test_a_full_disk_is_an_error_per_item_and_leaves_nothing_half_written(tmp_path):
+    """A 96 KiB tmpfs as the output folder: the small file is labelled, the large one runs out of space."""
+    import os
+
+    out = tmp_path / "small-disk"
+    out.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(out)],
+                                           capture_output=True, timeout=30).returncode != 0:  # fmt: skip
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        big = tmp_path / "big.png"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=1280x720", "-frames:v", "1",
+                        str(big)], check=True, timeout=60)  # fmt: skip
+        small = MEDIA / "xmp_capture.jpg"
+        code, doc = _label("--as", "fully_ai", "--output-dir", out, small, big)
+        assert code == 5, doc
+        by = {Path(i["source"]).name: i for i in doc["items"]}
+        assert by["xmp_capture.jpg"]["recheck"]["status"] == "pass"
+        assert "error writing output file" in by["big.png"]["error"].lower(), by["big.png"]  # exiftool's own words
+        assert sorted(p.name for p in out.iterdir()) == ["xmp_capture.jpg"]  # no partial file, no temporary
+    finally:
+        subprocess.run(["umount", str(out)], capture_output=True, timeout=30)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..classify.vocab import CARRIER_FORMATS, CARRIER_NAMES
+from . import tool
 
 CONFIG = Path(__file__).with_name("exiftool_write.config")
 EXIFTOOL = ("exiftool", "-config", str(CONFIG), "-q")
@@ -178,6 +179,11 @@ def places(mime: str, req: LabelRequest) -> tuple[tuple[str, str], ...]:
 
 
 def _run(args: list[str], deadline: float, what: str) -> bytes:
+    if tuple(args[: len(EXIFTOOL)]) == EXIFTOOL:  # the stay-open process (tool.py): no new Perl per command
+        try:
+            return tool.exiftool([a for a in args[len(EXIFTOOL) :] if a != "-q"] + ["-q"], str(CONFIG), deadline)
+        except tool.ToolFailed as exc:
+            raise WriteError(f"{what} failed: {exc}") from exc
     left = deadline - time.monotonic()
     if left <= 0:
         raise WriteError(f"{what}: the time allowed ran out before it started")
