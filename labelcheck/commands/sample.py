@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,14 +16,13 @@ from .. import resources
 from ..api import EvidenceOptions, Judge, RunOptions
 from ..policy import load as policy_mod
 from ..render.document import printable
-from ..sample import report as sample_report
-from ..sample.crawl import CrawlLimits
-from ..sample.http import Politeness
-from ..sample.run import STRATA, SampleOptions, run
-from ..sample.state import FetchState
+from ..sample.types import STRATA
 from .options import scan_options, write_output
 
-FORMATS = {"json": sample_report.to_json, "html": sample_report.to_html, "csv": sample_report.to_csv}
+if TYPE_CHECKING:
+    from ..sample.run import SampleOptions
+
+FORMATS = ("csv", "html", "json")  # sample/report.py: to_csv, to_html, to_json
 EXIT_BUNDLE_BAD = 1
 MAX_SHOWN = 30  # problems printed; the count of the rest follows
 
@@ -68,7 +67,7 @@ MAX_SHOWN = 30  # problems printed; the count of the rest follows
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The X.509 certificate (chain, PEM) of --sign-key.",
 )
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("--workers", "-j", type=click.IntRange(0, 256), default=os.cpu_count() or 1, show_default=True)
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Check the sampled items on a Dask cluster.")
@@ -85,6 +84,12 @@ MAX_SHOWN = 30  # problems printed; the count of the rest follows
 def sample(options: EvidenceOptions, judge: Judge, **kw: Any) -> None:
     """Crawl SEED... (sitemaps, feeds or pages), draw a sample of the media found, check each item, and report how
     many are labelled, with confidence intervals; keep every request and response as WACZ evidence (--bundle)."""
+    from ..sample import report as sample_report  # the crawler's libraries (lxml, extruct, ...): only when sampling
+    from ..sample.crawl import CrawlLimits
+    from ..sample.http import Politeness
+    from ..sample.run import SampleOptions, run
+    from ..sample.state import FetchState
+
     politeness = Politeness(contact=kw["contact"], rate=kw["rate"], allow_private=kw["allow_private_network"])
     limits = CrawlLimits(kw["max_pages"], kw["max_depth"], kw["threads"])
     opts = SampleOptions(
@@ -112,7 +117,7 @@ def sample(options: EvidenceOptions, judge: Judge, **kw: Any) -> None:
         if kw["resume"]:
             click.echo(f"labelcheck: resumed: {state.reused} answers taken from {store}, not fetched again", err=True)
         state.close()
-        text = FORMATS[kw["fmt"]](rep)
+        text = getattr(sample_report, f"to_{kw['fmt']}")(rep)
         if writer is not None:
             for url, title in sampler.found.pages:
                 writer.add_page(url, title, rep.generated_at)

@@ -24,7 +24,6 @@ from .state import FetchState
 from .types import Exchange, HostTdm, MediaRef, PageLabel
 
 LABELLED = {"c2pa_trusted", "c2pa_valid", "standard_metadata", "page"}  # rules whose terms are standard labels
-STRATA = ("host", "media-type", "section")
 
 
 @dataclass(frozen=True)

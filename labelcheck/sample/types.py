@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STRATA = ("host", "media-type", "section")  # what a stratified sample's strata are (sample --stratify)
+
 
 @dataclass(frozen=True)
 class Exchange:
