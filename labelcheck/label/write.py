@@ -49,23 +49,9 @@ TRAINING_CARRIERS = ("plus", "tdmrep")
 _URL = re.compile(r"https?://\S+")
 
 MP3, WAV = "audio/mpeg", "audio/wav"
-# The formats exiftool writes XMP into (its -listwf, and tried: tests/test_label_write.py).
-DIRECT = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/webp",
-        "image/gif",
-        "image/tiff",
-        "image/heic",
-        "image/heif",
-        "image/avif",
-        "video/mp4",
-        "video/quicktime",
-        "audio/mp4",
-        "application/pdf",
-    }
-)
+# The formats exiftool writes XMP into (its -listwf, and tried: tests/test_label_write.py): those that hold the IPTC
+# term (vocab.CARRIER_FORMATS) but JPEG XL (no test file could be made) and SVG; MP3 and WAV are placed by hand.
+DIRECT = CARRIER_FORMATS["iptc"] - {"image/jxl", "image/svg+xml", MP3, WAV}
 WRITABLE = DIRECT | {MP3, WAV}
 PMX = b"_PMX"  # the RIFF chunk of an XMP packet (XMP Specification Part 3)
 RIFF_MAX = 0xFFFFFFFF
