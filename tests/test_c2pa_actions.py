@@ -15,7 +15,7 @@ from conftest import FIXTURES, MEDIA, TEST_CA
 
 from labelcheck import resources
 from labelcheck.classify import actions as A
-from labelcheck.classify import vocab
+from labelcheck.classify import generators, vocab
 from labelcheck.classify.provenance import classify_manifest
 from labelcheck.extract import c2pa as c2pa_x
 from labelcheck.inputs.media import MediaType
@@ -247,12 +247,12 @@ def test_people_authoring_on_a_fully_ai_parent_makes_it_made_with_ai():
 
 
 def test_b_created_without_a_type_is_left_to_the_generator_registry():
-    """Not standard: the table says unknown and defers; the generator registry (vocab.GENERATOR_NAMES) may decide."""
+    """Not standard: the table says unknown and defers; the generator registry (generators.yaml) may decide."""
     created = act("c2pa.created", agent="Midjourney 6", description="AI Generated Image")
     v = status_of(man("m", [created], generator="Midjourney"))
     assert (v.status, v.basis, v.deferred) == (AiStatus.UNKNOWN, Basis.NONE, A.GENERATOR_REGISTRY)
     assert "Midjourney" in v.reason and "AI Generated Image" in v.reason
-    assert vocab.GENERATOR_NAMES.search("Midjourney 6")  # what the registry would find
+    assert generators.match("c2pa.softwareAgent", "Midjourney 6").id == "midjourney"  # what the registry finds
 
 
 def test_c_a_vendor_generative_ai_assertion_declares_ai_without_saying_which_label():

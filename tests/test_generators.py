@@ -44,20 +44,41 @@ def test_the_registry_validates_against_its_schema():
     assert resources.schema("generators")["$id"] == "urn:labelcheck:schema:generators"
 
 
-def test_at_least_sixty_generators_each_with_a_source_and_a_mark():
-    assert len(GENERATORS) >= 60
+def test_at_least_eighty_generators_each_with_a_source_and_a_mark():
+    assert len(GENERATORS) >= 80
     assert len(BY_ID) == len(GENERATORS)  # ids are unique
     for g in GENERATORS:
         assert g.sources and all(s.startswith(("https://", "http://")) for s in g.sources), g.id
         assert g.marks and g.default in reg.STATUSES, g.id
 
 
+# The vendors and tools the issue names: images, video, audio and voice, Western and Chinese.
+ISSUE_VENDORS = (
+    "OpenAI", "Google", "Adobe", "Microsoft", "Midjourney", "Stability AI", "Black Forest Labs", "Ideogram", "Leonardo",
+    "Runway", "Pika", "Luma", "Kling", "MiniMax", "Hailuo", "Suno", "Udio", "ElevenLabs", "Meta", "Amazon", "Baidu",
+    "Alibaba", "ByteDance", "Tencent", "A1111", "ComfyUI", "InvokeAI", "Fooocus", "NovelAI", "Draw Things", "SwarmUI",
+    "Krita AI Diffusion", "Canva", "Photoshop Generative Fill",
+)  # fmt: skip
+# Chinese names, each with a value a software field would hold
+CHINESE_NAMES = {
+    "可灵": "可灵AI",
+    "海螺": "海螺AI",
+    "即梦": "即梦AI",
+    "豆包": "豆包",
+    "通义万相": "通义万相",
+    "混元": "腾讯混元",
+    "文心": "文心一格",
+}
+
+
 def test_the_registry_spans_media_vendors_and_languages():
     media = {m for g in GENERATORS for m in g.media}
     assert media == {"image", "video", "audio", "voice"}
-    vendors = " ".join(g.vendor for g in GENERATORS)
-    for name in ("OpenAI", "Google", "Adobe", "Microsoft", "Stability AI", "Black Forest Labs", "Alibaba", "Tencent"):
-        assert name in vendors, name
+    named = " | ".join(f"{g.vendor} {g.product}" for g in GENERATORS)
+    assert [name for name in ISSUE_VENDORS if name not in named] == []
+    assert [name for name in CHINESE_NAMES if name not in named] == []
+    # each Chinese name is also a mark: found in a software field
+    assert [v for v in CHINESE_NAMES.values() if reg.named_in("XMP-xmp:CreatorTool", v) is None] == []
     assert {g.default for g in GENERATORS} == set(reg.STATUSES)
 
 
@@ -128,7 +149,21 @@ def test_a_model_named_in_ui_parameters_outranks_the_ui():
     graph = json.dumps({"3": {"class_type": "KSampler"}, **loader("unet_name", "flux1-dev.safetensors")})
     assert [g.id for g in reg.matches("png.prompt", graph)] == ["flux-1", "comfyui"]
     infotext = f"{A1111}, Model: flux1-dev-bnb-nf4, Version: f2.0.1v1.10.1"
-    assert [g.id for g in reg.matches("png.parameters", infotext)] == ["flux-1", "forge", "automatic1111"]
+    order = ["flux-1", "forge", "automatic1111", "diffusion-parameters"]  # the generic mark last of all
+    assert [g.id for g in reg.matches("png.parameters", infotext)] == order
+
+
+def test_parameters_of_a_ui_nobody_registered_are_still_generated():
+    """A prompt, a seed, a number of steps and a guidance scale, as JSON or key: value text, in any parameters field:
+    the generic mark (lowest priority) reads them as generated; a caption that mentions seeds or steps is not."""
+    unknown = json.dumps({"positive": "a lighthouse", "seed": 7, "num_inference_steps": 30, "guidance_scale": 4.5})
+    for carrier in ("exif.ImageDescription", "exif.UserComment", "png.Comment", "exif.Model", "quicktime.Comment"):
+        assert reg.match(carrier, unknown).id == "diffusion-parameters", carrier
+    assert reg.match("exif.UserComment", "Prompt: a cat. Seed: 5, Steps: 30, Guidance scale: 3.5").id == (
+        "diffusion-parameters"
+    )
+    caption = "Planting guide: sow the seeds in spring; steps to a good harvest, with the prompt watering"
+    assert reg.match("xmp.Description", caption) is None
 
 
 NOT_GENERATORS = [
@@ -161,6 +196,26 @@ NOT_GENERATORS = [
     "Sora Aoi",
     "Chroma key studio",
     "Kolorspace",
+    "LumaFusion 4.1",  # a video editor: "Luma" alone is no mark
+    "Luminar Neo 1.20",
+    "Gemini 2",  # a duplicate finder: Gemini is a mark only as an image model's name
+    "CapCut",  # ByteDance's editor, not Jimeng/Dreamina
+    "Canva",
+    "Meta",
+    "Emu",
+    "Veo Cam 3",
+    "Imagen",
+    "Leonardo da Vinci",
+    "Kling",
+    "Suno",
+    "MiniMax",
+    "ERNIE",
+    "Wan 2.1",
+    "Pikachu",
+    "Lyria",
+    "Playground",
+    "Magic Media Ltd",
+    "文心雕龙",  # a classical title: 文心 alone is no mark
     "Opened a pre-existing file",  # Photoshop's own action descriptions
     "Used cropping tools, reducing or expanding visible content area",
     "The quick brown fox: Steps 1-3 of the guide",
@@ -184,6 +239,117 @@ def test_sora_as_a_persons_name_is_not_sora():
     assert reg.match("c2pa.claim_generator_info", "Sora Aoi") is None
     assert reg.match("c2pa.claim_generator_info", "Sora").id == "openai-sora"
     assert reg.match("c2pa.softwareAgent", "Sora 2").id == "openai-sora"
+
+
+# ------------------------------------------------------------------------- names in software fields (was vocab)
+
+SOFTWARE_KEYS = ("IFD0:Software", "XMP-xmp:CreatorTool", "QuickTime:Encoder", "ID3v2_4:EncoderSettings")
+NAMED_IN_SOFTWARE = [
+    ("Midjourney v6.1", "midjourney"),
+    ("DALL·E 3", "openai-dall-e"),
+    ("Stable Diffusion XL", "sdxl"),
+    ("Stable Video Diffusion", "stable-video-diffusion"),
+    ("Adobe Firefly Image 3", "adobe-firefly"),
+    ("Imagen 4", "google-imagen"),
+    ("Gemini 2.5 Flash Image", "google-gemini-image"),
+    ("gpt-image-1", "openai-chatgpt-images"),
+    ("FLUX.1 [dev]", "flux-1"),
+    ("FLUX1.1 [pro]", "flux-1"),
+    ("Flux Kontext", "flux-1"),
+    ("Leonardo.Ai", "leonardo-ai"),
+    ("Ideogram 2.0", "ideogram"),
+    ("Recraft V3", "recraft"),
+    ("Seedream 4.0", "bytedance-seedream"),
+    ("Qwen-Image", "qwen-image"),
+    ("Hunyuan Image 2.1", "hunyuan-image"),
+    ("即梦AI", "bytedance-jimeng"),
+    ("OpenAI Sora", "openai-sora"),
+    ("Sora 2", "openai-sora"),
+    ("Google Veo 3", "google-veo"),
+    ("Runway Gen-4", "runway"),
+    ("Kling 2.1", "kling"),
+    ("KlingAI", "kling"),
+    ("Hailuo 02", "minimax-hailuo"),
+    ("Luma Dream Machine", "luma"),
+    ("ElevenLabs", "elevenlabs"),
+    ("Eleven Labs v3", "elevenlabs"),
+    ("Suno v4.5", "suno"),
+    ("suno.com", "suno"),
+    ("Udio", "udio"),
+    ("Resemble AI", "resemble-ai"),
+    ("Play.ht", "playht"),
+    ("Doubao-Seedream-4.0", "bytedance-seedream"),  # the model outranks the app that serves it
+    ("ChatGPT DALL-E", "openai-dall-e"),
+    ("Pika 2.2", "pika"),
+    ("Nano Banana", "google-gemini-image"),
+    ("DreamStudio", "stability-ai"),
+    ("Bing Image Creator", "microsoft-designer"),
+    ("通义万相", "alibaba-tongyi-wanxiang"),
+    ("腾讯混元", "tencent-hunyuan"),
+    ("文心一格", "baidu-ernie"),
+    ("可灵AI", "kling"),
+    ("Canva Magic Media", "canva-ai"),
+    ("Imagine with Meta AI", "meta-ai"),
+    ("MusicGen", "meta-audiocraft"),
+    ("Murf AI", "murf"),
+    ("WellSaid Labs", "wellsaid"),
+    ("ComfyUI", "comfyui"),
+    ("Fooocus v2.5.5", "fooocus"),
+]
+OTHER_SOFTWARE = [
+    "Adobe Photoshop 25.0 (Macintosh)",
+    "Capture One 23",
+    "GIMP 2.10.34",
+    "Lavf60.3.100",
+    "LAME 3.100",
+    "iPhone 15 Pro",
+    "DaVinci Resolve",
+    "Final Cut Pro 10.7",
+    "Pixelmator Pro",
+    "Sora",
+    "Wan",
+    "Suno",
+    "Audio Hijack",
+    "Studio One",
+    "Lightroom Classic",
+    "Veolia",
+    "fluxus",
+    "Darktable 4.6",
+    "Adobe Premiere Pro 2024",
+    "LumaFusion 4.1",
+    "Gemini 2",
+    "CapCut",
+    "Runway",  # a word: a mark only with a model name (and, in C2PA, as the signer's whole name)
+    "Krita 5.2.2",  # the editor: Krita AI Diffusion writes its own infotext
+    "Topaz Photo AI 3.1",
+]
+
+
+@pytest.mark.parametrize("value, gid", NAMED_IN_SOFTWARE)
+def test_generator_names_are_found_in_software_fields(value, gid):
+    """What vocab.GENERATOR_NAMES found in Software, CreatorTool and encoder fields, the registry finds, and names."""
+    assert {k: getattr(reg.named_in(k, value), "id", None) for k in SOFTWARE_KEYS} == dict.fromkeys(SOFTWARE_KEYS, gid)
+
+
+@pytest.mark.parametrize("value", OTHER_SOFTWARE)
+def test_other_software_is_not_taken_for_a_generator(value):
+    assert {k: g.id for k in SOFTWARE_KEYS if (g := reg.named_in(k, value))} == {}
+
+
+def test_a_name_that_names_other_things_needs_what_makes_it_the_generators():
+    assert reg.match("exif.Software", "Sora") is None and reg.match("exif.Software", "Sora 2").id == "openai-sora"
+    assert reg.match("exif.Software", "Suno") is None and reg.match("exif.Software", "Suno AI").id == "suno"
+    assert (
+        reg.match("exif.Software", "Imagen") is None
+        and reg.match("exif.Software", "Google Imagen").id == "google-imagen"
+    )
+    assert reg.match("exif.Software", "Imagen 2 de la playa") is None  # Spanish: only the whole value is the model
+    assert reg.match("id3.COMM", "made with suno; created=2025-01-01T00:00:00Z; id=x").id == "suno"
+    assert reg.match("vorbis.COMMENT", "made with suno; created=2025-01-01T00:00:00Z; id=x").id == "suno"
+    assert reg.match("id3.COMM", "a song made with Suno in mind") is None
+    assert reg.match("id3.TENC", "ElevenLabs").id == "elevenlabs"  # who encoded it, and its ffprobe name
+    assert reg.match("ffprobe.encoded_by", "ElevenLabs").id == "elevenlabs"
+    assert reg.match("riff.CodingHistory", "A=PCM,F=44100,W=16,M=mono,T=ElevenLabs").id == "elevenlabs"
 
 
 def test_an_editor_is_not_a_generator_but_its_generative_tool_is():
@@ -221,6 +387,7 @@ def test_c2pa_values_as_the_reader_renders_them_with_a_version():
         ("Track1:HandlerType", "x", "quicktime.HandlerType", "x"),
         ("Vorbis:Prompt", "x", "vorbis.Prompt", "x"),
         ("RIFF:Software", "x", "riff.Software", "x"),
+        ("MXF:ApplicationName", "x", "mxf.ApplicationName", "x"),
         ("format:encoder", "x", "ffprobe.encoder", "x"),
         ("stream:0:audio:comment", "x", "ffprobe.comment", "x"),
         ("File:FileName", "x", None, None),
@@ -255,6 +422,8 @@ EXIFTOOL_PNG_KEYS = """%Image::ExifTool::UserDefined = (
 """
 
 
+SUNO_ID = "116d34f4-b3d5-48b8-9334-011b1dd1df00"
+KRITA = "Model hash: unknown, Model: juggernautXL_v9.safetensors, Mode: Generate"
 VHS_COMMENT = json.dumps({"prompt": loader("unet_name", "hunyuan_video_t2v_720p_bf16.safetensors")})
 WAN = graph("unet_name", "wan2.1_t2v_1.3B_fp16.safetensors")
 
@@ -300,6 +469,20 @@ CASES = [
         False,
     ),
     ("wan", "ffmpeg", "mp4", ["-movflags", "use_metadata_tags", "-metadata", f"prompt={WAN}"], False),
+    (
+        "suno",
+        "ffmpeg",
+        "mp3",
+        ["-metadata", f"comment=made with suno; created=2025-10-08T16:20:02Z; id={SUNO_ID}"],
+        True,
+    ),
+    ("elevenlabs", "ffmpeg", "mp3", ["-metadata", "encoded_by=ElevenLabs"], True),
+    ("ideogram", "exiftool", "jpg", ["-EXIF:Software=Ideogram 2.0"], True),
+    ("bytedance-jimeng", "exiftool", "png", ["-XMP-xmp:CreatorTool=即梦AI"], True),
+    ("google-gemini-image", "exiftool", "jpg", ["-IPTC:OriginatingProgram=Nano Banana"], True),
+    ("kling", "exiftool", "mp4", ["-ItemList:Encoder=Kling 2.1"], True),
+    ("meta-ai", "exiftool", "webp", ["-XMP-xmp:CreatorTool=Imagine with Meta AI"], True),
+    ("krita-ai-diffusion", "exiftool", "png", [f"-PNG:parameters={A1111}, {KRITA}"], True),
 ]
 SOURCES = {
     "jpg": ["-f", "lavfi", "-i", "color=c=gray:s=16x16", "-frames:v", "1"],

@@ -171,8 +171,6 @@ def _metadata_decision(s: Signal) -> Decision | None:
     if s.kind is Kind.SOFTWARE and (gen := generators.named_in(s.key, s.value)) is not None:
         reason = f"generator software {s.key}={s.value[:80]} ({gen.product}, generator registry)"
         return said(AiStatus(gen.default), Basis.NON_STANDARD, reason, MARK)
-    if s.kind is Kind.SOFTWARE and vocab.GENERATOR_NAMES.search(s.value):
-        return said(AiStatus.FULLY_AI, Basis.NON_STANDARD, f"generator software {s.key}={s.value[:80]}", MARK)
     return None
 
 

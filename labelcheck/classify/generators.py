@@ -10,16 +10,18 @@ labelcheck reads to carriers:
   and drops spaces: carriers compare without case and spaces); ID3v2_x -> id3.<frame> (EncoderSettings TSSE,
   EncodedBy TENC, Comment COMM; a TXXX frame read as "(desc) value", or a signal already keyed by desc, ->
   id3.TXXX:<desc>); ItemList, Keys, UserData, QuickTime, Track<n> -> quicktime.<Tag>; IPTC -> iptc.<Tag>;
-  RIFF -> riff.<Tag>; Vorbis -> vorbis.<Tag>; Matroska -> matroska.<Tag>.
+  RIFF -> riff.<Tag>; Vorbis -> vorbis.<Tag>; Matroska -> matroska.<Tag>; MXF -> mxf.<Tag>.
 - ffprobe signals ("format:encoder", "stream:0:audio:encoder", "program:1:...") -> ffprobe.<tag>.
 - C2PA manifests (model.C2paManifest), for the caller to map: claim_generator -> c2pa.claim_generator; each
   generator_info entry -> c2pa.claim_generator_info; each action's software_agent -> c2pa.softwareAgent and its
   description -> c2pa.action_description; each assertion label -> c2pa.vendor_assertion.
 
 Carrier families (_FAMILIES): one field under several names is one carrier, a mark on a member applies to all
-(EXIF Software = XMP CreatorTool as MWG has it; the descriptions; the encoder tags; ComfyUI's prompt and workflow
-keys in PNG, MP4, ID3 TXXX and Vorbis comments). Where several generators match one value, priority decides (a
-model named in a UI's parameters, over a UI re-using another's format, over that UI); matches() returns them all.
+(EXIF Software = XMP CreatorTool as MWG has it; the descriptions; the encoder tags; who encoded the file; the
+comments, which ffmpeg writes into MP3 as an ID3 TXXX "comment"; ComfyUI's prompt and workflow keys in PNG, MP4,
+ID3 TXXX and Vorbis comments). Where several generators match one value,
+priority decides (a model named in a UI's parameters, over a UI re-using another's format, over that UI; a model
+named in a software field over the app that serves it); matches() returns them all.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ _FAMILIES = tuple(
         ("exif.ImageDescription", "xmp.Description", "png.Description", "iptc.Caption-Abstract"),
         ("exif.UserComment", "xmp.UserComment"),
         ("quicktime.Encoder", "id3.TSSE", "vorbis.ENCODER", "matroska.WritingApp", "ffprobe.encoder"),
-        ("quicktime.Comment", "id3.COMM", "vorbis.COMMENT", "ffprobe.comment"),
+        ("id3.TENC", "quicktime.EncodedBy", "ffprobe.encoded_by"),
+        ("quicktime.Comment", "id3.COMM", "id3.TXXX:comment", "vorbis.COMMENT", "ffprobe.comment"),
         ("png.prompt", "quicktime.prompt", "id3.TXXX:prompt", "vorbis.prompt", "ffprobe.prompt"),
         ("png.workflow", "quicktime.workflow", "id3.TXXX:workflow", "vorbis.workflow", "ffprobe.workflow"),
     )
@@ -69,6 +72,7 @@ _GROUPS = tuple(
         ("riff", "riff"),
         ("vorbis", "vorbis"),
         ("matroska", "matroska"),
+        ("mxf", "mxf"),
         ("ffprobe", "format stream program"),
     )
     for prefix in prefixes.split()

@@ -237,25 +237,6 @@ def most_restrictive(values: list[Training]) -> Training:
     return Training.UNSPECIFIED
 
 
-# Names of generative systems as they appear in Software / CreatorTool / encoder fields (non-standard evidence).
-# A name goes here only when it is unlikely to name anything else in such a field ("Sora" or "Wan" alone do not).
-GENERATOR_NAMES = re.compile(
-    r"(?<![\w.])("
-    # images
-    r"midjourney|dall[-·. ]?e|stable[ -]?diffusion|stable (video diffusion|cascade|audio)|sdxl|novelai|comfyui|"
-    r"invokeai|automatic1111|fooocus|adobe firefly|imagen \d|google gemini|gemini \d|chatgpt|gpt-4o|gpt-image|"
-    r"flux(\.1|1\.1| pro| dev| schnell| kontext)|leonardo\.ai|ideogram|recraft|krea ai|playground v\d|"
-    r"bing image creator|microsoft designer|dreamstudio|nano banana|seedream|qwen-image|hidream|hunyuan|"
-    # video
-    r"openai sora|sora \d|google veo|veo \d|runway gen|kling( ai| \d)|klingai|pika labs|hailuo|luma dream machine|"
-    r"dream machine|seedance|jimeng|"
-    # voice and music
-    r"elevenlabs|eleven labs|suno( ai| v\d|\.com)|udio|resemble ai|murf\.?ai|play\.ht|wellsaid labs"
-    r")(?![\w])"
-    r"|即梦|豆包|通义万相|文心一格|混元|可灵",  # Chinese names need no word boundaries (and have none)
-    re.IGNORECASE,
-)
-
 # Disclosure sentences in captions, descriptions and comments: any that says whether AI made the work (a denial
 # included: what it says is decided by disclosure()).
 _DENIALS = (
