@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from labelcheck.label import write
+from labelcheck.label import tool, write
 
 TERM = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 N = 100
@@ -51,6 +51,7 @@ def report(out: Path) -> None:
         fresh()
         for f in files:
             write.write(f, dst / f.name, "image/jpeg", req)
+        tool.close()  # as a label run does: no exiftool left behind
 
     def command() -> None:
         shutil.rmtree(dst, ignore_errors=True)

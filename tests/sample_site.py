@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -51,7 +54,8 @@ def news(n: int, base: str) -> bytes:
         '<figure><img src="/media/ai-c2pa.jpg" alt="A lighthouse"><figcaption>AI-generated image</figcaption></figure>',
         '<img srcset="/media/ai-xmp.jpg 1x, /media/photo.jpg 2x" src="/media/photo.jpg" alt="harbour">',
         '<picture><source srcset="/media/aigc.jpg" type="image/jpeg"><img src="/media/photo-2.jpg" alt=""></picture>',
-        '<video controls poster="/media/photo.jpg"><source src="/media/clip.mp4" type="video/mp4"></video>',
+        '<video controls poster="/media/photo.jpg"><source src="/media/clip.mp4" type="video/mp4">'
+        '<source src="/hls/live.m3u8" type="application/vnd.apple.mpegurl"></video>',
         '<audio controls src="/media/voice.mp3"></audio><img src="/media/sd.png" alt="made with a diffusion model">',
         '<img src="/media/stripped.jpg" alt="sunset"><img src="/media/tampered.jpg" alt="">',
     ]
@@ -75,6 +79,10 @@ class SampleSite:
 
     def __init__(self, pages: int = 6, generated: int = 0, delay: float = 0.05) -> None:
         self.log: list[tuple[float, str, str, str]] = []  # (monotonic time, Host, path, User-Agent)
+        self.hls = Path(tempfile.mkdtemp(prefix="sample-site-hls-"))  # a 2-s HLS stream made by ffmpeg, 1-s segments
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x120:d=2", "-pix_fmt", "yuv420p",
+                        "-f", "hls", "-hls_time", "1", "-hls_list_size", "0", str(self.hls / "live.m3u8")],
+                       check=True, timeout=60)  # fmt: skip
         self.pages, self.generated, self.delay = pages, generated, delay
         busy: set[str] = set()
         site = self
@@ -172,6 +180,9 @@ class SampleSite:
             return _page(f"Gen {n}", imgs + links), "text/html", []
         if path in ("/busy.html", "/slow.html", "/gallery.html"):
             return _page(path, '<img src="/media/photo.jpg">'), "text/html", []
+        if path.startswith("/hls/") and (self.hls / path[5:]).is_file() and "/" not in path[5:]:
+            ctype = "application/vnd.apple.mpegurl" if path.endswith(".m3u8") else "video/mp2t"
+            return (self.hls / path[5:]).read_bytes(), ctype, []
         if path.startswith("/private/"):
             return _page("private", '<img src="/private/secret.jpg">'), "text/html", []
         if path in FILES:
@@ -189,3 +200,4 @@ class SampleSite:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        shutil.rmtree(self.hls, ignore_errors=True)

@@ -31,6 +31,7 @@ ALLOWED_MEDIA = {
     "/media/stripped.jpg",
     "/media/tampered.jpg",
     "/huge.mp4",
+    "/hls/live.m3u8",
 }
 
 
@@ -74,6 +75,7 @@ def test_the_crawl_is_polite(census):
     assert all("labelcheck/" in ua and "audit@example.org" in ua for *_, ua in log)
     assert [p for _, host, p, _ in log if host == "localhost"] == []  # the redirect off the host is not followed
     assert log[0][2] == "/robots.txt"
+    assert [p for _, _, p, _ in log if p.startswith("/hls/") and p.endswith(".ts")]  # segments, through the fetcher
 
 
 def test_each_item_gets_its_outcome_and_the_page_label_counts(census):
@@ -84,6 +86,7 @@ def test_each_item_gets_its_outcome_and_the_page_label_counts(census):
     assert got["/media/sd.png"]["outcome"] == "ai_without_standard_label"
     assert got["/media/photo.jpg"]["outcome"] == "no_signal"
     assert got["/huge.mp4"]["outcome"] == "could_not_check" and "larger than" in got["/huge.mp4"]["error"]
+    assert got["/hls/live.m3u8"]["outcome"] == "no_signal", got["/hls/live.m3u8"]  # checked as a stream
     stripped = got["/media/stripped.jpg"]  # the file says nothing; its page says trainedAlgorithmicMedia
     assert stripped["outcome"] == "labelled_fully_ai" and "on the web page" in stripped["reasons"]
     assert "json-ld" in stripped["page_labels"]

@@ -179,14 +179,19 @@ def run(
     paths: Iterable[str], judge: Judge, options: EvidenceOptions, opts: LabelOptions
 ) -> tuple[Plan, list[Labelled]]:
     """Label every file under `paths` and check each output again; the plan (the same for every file) and the items."""
+    from . import tool
+
     p = plan(judge.policies, opts.given)
     items: list[Labelled] = []
-    for src, rel in targets(paths):
-        out = src if opts.in_place else (opts.output_dir or Path(".")) / rel
-        if opts.dry_run or p.problems:
-            items.append(Labelled(str(src), str(out), p.carriers, error="; ".join(p.problems)))
-            continue
-        items.append(label_one(src, out, p, opts))
+    try:
+        for src, rel in targets(paths):
+            out = src if opts.in_place else (opts.output_dir or Path(".")) / rel
+            if opts.dry_run or p.problems:
+                items.append(Labelled(str(src), str(out), p.carriers, error="; ".join(p.problems)))
+                continue
+            items.append(label_one(src, out, p, opts))
+    finally:
+        tool.close()  # the writes are done: the stay-open exiftool goes before the re-check starts its own
     done = [i for i in items if not i.error and i.output]
     if done and not opts.dry_run:
         results = scan([i.output for i in done], options, judge).results

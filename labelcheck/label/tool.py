@@ -4,6 +4,7 @@ deadline; a stalled exiftool is killed and the next command starts a new one."""
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 import time
@@ -11,6 +12,8 @@ import time
 from ..extract.exiftool import BoundedExifTool, ExifToolMissing, ExifToolTimeout
 
 _LOCAL = threading.local()
+_ALL: list[BoundedExifTool] = []  # every thread's, so that none outlives the run (close())
+_ALL_LOCK = threading.Lock()
 _STATUS = re.compile(rb"=(-?\d+)=\s*$")  # -echo4 =${status}=post<tag>, the tag cut off by the reader
 
 
@@ -24,7 +27,24 @@ def _tool(config: str) -> BoundedExifTool:
         tool = BoundedExifTool(executable="exiftool", common_args=[], config_file=config)
         tool.run()
         _LOCAL.tool = tool
+        with _ALL_LOCK:
+            _ALL.append(tool)
     return tool
+
+
+@atexit.register
+def close() -> None:
+    """Stop every thread's exiftool (at the end of a label run, and at exit: a process that waits for its children,
+    as `make bench` does, must not wait for a stay-open exiftool)."""
+    with _ALL_LOCK:
+        tools, _ALL[:] = list(_ALL), []
+    for tool in tools:
+        if tool.running:
+            try:
+                tool.terminate(timeout=5)
+            except Exception:  # noqa: BLE001 - it is being stopped: kill it
+                tool.kill()
+    _LOCAL.__dict__.clear()
 
 
 def exiftool(args: list[str], config: str, deadline: float) -> bytes:

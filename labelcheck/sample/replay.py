@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import EvidenceOptions, Judge, scan
+from ..model import Result
 from ..policy import load as policy_mod
 from . import bundle
 from .crawl import merge, read_document
@@ -59,19 +60,58 @@ def rerun(path: Path, options: EvidenceOptions, judge: Judge | None = None) -> R
                 hint = ex.purpose if ex.purpose != "page" else "seed"
                 merge(frame, read_document(ex.url, body(ex), ctype, hint)[1])
         items = report.get("items", [])
-        wanted = [it for it in items if it["url"] in media]
-        lost = [it for it in items if it["url"] not in media and it["outcome"] != "could_not_check"]
-        diffs = [f"{it['url']}: checked in the report, but its body is not in the bundle" for it in lost]
-        results = scan([str(media[it["url"]]) for it in wanted], options, judge).results if wanted else ()
+        streams = {it["url"] for it in items if frame.get(it["url"], _NONE).kind == "stream" and it["url"] in media}
+        diffs: list[str] = []
         agreed = 0
+        for it in [i for i in items if i["url"] in streams]:  # played again from the stored playlists and segments
+            again = _stream(it, frame[it["url"]], media, options, judge)
+            agreed += _compare(it, again, diffs)
+        wanted = [it for it in items if it["url"] in media and it["url"] not in streams]
+        lost = [it for it in items if it["url"] not in media and it["outcome"] != "could_not_check"]
+        diffs += [f"{it['url']}: checked in the report, but its body is not in the bundle" for it in lost]
+        results = scan([str(media[it["url"]]) for it in wanted], options, judge).results if wanted else ()
         for it, r in zip(wanted, results, strict=True):
             ref = frame.get(it["url"], MediaRef(it["url"], "other", "", it.get("page", "")))
             said = tuple(page_signals(ref.labels, ref.page))
             again = judge(replace(r.evidence, target=it["url"], signals=r.evidence.signals + said))
-            got = (outcome(again), again.classification.status.value)
-            if got == (it["outcome"], it.get("ai_status", "")):
-                agreed += 1
-            else:
-                diffs.append(f"{it['url']}: the report says {it['outcome']} ({it.get('ai_status')}), "
-                             f"checked again {got[0]} ({got[1]})")  # fmt: skip
-    return Replay(len(wanted), agreed, tuple(diffs))
+            agreed += _compare(it, again, diffs)
+    return Replay(len(wanted) + len(streams), agreed, tuple(diffs))
+
+
+_NONE = MediaRef("", "other", "", "")
+
+
+def _compare(it: dict[str, Any], again: Result | str, diffs: list[str]) -> int:
+    """1 when the item checked again gives the stored outcome and AI status; else 0, and the difference said."""
+    got = (outcome(again), again.classification.status.value) if not isinstance(again, str) else ("could_not_check", "")
+    if got == (it["outcome"], it.get("ai_status", "")):
+        return 1
+    why = f": {again}" if isinstance(again, str) else ""
+    diffs.append(f"{it['url']}: the report says {it['outcome']} ({it.get('ai_status')}), checked again {got[0]} "
+                 f"({got[1]}){why}")  # fmt: skip
+    return 0
+
+
+def _stream(
+    it: dict[str, Any], ref: MediaRef, media: dict[str, Path], options: EvidenceOptions, judge: Judge
+) -> Result | str:
+    """A sampled stream checked again as the sample checked it, its playlists and segments read from the bundle."""
+    from ..extract import c2pa as c2pa_x
+    from ..inputs.fetch import FetchError
+    from ..streams.check import StreamOptions, check_stream, judge_stream
+    from .run import STREAM_SEGMENTS
+
+    def stored(url: str) -> bytes:
+        if url not in media:
+            raise FetchError(f"{url}: not in the bundle")
+        return media[url].read_bytes()
+
+    opts = StreamOptions(rendition="best", max_segments=STREAM_SEGMENTS, ffprobe=options.ffprobe, getter=stored)
+    try:
+        st = judge_stream(check_stream(it["url"], opts, c2pa_x.make_context(options.c2pa)), judge)
+    except Exception as exc:  # noqa: BLE001 - reported as a difference
+        return f"{type(exc).__name__}: {exc}"
+    if st.result is None:
+        return "the stream could not be checked"
+    said = tuple(page_signals(ref.labels, ref.page))
+    return judge(replace(st.result.evidence, signals=st.result.evidence.signals + said))

@@ -18,11 +18,13 @@ from ..classify import vocab
 from ..model import AiStatus, Kind, Result, Signal
 from . import stats, tdm
 from .crawl import Crawler, CrawlLimits, Found
-from .http import Disallowed, PoliteFetcher, Politeness, origin
+from .http import Disallowed, PoliteFetcher, Politeness, body, origin
 from .report import DrawInfo, ItemRow, SampleReport
 from .state import FetchState
 from .types import Exchange, HostTdm, MediaRef, PageLabel
 
+STREAM = "stream"  # Sampler.fetch's mark of an HLS/DASH item: Sampler.stream checks it
+STREAM_SEGMENTS = 10  # a sampled stream's segments checked (its best rendition's first ones)
 LABELLED = {"c2pa_trusted", "c2pa_valid", "standard_metadata", "page"}  # rules whose terms are standard labels
 
 
@@ -125,7 +127,7 @@ class Sampler:
 
         def one(ref: MediaRef) -> tuple[str, Exchange | str]:
             if ref.kind == "stream":
-                return ref.url, "an HLS/DASH stream: listed in the frame, not checked in a sample (check it by URL)"
+                return ref.url, STREAM  # checked by stream() instead: its playlists and segments are fetched there
             try:
                 ex = self.fetcher.get(ref.url, "media")
             except Disallowed as exc:
@@ -136,6 +138,31 @@ class Sampler:
 
         with ThreadPoolExecutor(max_workers=max(1, self.opts.limits.threads)) as pool:
             return dict(pool.map(one, refs))
+
+    def _get(self, ref: str) -> bytes:
+        """A stream's playlist or segment through the polite fetcher (robots.txt, pace, evidence)."""
+        from ..inputs.fetch import FetchError
+
+        try:
+            ex = self.fetcher.get(ref, "media")
+        except Disallowed as exc:
+            raise FetchError(str(exc)) from exc
+        if ex.status != 200 or ex.error:
+            raise FetchError(f"{ref}: {ex.error or f'HTTP {ex.status}'}")
+        return body(ex, self.opts.politeness.max_bytes)
+
+    def stream(self, ref: MediaRef, options: EvidenceOptions, judge: Judge) -> Result | str:
+        """An HLS or DASH stream checked as `check` checks one (its best rendition, STREAM_SEGMENTS segments), every
+        request through the polite fetcher; the stream's own result, or why it could not be checked."""
+        from ..extract import c2pa as c2pa_x
+        from ..streams.check import StreamOptions, check_stream, judge_stream
+
+        opts = StreamOptions(rendition="best", max_segments=STREAM_SEGMENTS, ffprobe=options.ffprobe, getter=self._get)
+        try:
+            st = judge_stream(check_stream(ref.url, opts, c2pa_x.make_context(options.c2pa)), judge)
+        except Exception as exc:  # noqa: BLE001 - one stream never stops the sample
+            return f"the stream could not be checked: {type(exc).__name__}: {exc}"
+        return st.result if st.result is not None else "the stream could not be checked"
 
     def hosts(self, urls: list[str]) -> tuple[HostTdm, ...]:
         """The text-and-data-mining reservation of each origin of the seeds and of the sampled items."""
@@ -180,6 +207,14 @@ def run(
     fetched = s.fetch(refs) if refs else {}
     paths = {ref.url: ex.body_path for ref in refs if isinstance(ex := fetched[ref.url], Exchange) and ex.body_path}
     checked: dict[str, Result] = {}
+    for ref in refs:
+        if fetched.get(ref.url) == STREAM:
+            streamed = s.stream(ref, options, judge)
+            if isinstance(streamed, str):
+                fetched[ref.url] = streamed
+            else:
+                said = tuple(page_signals(ref.labels, ref.page))
+                checked[ref.url] = judge(replace(streamed.evidence, signals=streamed.evidence.signals + said))
     if paths:
         report = scan(list(dict.fromkeys(paths.values())), options, judge, run_options=run_options)
         by_path = {r.evidence.target: r for r in report.results}
@@ -192,7 +227,7 @@ def run(
     for unit, ref in zip(d.units, refs, strict=True):
         r = checked.get(ref.url)
         got = fetched.get(ref.url)
-        why = got if isinstance(got, str) else ""
+        why = got if isinstance(got, str) and got != STREAM else ""
         outcomes[ref.url] = outcome(r) if r is not None else "could_not_check"
         rows.append(_row(ref, unit, r, why, outcomes[ref.url]))
     hosts = s.hosts(list(opts.seeds) + [ref.url for ref in refs])

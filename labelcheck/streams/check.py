@@ -45,6 +45,12 @@ class StreamOptions:
     rendition: str = "all"  # all | best | a rendition name
     max_segments: int = 10_000
     ffprobe: str = "ffprobe"  # the command that reads container tags (labelcheck --ffprobe)
+    # what fetches a playlist or a segment (None: inputs/fetch.py with `fetch`); `sample` passes its polite fetcher,
+    # so that a sampled stream's requests obey robots.txt and the host's pace and are kept as evidence
+    getter: Callable[[str], bytes] | None = field(default=None, compare=False)
+
+    def get(self, ref: str) -> bytes:
+        return self.getter(ref) if self.getter is not None else fetch(ref, self.fetch)
 
 
 def clock(seconds: float) -> str:
@@ -146,7 +152,7 @@ class InitSegment:
         if not uri:
             return cls(None, "none")
         try:
-            data = fetch(uri, opts.fetch)
+            data = opts.get(uri)
         except FetchError as exc:
             return cls(None, "none", f"init segment not fetched: {exc}")
         store, label = _init_manifest(data, ctx)
@@ -168,7 +174,7 @@ def check_segment(
     timed: str | None = None
     aigc: str | None = None
     try:
-        data = fetch(seg.uri, opts.fetch)
+        data = opts.get(seg.uri)
         frames = segment_frames(data)
         timed, aigc = label_of(frames), aigc_payload(frames)
         if init.data is not None and init.store is not None:  # no manifest: nothing to validate, not an error
@@ -198,7 +204,7 @@ def rendition_tags(r: Rendition, init: InitSegment, opts: StreamOptions) -> tupl
     data = init.data
     if data is None and r.segments:
         try:
-            data = fetch(r.segments[0].uri, opts.fetch)
+            data = opts.get(r.segments[0].uri)
         except FetchError:
             return (), "none", None  # the segment's own check reports the failure
     tags, problem = container_tags(data, opts.ffprobe) if data else ((), None)
@@ -234,7 +240,7 @@ def _check_rendition(r: Rendition, opts: StreamOptions, ctx: c2pa.Context) -> Re
 
 
 def _renditions(ref: str, opts: StreamOptions) -> tuple[str, list[Rendition]]:
-    text = fetch(ref, opts.fetch).decode("utf-8", "replace")
+    text = opts.get(ref).decode("utf-8", "replace")
     if text.lstrip().startswith("#EXTM3U"):
         parsed = parse_hls(text, ref)
         if isinstance(parsed, Rendition):
@@ -246,7 +252,7 @@ def _renditions(ref: str, opts: StreamOptions) -> tuple[str, list[Rendition]]:
 
 def load_variant(v: Variant, opts: StreamOptions) -> Rendition | None:
     """A master playlist's variant as a rendition (None when it is itself a master playlist)."""
-    media = parse_hls(fetch(v.uri, opts.fetch).decode("utf-8", "replace"), v.uri)
+    media = parse_hls(opts.get(v.uri).decode("utf-8", "replace"), v.uri)
     if not isinstance(media, Rendition):
         return None
     return Rendition(v.name, v.bandwidth, media.init, media.segments, media.ended, media.target_duration)
