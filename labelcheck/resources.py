@@ -27,7 +27,8 @@ def schema(name: str) -> dict[str, Any]:
 @cache
 @cache
 def registry() -> Any:
-    """Every schema by its $id (read once: each validator refers to it), so one schema can $ref another (the report refers to the label record)."""
+    """Every schema by its $id, so one schema can $ref another (the report refers to the label record); read once,
+    as each validator refers to it."""
     from referencing import Registry, Resource
 
     resources = [Resource.from_contents(schema(n)) for n in schema_names()]

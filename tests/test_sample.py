@@ -168,3 +168,15 @@ def test_an_interrupted_sample_resumes_without_fetching_again(tmp_path):
     ]
     assert "resumed:" in again.stderr
     assert resent == []  # nothing sent again: robots.txt, sitemaps, pages and media all came from the state
+
+
+def test_a_private_address_is_refused_without_the_flag_and_nothing_is_sent(tmp_path):
+    """The sample refuses loopback and private addresses as check does: nothing reaches the site, the report says
+    why, and there is nothing to sample (exit 6)."""
+    with SampleSite() as site:
+        p = run_cli("sample", f"{site.url}/sitemap.xml", "--size", "3", "-o", tmp_path / "r.json", timeout=120)
+        log = list(site.log)
+    assert p.returncode == 6 and log == [], (p.returncode, log)
+    assert "refusing a private address" in p.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["frame_size"] == 0 and any("private address" in f for f in report["findings"])

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "html", "json")  # sample/report.py: to_csv, to_html, to_json
 EXIT_BUNDLE_BAD = 1
+EXIT_NOTHING = 6  # as check's: there was nothing to check
 MAX_SHOWN = 30  # problems printed; the count of the rest follows
 
 
@@ -124,6 +125,11 @@ def sample(options: EvidenceOptions, judge: Judge, **kw: Any) -> None:
             writer.add_resource("report.json", "application/json", sample_report.to_json(rep).encode())
             writer.close(_signer(kw["sign_key"], kw["sign_cert"]))
     write_output(text, kw["output"])
+    if not rep.frame_size and not kw["tdm_only"]:  # nothing to sample: said, as check says nothing to check
+        for f in rep.findings[:10]:
+            click.echo(f"labelcheck: {printable(f)[:300]}", err=True)
+        click.echo("labelcheck: the crawl found no medium to sample", err=True)
+        sys.exit(EXIT_NOTHING)
 
 
 def _bundle_writer(path: Path, opts: SampleOptions, judge: Judge, trust_list: str | None) -> Any:

@@ -113,8 +113,8 @@ class Crawler:
         purpose = {"seed": "page", "sitemap": "sitemap", "feed": "feed"}.get(hint, "page")
         try:
             ex = self.fetcher.get(url, purpose, follow_off_host=False)
-        except Disallowed:
-            return []
+        except Disallowed as exc:  # robots.txt, or a host that could not be reached at all
+            return self._problem(url, str(exc).removeprefix(f"{url}: "))
         except Exception as exc:  # noqa: BLE001 - one page never stops the crawl
             return self._problem(url, f"{type(exc).__name__}: {exc}")
         said = {k.lower(): v for k, v in ex.response_headers}

@@ -144,6 +144,12 @@ class PoliteFetcher:
         host = self._host(url)
         return not host.blocked and bool(host.robots.can_fetch(url, USER_AGENT_TOKEN))
 
+    def blocked(self, url: str) -> str:
+        """Why every URL of the host is refused for the run ("" when it is not)."""
+        with self._lock:
+            host = self._hosts.get(origin(url))
+        return host.blocked if host is not None else ""
+
     def robots_txt(self, url: str) -> bytes | None:
         """The host's robots.txt as fetched (None when it had none); tdm.py reads it for the AI crawlers."""
         self._host(url)
@@ -164,7 +170,8 @@ class PoliteFetcher:
         for _ in range(self.p.max_redirects + 1):
             if not self.allowed(url):
                 self.refused.append(url)
-                raise Disallowed(f"{url}: robots.txt does not allow {USER_AGENT_TOKEN} to fetch it")
+                why = self.blocked(url) or f"robots.txt does not allow {USER_AGENT_TOKEN} to fetch it"
+                raise Disallowed(f"{url}: {why}")
             host = self._host(url)
             with host.lock:  # the lock of one host at a time: a redirect to another host is taken after
                 done, nxt = self._exchange(url, purpose, host, limit)

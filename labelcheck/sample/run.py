@@ -23,6 +23,7 @@ from .report import DrawInfo, ItemRow, SampleReport
 from .state import FetchState
 from .types import Exchange, HostTdm, MediaRef, PageLabel
 
+MAX_PROBLEMS = 50  # pages that could not be read, listed in the report's findings
 STREAM = "stream"  # Sampler.fetch's mark of an HLS/DASH item: Sampler.stream checks it
 STREAM_SEGMENTS = 10  # a sampled stream's segments checked (its best rendition's first ones)
 LABELLED = {"c2pa_trusted", "c2pa_valid", "standard_metadata", "page"}  # rules whose terms are standard labels
@@ -169,6 +170,9 @@ class Sampler:
         out = []
         for key in sorted({origin(u) for u in urls}):
             robots = self.fetcher.robots_txt(key + "/")
+            if why := self.fetcher.blocked(key + "/"):  # never reached: say so, not "no robots.txt"
+                out.append(HostTdm(urlsplit(key).netloc, False, notes=(why,)))
+                continue
             tdmrep = None
             try:
                 ex = self.fetcher.get(key + "/.well-known/tdmrep.json", "tdmrep", follow_off_host=False)
@@ -233,6 +237,9 @@ def run(
     hosts = s.hosts(list(opts.seeds) + [ref.url for ref in refs])
     findings = [f for ref in refs if (r := checked.get(ref.url)) for h in hosts if h.host == urlsplit(ref.url).netloc
                 for f in tdm.conflicts(h, r.classification.training.value, ref.url)]  # fmt: skip
+    findings += [f"not read: {p}" for p in found.problems[:MAX_PROBLEMS]]
+    if len(found.problems) > MAX_PROBLEMS:
+        findings.append(f"... and {len(found.problems) - MAX_PROBLEMS} more pages not read")
     if s.excluded:
         shown = ", ".join(s.excluded[:20]) + (" ..." if len(s.excluded) > 20 else "")
         findings.append(f"{len(s.excluded)} media found but left out of the frame: robots.txt disallows them ({shown})")
