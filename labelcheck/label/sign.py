@@ -239,13 +239,15 @@ def _parent_status(src: Path, mime: str) -> tuple[bool, AiStatus | None]:
 
 
 def has_manifest(src: Path, mime: str) -> bool:
-    """Whether the file carries an embedded C2PA manifest (one that cannot be read counts as carried)."""
+    """Whether the file carries a C2PA manifest, embedded or by a reference to a remote one (whose hash binding a
+    write breaks as well). A file c2pa cannot parse (empty, truncated, not what its type says) carries none that
+    can be kept: the writer then says what is wrong with it."""
     if not supported(mime):
         return False
     try:
         return _parent_status(src, mime)[0]
-    except SignError:
-        return True
+    except SignError as exc:
+        return "Remote" in str(exc)
 
 
 def _stated(action: str, source_type: str, req: SignRequest, when: str) -> dict[str, Any]:
