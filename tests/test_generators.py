@@ -428,8 +428,19 @@ VHS_COMMENT = json.dumps({"prompt": loader("unet_name", "hunyuan_video_t2v_720p_
 WAN = graph("unet_name", "wan2.1_t2v_1.3B_fp16.safetensors")
 
 # (generator expected, made by: "exiftool"/"ffmpeg", base file, arguments, whether labelcheck makes a signal of it)
+COMFY_GRAPH = (
+    '{"3": {"class_type": "KSampler", "inputs": {"seed": 1, "steps": 20}}, "6": {"class_type": "CLIPTextEncode"}}'
+)
 CASES = [
     ("fooocus", "exiftool", "jpg", ["-EXIF:Software=Fooocus v2.5.5"], True),
+    ("comfyui", "exiftool", "webp", [f"-EXIF:ImageDescription={COMFY_GRAPH}"], True),  # a saver's graph in WebP EXIF
+    (
+        "diffusion-parameters",
+        "exiftool",
+        "jpg",
+        ['-EXIF:ImageDescription={"positive": "a cat", "seed": 7, "num_inference_steps": 30, "guidance_scale": 4.5}'],
+        True,
+    ),  # fmt: skip
     ("topaz-gigapixel", "exiftool", "webp", ["-EXIF:Software=Topaz Gigapixel AI 7.1.2"], True),
     (
         "qwen-image",
