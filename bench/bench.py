@@ -389,17 +389,24 @@ def main() -> int:
     lst = OUT / "large.txt"
     lst.write_text(f"{big}\n")
     anchors = ("--trust-anchors", str(ROOT / "fixtures" / "certs" / "test-ca.pem"))
-    alone, ours = [], []
+    # issue 23's floor: c2pa-python's read, then hashlib's SHA-256 of the file (the report names items by it), in one
+    # process, one after the other
+    hashed = code + (
+        "; import hashlib; h = hashlib.sha256(); f = open(%r, 'rb')\nwhile b := f.read(1 << 20): h.update(b)" % str(big)
+    )
+    alone, ours, floor = [], [], []
     for _ in range(ROUNDS):  # interleaved, best of each
         alone.append(measure([sys.executable, "-c", code])[0])
+        floor.append(measure([sys.executable, "-c", hashed])[0])
         ours.append(labelcheck_run(lst, 1, anchors)[0])
-    c_wall, l_wall = min(alone), min(ours)
+    c_wall, l_wall, h_wall = min(alone), min(ours), min(floor)
     c_rss = measure([sys.executable, "-c", code], memory=True)[1]
     l_rss = labelcheck_run(lst, 1, anchors, memory=True)[1]
     print(
         f"large video {big.stat().st_size / 1e9:.2f} GB: c2pa-python alone {c_wall:.2f} s, "
         f"peak {c_rss[0] / 1024:.0f} MB; labelcheck {l_wall:.2f} s, peak {l_rss[0] / 1024:.0f} MB; "
-        f"ratio {l_wall / c_wall:.2f}x (target <= 1.3x)"
+        f"ratio {l_wall / c_wall:.2f}x; c2pa-python's read + hashlib SHA-256 {h_wall:.2f} s: "
+        f"ratio {l_wall / h_wall:.2f}x (target <= 1.1x)"
     )
     return 0
 
