@@ -139,3 +139,9 @@ def test_a_full_disk_is_an_error_per_item_and_leaves_nothing_half_written(tmp_pa
         assert sorted(p.name for p in out.iterdir()) == ["xmp_capture.jpg"]  # no partial file, no temporary
     finally:
         subprocess.run(["umount", str(out)], capture_output=True, timeout=30)
+
+
+def test_an_output_folder_that_cannot_be_made_is_an_error_per_item(plain):
+    """/proc takes no new folder, even for root: before, the run ended in a traceback."""
+    code, doc = _label("--as", "fully_ai", "--output-dir", "/proc/labelcheck-out", plain / "a.jpg", plain / "b.png")
+    assert code == 5 and [bool(i["error"]) for i in doc["items"]] == [True, True], doc

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..api import EvidenceOptions, Judge, scan
 from ..inputs.media import detect
+from ..inputs.targets import expand
 from ..model import ItemStatus, Result
 from .plan import Given, Plan, plan
 
@@ -57,14 +58,16 @@ class Labelled:
 
 
 def targets(paths: Iterable[str]) -> list[tuple[Path, Path]]:
-    """(file, its path relative to the argument it came from): a directory's files keep their layout."""
+    """(file, its path relative to the argument it came from): a directory's files keep their layout. Directories
+    are walked as `check` walks them (inputs/targets.expand: hidden names and sidecars skipped, each file once, link
+    loops ended); a file reached through a link leaving the tree keeps its name."""
     out = []
     for arg in paths:
-        root = Path(arg)
-        if root.is_dir():
-            out += [(p, p.relative_to(root)) for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()]
-        else:
-            out.append((root, Path(root.name)))
+        root = Path(arg).absolute()
+        for found in expand([arg]):
+            if isinstance(found, Path):
+                rel = found.relative_to(root) if root.is_dir() and found.is_relative_to(root) else Path(found.name)
+                out.append((found, rel))
     return out
 
 
@@ -116,14 +119,18 @@ def _sha256(path: Path) -> str:
 
 def label_one(src: Path, out: Path, p: Plan, opts: LabelOptions) -> Labelled:
     item = Labelled(str(src), str(out), p.carriers)
-    with open(src, "rb") as fh:
-        media = detect(str(src), fh.read(4096))
     if out.exists() and not opts.in_place:
         item.error = f"{out} exists: labelcheck never overwrites an output (remove it, or choose another --output-dir)"
         return item
-    out.parent.mkdir(parents=True, exist_ok=True)
-    before = _sha256(src)
-    work = Path(tempfile.mkdtemp(prefix=".labelcheck-", dir=out.parent))
+    try:  # a file that cannot be read, a folder that cannot be written: this item's error, not the run's end
+        with open(src, "rb") as fh:
+            media = detect(str(src), fh.read(4096))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        before = _sha256(src)
+        work = Path(tempfile.mkdtemp(prefix=".labelcheck-", dir=out.parent))
+    except OSError as exc:
+        item.error = f"{exc.filename or src}: {exc.strerror or exc}"
+        return item
     try:
         current, n = src, 0
 
