@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 from PIL import Image
-from test_pixels import CJK, LATIN_BOLD, draw, jpeg_file
+from test_pixels import CJK, LATIN_BOLD, draw, jpeg_file, labelled_clip
 
 from labelcheck.classify import visible
 from labelcheck.classify.classification import classify
@@ -32,25 +32,7 @@ def _declared_ai(path: Path) -> Path:
 
 
 def _video(tmp_path: Path, name: str, text: str | None, enable: str) -> Path:
-    layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
-    if text:
-        layer, _ = draw(layer, text, 54, "tr", "boxed", cjk=True)
-    layer.save(tmp_path / f"{name}.png")
-    out = tmp_path / f"{name}.mp4"
-    args = [
-        "ffmpeg",
-        "-v",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc2=s={W}x{H}:r=25:d=5",
-        "-i",
-        str(tmp_path / f"{name}.png"),
-    ]
-    args += ["-filter_complex", f"[0][1]overlay=enable='{enable}'", "-c:v", "libx264", "-preset", "ultrafast"]
-    subprocess.run([*args, "-pix_fmt", "yuv420p", str(out)], check=True, capture_output=True, timeout=120)
-    return _declared_ai(out)
+    return _declared_ai(labelled_clip(tmp_path / f"{name}.mp4", text, enable, (W, H))[0])
 
 
 @pytest.fixture(scope="module")

@@ -309,10 +309,15 @@ def test_bombs_corrupt_and_odd_files_give_a_reason_not_a_hang(tmp_path):
 
 @needs_fonts
 @needs_ffmpeg
-def test_a_video_label_is_read_over_its_first_two_seconds_only(tmp_path):
-    layer, box = draw(Image.new("RGBA", (W, H), (0, 0, 0, 0)), "AI生成", 54, "tr", "boxed", cjk=True)
-    layer.save(tmp_path / "label.png")
-    clip = tmp_path / "clip.mp4"
+def labelled_clip(
+    out: Path, text: str | None, enable: str, size: tuple[int, int] = (W, H)
+) -> tuple[Path, tuple[int, int, int, int] | None]:
+    """A 5-s H.264 clip of `size` (ffmpeg's testsrc2) with `text` drawn boxed 54 px high at its top right while
+    `enable` (an ffmpeg expression of t) holds; the clip and the label's box."""
+    layer, box = Image.new("RGBA", size, (0, 0, 0, 0)), None
+    if text:
+        layer, box = draw(layer, text, 54, "tr", "boxed", cjk=True)
+    layer.save(out.with_suffix(".png"))
     args = [
         "ffmpeg",
         "-v",
@@ -320,12 +325,17 @@ def test_a_video_label_is_read_over_its_first_two_seconds_only(tmp_path):
         "-f",
         "lavfi",
         "-i",
-        f"testsrc2=s={W}x{H}:r=25:d=5",
+        f"testsrc2=s={size[0]}x{size[1]}:r=25:d=5",
         "-i",
-        str(tmp_path / "label.png"),
+        str(out.with_suffix(".png")),
     ]
-    args += ["-filter_complex", "[0][1]overlay=enable='lt(t,2)'", "-c:v", "libx264", "-preset", "ultrafast"]
-    subprocess.run([*args, "-pix_fmt", "yuv420p", str(clip)], check=True, capture_output=True)
+    args += ["-filter_complex", f"[0][1]overlay=enable='{enable}'", "-c:v", "libx264", "-preset", "ultrafast"]
+    subprocess.run([*args, "-pix_fmt", "yuv420p", str(out)], check=True, capture_output=True, timeout=120)
+    return out, box
+
+
+def test_a_video_label_is_read_over_its_first_two_seconds_only(tmp_path):
+    clip, box = labelled_clip(tmp_path / "clip.mp4", "AI生成", "lt(t,2)")
     pixels.engine()
     reading = pixels.read_video(clip, head_seconds=3.0, sparse=1)  # its cost: bench/pixels_eval.py
     assert reading.error is None and reading.times[:6] == (0.0, 0.52, 1.0, 1.52, 2.0, 2.52) and len(reading.times) == 7
