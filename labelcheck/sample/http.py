@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -263,7 +263,7 @@ class PoliteFetcher:
                         http_version=r.http_version, purpose=purpose)  # fmt: skip
         declared = r.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            return _with(base, error=f"larger than {limit} bytes (Content-Length {declared}): not read")
+            return replace(base, error=f"larger than {limit} bytes (Content-Length {declared}): not read")
         digest, size, until = hashlib.sha256(), 0, time.monotonic() + self.p.max_seconds
         fd, tmp = tempfile.mkstemp(dir=self.store, prefix=".part-")
         error = ""
@@ -283,19 +283,13 @@ class PoliteFetcher:
                 error = f"{type(exc).__name__} while reading the body: {exc}"
         path = self.store / digest.hexdigest()
         os.replace(tmp, path)
-        return _with(base, body_path=str(path), body_size=min(size, limit), body_sha256=digest.hexdigest(),
+        return replace(base, body_path=str(path), body_size=min(size, limit), body_sha256=digest.hexdigest(),
                      error=error)  # fmt: skip
 
     def hosts(self) -> dict[str, int]:
         """Requests sent per origin."""
         with self._lock:
             return {k: h.requests for k, h in self._hosts.items()}
-
-
-def _with(ex: Exchange, **changes: Any) -> Exchange:
-    from dataclasses import replace
-
-    return replace(ex, **changes)
 
 
 _LOCAL = threading.local()
