@@ -18,7 +18,7 @@ from ..policy import load as policy_mod
 from . import bundle
 from .crawl import merge, read_document
 from .http import body
-from .run import outcome, page_signals
+from .run import check_stream_item, outcome, page_signals
 from .types import MediaRef
 
 REPORT = "urn:labelcheck:report.json"
@@ -64,7 +64,7 @@ def rerun(path: Path, options: EvidenceOptions, judge: Judge | None = None) -> R
         diffs: list[str] = []
         agreed = 0
         for it in [i for i in items if i["url"] in streams]:  # played again from the stored playlists and segments
-            again = _stream(it, frame[it["url"]], media, options, judge)
+            again = _stream(frame[it["url"]], media, options, judge)
             agreed += _compare(it, again, diffs)
         wanted = [it for it in items if it["url"] in media and it["url"] not in streams]
         lost = [it for it in items if it["url"] not in media and it["outcome"] != "could_not_check"]
@@ -92,26 +92,13 @@ def _compare(it: dict[str, Any], again: Result | str, diffs: list[str]) -> int:
     return 0
 
 
-def _stream(
-    it: dict[str, Any], ref: MediaRef, media: dict[str, Path], options: EvidenceOptions, judge: Judge
-) -> Result | str:
+def _stream(ref: MediaRef, media: dict[str, Path], options: EvidenceOptions, judge: Judge) -> Result | str:
     """A sampled stream checked again as the sample checked it, its playlists and segments read from the bundle."""
-    from ..extract import c2pa as c2pa_x
     from ..inputs.fetch import FetchError
-    from ..streams.check import StreamOptions, check_stream, judge_stream
-    from .run import STREAM_SEGMENTS
 
     def stored(url: str) -> bytes:
         if url not in media:
             raise FetchError(f"{url}: not in the bundle")
         return media[url].read_bytes()
 
-    opts = StreamOptions(rendition="best", max_segments=STREAM_SEGMENTS, ffprobe=options.ffprobe, getter=stored)
-    try:
-        st = judge_stream(check_stream(it["url"], opts, c2pa_x.make_context(options.c2pa)), judge)
-    except Exception as exc:  # noqa: BLE001 - reported as a difference
-        return f"{type(exc).__name__}: {exc}"
-    if st.result is None:
-        return "the stream could not be checked"
-    said = tuple(page_signals(ref.labels, ref.page))
-    return judge(replace(st.result.evidence, signals=st.result.evidence.signals + said))
+    return check_stream_item(ref, stored, options, judge)

@@ -153,17 +153,8 @@ class Sampler:
         return body(ex, self.opts.politeness.max_bytes)
 
     def stream(self, ref: MediaRef, options: EvidenceOptions, judge: Judge) -> Result | str:
-        """An HLS or DASH stream checked as `check` checks one (its best rendition, STREAM_SEGMENTS segments), every
-        request through the polite fetcher; the stream's own result, or why it could not be checked."""
-        from ..extract import c2pa as c2pa_x
-        from ..streams.check import StreamOptions, check_stream, judge_stream
-
-        opts = StreamOptions(rendition="best", max_segments=STREAM_SEGMENTS, ffprobe=options.ffprobe, getter=self._get)
-        try:
-            st = judge_stream(check_stream(ref.url, opts, c2pa_x.make_context(options.c2pa)), judge)
-        except Exception as exc:  # noqa: BLE001 - one stream never stops the sample
-            return f"the stream could not be checked: {type(exc).__name__}: {exc}"
-        return st.result if st.result is not None else "the stream could not be checked"
+        """An HLS or DASH stream, every request through the polite fetcher (check_stream_item)."""
+        return check_stream_item(ref, self._get, options, judge)
 
     def hosts(self, urls: list[str]) -> tuple[HostTdm, ...]:
         """The text-and-data-mining reservation of each origin of the seeds and of the sampled items."""
@@ -183,6 +174,26 @@ class Sampler:
             heads = self.found.tdm_headers.get(key, [])
             out.append(tdm.host_tdm(urlsplit(key).netloc, robots, tdmrep, heads, self.found.tdm_meta.get(key, [])))
         return tuple(out)
+
+
+def check_stream_item(
+    ref: MediaRef, get: Callable[[str], bytes], options: EvidenceOptions, judge: Judge
+) -> Result | str:
+    """A sampled stream checked as `check` checks one (its best rendition, STREAM_SEGMENTS segments), its playlists
+    and segments fetched by `get` (the polite fetcher; the bundle's stored bytes when it is checked again), with what
+    its page says: its result, or why it could not be checked."""
+    from ..extract import c2pa as c2pa_x
+    from ..streams.check import StreamOptions, check_stream, judge_stream
+
+    opts = StreamOptions(rendition="best", max_segments=STREAM_SEGMENTS, ffprobe=options.ffprobe, getter=get)
+    try:
+        st = judge_stream(check_stream(ref.url, opts, c2pa_x.make_context(options.c2pa)), judge)
+    except Exception as exc:  # noqa: BLE001 - one stream never stops the sample
+        return f"the stream could not be checked: {type(exc).__name__}: {exc}"
+    if st.result is None:
+        return "the stream could not be checked"
+    said = tuple(page_signals(ref.labels, ref.page))
+    return judge(replace(st.result.evidence, signals=st.result.evidence.signals + said))
 
 
 def _row(ref: MediaRef, unit: stats.Unit, r: Result | None, why: str, outcome_: str) -> ItemRow:
@@ -217,8 +228,7 @@ def run(
             if isinstance(streamed, str):
                 fetched[ref.url] = streamed
             else:
-                said = tuple(page_signals(ref.labels, ref.page))
-                checked[ref.url] = judge(replace(streamed.evidence, signals=streamed.evidence.signals + said))
+                checked[ref.url] = streamed
     if paths:
         report = scan(list(dict.fromkeys(paths.values())), options, judge, run_options=run_options)
         by_path = {r.evidence.target: r for r in report.results}
