@@ -8,7 +8,7 @@ import json
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from ..policy import load as policy_mod
 from . import bundle
 from .crawl import merge, read_document
 from .http import body
-from .run import check_stream_item, outcome, page_signals
+from .run import check_stream_item, outcome, with_page
 from .types import MediaRef
 
 REPORT = "urn:labelcheck:report.json"
@@ -72,9 +72,7 @@ def rerun(path: Path, options: EvidenceOptions, judge: Judge | None = None) -> R
         results = scan([str(media[it["url"]]) for it in wanted], options, judge).results if wanted else ()
         for it, r in zip(wanted, results, strict=True):
             ref = frame.get(it["url"], MediaRef(it["url"], "other", "", it.get("page", "")))
-            said = tuple(page_signals(ref.labels, ref.page))
-            again = judge(replace(r.evidence, target=it["url"], signals=r.evidence.signals + said))
-            agreed += _compare(it, again, diffs)
+            agreed += _compare(it, with_page(r, ref, judge), diffs)
     return Replay(len(wanted) + len(streams), agreed, tuple(diffs))
 
 

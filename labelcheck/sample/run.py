@@ -67,6 +67,12 @@ def page_signals(labels: tuple[PageLabel, ...], page: str) -> list[Signal]:
     return out
 
 
+def with_page(r: Result, ref: MediaRef, judge: Judge) -> Result:
+    """An item's result judged again with what its page says of it, named by its URL."""
+    said = tuple(page_signals(ref.labels, ref.page))
+    return judge(replace(r.evidence, target=ref.url, signals=r.evidence.signals + said))
+
+
 def outcome(r: Result) -> str:
     """The sample's outcome of one checked item (stats.OUTCOMES)."""
     c, ev = r.classification, r.evidence
@@ -192,8 +198,7 @@ def check_stream_item(
         return f"the stream could not be checked: {type(exc).__name__}: {exc}"
     if st.result is None:
         return "the stream could not be checked"
-    said = tuple(page_signals(ref.labels, ref.page))
-    return judge(replace(st.result.evidence, signals=st.result.evidence.signals + said))
+    return with_page(st.result, ref, judge)
 
 
 def _row(ref: MediaRef, unit: stats.Unit, r: Result | None, why: str, outcome_: str) -> ItemRow:
@@ -235,8 +240,7 @@ def run(
         for ref in refs:
             r = by_path.get(paths.get(ref.url, ""))
             if r is not None:
-                said = tuple(page_signals(ref.labels, ref.page))
-                checked[ref.url] = judge(replace(r.evidence, target=ref.url, signals=r.evidence.signals + said))
+                checked[ref.url] = with_page(r, ref, judge)
     outcomes, rows = {}, []
     for unit, ref in zip(d.units, refs, strict=True):
         r = checked.get(ref.url)
