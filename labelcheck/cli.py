@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import signal
 import sys
@@ -10,21 +11,40 @@ import sys
 import click
 
 from . import __version__, resources
-from .api import scan
-from .commands.check import check
-from .commands.generators import generators
-from .commands.label import label
 from .commands.options import scan_options
-from .commands.policy import policy_group
-from .commands.sample import sample, verify_bundle
-from .commands.service import serve, watch
-from .extract.gather import EvidenceOptions, ToolMissing
+from .extract.interface import EvidenceOptions, ToolMissing
 from .policy.judge import Judge
 from .render import document as report_mod
-from .render import explain as explain_r
+
+# Command name -> "module:attribute" of its click command (a literal registry). A command's module, and what it
+# imports, is loaded when that command runs: `check` does not pay for the crawler, the labeller or the service.
+COMMANDS: dict[str, str] = {
+    "check": "labelcheck.commands.check:check",
+    "watch": "labelcheck.commands.service:watch",
+    "serve": "labelcheck.commands.service:serve",
+    "policy": "labelcheck.commands.policy:policy_group",
+    "generators": "labelcheck.commands.generators:generators",
+    "sample": "labelcheck.commands.sample:sample",
+    "verify-bundle": "labelcheck.commands.sample:verify_bundle",
+    "label": "labelcheck.commands.label:label",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands in COMMANDS are imported when asked for (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return super().get_command(ctx, name)
+        module, _, attr = COMMANDS[name].partition(":")
+        cmd: click.Command = getattr(importlib.import_module(module), attr)
+        return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="labelcheck")
 def main() -> None:
     """Check that media carries the AI label that applies to it, and that the label is intact.
@@ -35,21 +55,14 @@ def main() -> None:
     """
 
 
-main.add_command(check)
-main.add_command(watch)
-main.add_command(serve)
-main.add_command(policy_group)
-main.add_command(generators)
-main.add_command(sample)
-main.add_command(verify_bundle)
-main.add_command(label)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str, readable=False))
 @scan_options
 def explain(paths: tuple[str, ...], options: EvidenceOptions, judge: Judge) -> None:
     """Show the evidence tree of FILE: manifests, ingredients, actions, metadata fields, and what decided."""
+    from .api import scan
+    from .render import explain as explain_r
+
     click.echo(explain_r.render(scan(paths, options, judge)), nl=False)
 
 

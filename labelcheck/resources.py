@@ -25,7 +25,6 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-@cache
 def registry() -> Any:
     """Every schema by its $id, so one schema can $ref another (the report refers to the label record); read once,
     as each validator refers to it."""
@@ -42,6 +41,32 @@ def validator(name: str) -> Any:
     s = schema(name)
     cls = jsonschema.validators.validator_for(s)
     return cls(s, registry=registry(), format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_error(name: str, doc: Any) -> str | None:
+    """Where `doc` first breaks schema `name`, as "/where: message" (errors in document order); None when valid."""
+    errors = sorted(validator(name).iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    return f"/{'/'.join(map(str, errors[0].absolute_path))}: {errors[0].message}" if errors else None
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML data file, parsed by libyaml when PyYAML has it (a tenth of the pure-Python parser's time)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def bundled(path: Path) -> bool:
+    """A data table shipped inside the package. The test suite checks these against their schemas as it checks the
+    code (tests/test_tables.py), so a run does not: validating the four tables cost each process ~70 ms plus
+    jsonschema's import (~60 ms), a one-file run's largest item. Any other file (a test's, a user's) is validated
+    when it is read."""
+    try:
+        return path.resolve().is_relative_to(_PKG)
+    except OSError:
+        return False
 
 
 def schema_names() -> list[str]:

@@ -3,11 +3,13 @@
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS, MEDIA, children, eventually, options, running
@@ -238,34 +240,83 @@ def test_on_dask_an_item_whose_worker_dies_is_reported_and_the_rest_goes_on(tmp_
     assert [got[1].status.value, got[2].status.value] == ["pass", "pass"]
 
 
-def test_the_fork_server_is_started_early_only_for_commands_that_use_local_workers():
-    from labelcheck.__main__ import wants_workers
+def test_where_workers_come_from_is_guessed_from_the_arguments(tmp_path):
+    """A fork server for runs over folders, lists or many files; workers forked from the command's own process for
+    a few local files; none for commands without local workers."""
+    from labelcheck.__main__ import worker_start
+    from labelcheck.scale.workers import SMALL_RUN
 
-    assert wants_workers(["check", "media/"]) and wants_workers(["check", "--workers", "2", "x"])
-    assert wants_workers(["watch", "hot/", "--pass-dir", "ok/"]) and wants_workers(["serve"])
+    files = []
+    for n in range(SMALL_RUN + 1):
+        files.append(str(tmp_path / f"f{n}.jpg"))
+        Path(files[-1]).write_bytes(b"x")
+    assert worker_start(["check", str(tmp_path)]) == "server"  # a folder may hold thousands
+    assert worker_start(["check", *files]) == "server"
+    assert worker_start(["check", "--from-list", "-"]) == "server"
+    assert worker_start(["check", "media/*.jpg"]) == "server"  # a glob the shell did not expand
+    assert worker_start(["watch", "hot/", "--pass-dir", "ok/"]) == "server" and worker_start(["serve"]) == "server"
+    assert worker_start(["check", *files[:SMALL_RUN]]) == "here"
+    assert worker_start(["check", "--workers", "2", "--format", "json", files[0]]) == "here"
+    assert worker_start(["check", "-j2", "missing.jpg"]) == "here"  # an item error, in a worker as always
     for argv in (
         [],
         ["policy", "list"],
         ["explain", "x.jpg"],
         ["check", "--workers", "0", "x"],
         ["check", "--workers=0", "x"],
+        ["check", "-j", "0", "x"],
+        ["check", "-j0", "x"],
         ["check", "--scheduler", "tcp://h:8786", "x"],
         ["watch", "--stream", "https://h/live.m3u8", "--reports", "r"],
         ["check", "--help"],
     ):
-        assert not wants_workers(argv), argv
+        assert worker_start(argv) is None, argv
 
 
-def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
-    """SIGKILL the command line while its worker is stuck (here in an exiftool that never answers): the worker
-    sees its parent gone and ends, its exiftool with it, instead of running on as an orphan."""
-    seen = tmp_path / "worker.pid"
-    fake = tmp_path / "exiftool"
-    fake.write_text(f"#!/bin/sh\necho $PPID > {seen}\nexec sleep 300\n")
+def _exiftool_noting_its_worker(tmp_path: Path, then: str) -> tuple[Path, dict[str, str]]:
+    """A PATH on which `exiftool` writes the pid of the worker that started it and that worker's parent, then runs
+    `then`: the file it writes to, and the environment."""
+    seen, tools = tmp_path / "worker.pid", tmp_path / "tools"
+    tools.mkdir()
+    fake = tools / "exiftool"
+    fake.write_text(f"#!/bin/sh\necho $PPID $(cut -d' ' -f4 /proc/$PPID/stat) > {seen}\n{then}\n")
     fake.chmod(0o755)
-    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    return seen, dict(os.environ, PATH=f"{tools}:{os.environ['PATH']}")
+
+
+@pytest.mark.parametrize("few", [True, False], ids=["a-file", "a-folder"])
+def test_a_few_files_fork_their_workers_from_the_command_and_a_folder_from_the_fork_server(tmp_path, few):
+    """Where the worker comes from (measured: a one-file run 0.31 s against 0.37 s through the server) changes
+    nothing in the report."""
+    seen, env = _exiftool_noting_its_worker(tmp_path, f'exec {shutil.which("exiftool")} "$@"')
+    folder = tmp_path / "items"
+    folder.mkdir()
+    shutil.copyfile(MEDIA / "c2pa_fully_ai.jpg", folder / "c2pa_fully_ai.jpg")
+    target = folder / "c2pa_fully_ai.jpg" if few else folder
+    cmd = [sys.executable, "-m", "labelcheck", "check", "--format", "json", str(target)]
+    cli = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = cli.communicate(timeout=120)
+    assert cli.returncode in (0, 1), err.decode()
+    _worker, parent = map(int, seen.read_text().split())
+    assert (parent == cli.pid) is few
+    plain = subprocess.run(cmd, capture_output=True, check=False, timeout=120)  # the real exiftool on PATH
+    assert plain.returncode == cli.returncode
+    (mine,), (theirs,) = json.loads(out)["results"], json.loads(plain.stdout)["results"]
+    assert mine["status"] == theirs["status"] and mine["ai"] == theirs["ai"] and mine["findings"] == theirs["findings"]
+    assert mine["ai"]["status"] == "fully_ai" and not mine["errors"]
+
+
+@pytest.mark.parametrize("few", [True, False], ids=["a-file", "a-folder"])
+def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path, few):
+    """SIGKILL the command line while its worker is stuck (here in an exiftool that never answers): the worker
+    sees its parent gone and ends, its exiftool with it, instead of running on as an orphan; whether the worker
+    was forked from the command line itself (a file) or from the fork server (a folder)."""
+    seen, env = _exiftool_noting_its_worker(tmp_path, "exec sleep 300")
+    folder = tmp_path / "items"
+    folder.mkdir()
+    shutil.copyfile(MEDIA / "xmp_fully_ai.jpg", folder / "xmp_fully_ai.jpg")
     cli = subprocess.Popen(
-        [sys.executable, "-m", "labelcheck", "check", "--workers", "1", str(MEDIA / "xmp_fully_ai.jpg")],
+        [sys.executable, "-m", "labelcheck", "check", "-j", "1", str(folder / "xmp_fully_ai.jpg" if few else folder)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -278,8 +329,8 @@ def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path):
     try:
         eventually(started, 30, "the worker never started its exiftool")
         assert cli.poll() is None, "the command line ended before its worker started exiftool"
-        worker = int(seen.read_text())
-        assert running(worker)
+        worker, parent = map(int, seen.read_text().split())
+        assert running(worker) and (parent == cli.pid) is few
         cli.send_signal(signal.SIGKILL)
         cli.wait()
         eventually(lambda: not running(worker), 10, "the worker outlived the killed command line")
@@ -343,3 +394,4 @@ def test_the_fork_server_ends_without_teardown_and_its_children_exit_as_they_wou
     assert proc.stdout.splitlines() == ["teardown False", "child exited 5"]
     assert proc.returncode == 0  # the server's own teardown (and its exit code) never ran
     assert workers.PRELOAD[-1] == "labelcheck.scale.forkserver_exit"
+

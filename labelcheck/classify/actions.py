@@ -98,13 +98,11 @@ def _rows(raw: list[dict[str, Any]], sources: list[str]) -> tuple[_Row, ...]:
 
 @cache
 def _table() -> _Table:
-    """The table, read once and checked against schemas/c2pa-actions-table.schema.json (ValueError names the place)."""
-    import yaml
-
-    with open(TABLE, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh)
-    for err in sorted(resources.validator("c2pa-actions-table").iter_errors(doc), key=lambda e: e.json_path):
-        raise ValueError(f"{TABLE.name}: {err.json_path}: {err.message}")
+    """The table, read once; a file other than the bundled one (resources.bundled) is checked against
+    schemas/c2pa-actions-table.schema.json first (ValueError names the place)."""
+    doc = resources.read_yaml(TABLE)
+    if not resources.bundled(TABLE) and (error := resources.schema_error("c2pa-actions-table", doc)):
+        raise ValueError(f"{TABLE.name}: {error}")
     terms: dict[str, tuple[str, str, AiStatus]] = {}
     for t in doc["source_types"]:
         names = (t["term"], t["term"][0].upper() + t["term"][1:] + "DigitalSource", t["schema_org"])

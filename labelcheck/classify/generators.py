@@ -32,8 +32,6 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import resources
 
 REGISTRY = Path(__file__).with_name("generators.yaml")
@@ -130,13 +128,11 @@ def _mark(gid: str, raw: dict[str, Any]) -> Mark:
     return Mark(tuple(carriers), regex, str(raw["example"]), str(raw.get("note", "")), raw.get("assertion"))
 
 
-def parse(data: Any) -> tuple[Generator, ...]:
-    """Validate a registry document (the YAML as loaded) and build the generators, in document order."""
-    errors = sorted(resources.validator("generators").iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        where = "/".join(str(p) for p in e.absolute_path)
-        raise RegistryError(f"generators.yaml: {where}: {e.message}")
+def parse(data: Any, validate: bool = True) -> tuple[Generator, ...]:
+    """Build the generators of a registry document (the YAML as loaded), in document order; validated against
+    its schema unless `validate` is False (the bundled file: resources.bundled)."""
+    if validate and (error := resources.schema_error("generators", data)):
+        raise RegistryError(f"generators.yaml: {error.lstrip('/')}")
     out: list[Generator] = []
     for raw in data["generators"]:
         gid = raw["id"]
@@ -150,9 +146,8 @@ def parse(data: Any) -> tuple[Generator, ...]:
 
 @cache
 def load() -> tuple[Generator, ...]:
-    """The registry shipped with the package (labelcheck/classify/generators.yaml), validated; read once."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fifth of the time
-    return parse(yaml.load(REGISTRY.read_text(encoding="utf-8"), Loader=loader))  # noqa: S506 - a safe loader
+    """The registry shipped with the package (labelcheck/classify/generators.yaml); read once."""
+    return parse(resources.read_yaml(REGISTRY), validate=not resources.bundled(REGISTRY))
 
 
 @lru_cache(maxsize=4096)  # asked for every field of every item; files name fields freely, so bounded

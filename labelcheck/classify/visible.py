@@ -22,8 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import resources
 from ..model import AiStatus
 
@@ -144,12 +142,11 @@ def _sequences(words: list[str], lookalikes: tuple[tuple[str, str], ...]) -> tup
     return tuple(sorted((s for s in seqs if s), key=len, reverse=True))
 
 
-def parse(data: Any) -> Vocabulary:
-    """Validate a vocabulary document (the YAML as loaded) and compile it."""
-    errors = sorted(resources.validator("visible-phrases").iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        raise VocabularyError(f"visible_phrases.yaml: {'/'.join(map(str, e.absolute_path))}: {e.message}")
+def parse(data: Any, validate: bool = True) -> Vocabulary:
+    """Compile a vocabulary document (the YAML as loaded), validated against its schema unless `validate` is False
+    (the bundled file: resources.bundled)."""
+    if validate and (error := resources.schema_error("visible-phrases", data)):
+        raise VocabularyError(f"visible_phrases.yaml: {error.lstrip('/')}")
     sources = {k: v["url"] for k, v in data["sources"].items()}
     look = tuple(
         sorted(((str(k), str(v)) for k, v in (data.get("lookalikes") or {}).items()), key=lambda p: -len(p[0]))
@@ -205,9 +202,8 @@ def parse(data: Any) -> Vocabulary:
 
 @cache
 def vocabulary() -> Vocabulary:
-    """The vocabulary shipped with the package, validated; read once."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return parse(yaml.load(VOCABULARY.read_text(encoding="utf-8"), Loader=loader))  # noqa: S506 - a safe loader
+    """The vocabulary shipped with the package; read once."""
+    return parse(resources.read_yaml(VOCABULARY), validate=not resources.bundled(VOCABULARY))
 
 
 # -------------------------------------------------------------------------------------------------------- matching
@@ -347,7 +343,7 @@ def classify_hit(
 def check_examples() -> list[str]:
     """Each group's `examples`, read as a label in a picture's top-left corner: the ones not classified as their
     group (empty when the vocabulary holds together)."""
-    data = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    data = resources.read_yaml(VOCABULARY)
     bad = []
     for g in data["phrases"]:
         for ex in g.get("examples") or []:

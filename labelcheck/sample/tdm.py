@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import yaml
 from protego import Protego
 
 from .. import resources
@@ -67,11 +66,11 @@ class Crawler:
 
 @cache
 def crawler_list() -> dict[str, Any]:
-    """crawlers.yaml (version, date, crawlers), validated; read once. ValueError if it does not validate."""
-    data = yaml.safe_load(CRAWLERS.read_text(encoding="utf-8"))
-    errors = sorted(resources.validator("ai-crawlers").iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise ValueError(f"crawlers.yaml: /{'/'.join(map(str, errors[0].absolute_path))}: {errors[0].message}")
+    """crawlers.yaml (version, date, crawlers); read once. A file other than the bundled one (resources.bundled)
+    is validated first: ValueError if it does not validate."""
+    data = resources.read_yaml(CRAWLERS)
+    if not resources.bundled(CRAWLERS) and (error := resources.schema_error("ai-crawlers", data)):
+        raise ValueError(f"crawlers.yaml: {error}")
     tokens = [c["token"].lower() for c in data["crawlers"]]
     if twice := sorted({t for t in tokens if tokens.count(t) > 1}):
         raise ValueError(f"crawlers.yaml: token(s) listed twice: {', '.join(twice)}")

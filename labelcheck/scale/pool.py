@@ -77,7 +77,6 @@ class Pool:
     ) -> None:
         self.options = replace(options, overlap_tools=False)  # a worker is one core's worth of work
         self.run_options = run_options
-        self.ctx = workers.context()
         self.started = 0  # worker processes started, replacements included
         self.restarts = 0  # worker processes replaced (hang or crash)
         self.tool_restarts = 0  # exiftool processes restarted inside workers (deadline passed)
@@ -86,9 +85,10 @@ class Pool:
         self.info = info or RunInfo()
 
     def _start(self) -> _Slot:
-        parent, child = self.ctx.Pipe()
+        ctx = workers.context()  # asked each time: a fork from this process only while it has one thread
+        parent, child = ctx.Pipe()
         args = (child, self.options, self.judge, self.run_options.memory_limit)
-        proc = self.ctx.Process(target=_worker, args=args, daemon=True)
+        proc = ctx.Process(target=_worker, args=args, daemon=True)
         proc.start()
         child.close()
         self.started += 1

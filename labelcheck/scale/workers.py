@@ -4,6 +4,10 @@ Workers are forked from a fork server that imports the checker once: no interpre
 worker, and the imported pages are shared between workers. The server is a single-threaded process that has
 loaded the SDKs but never used them, so forking it is safe where forking the CLI process (threads, SDK state in
 use) would not be.
+
+A run of a few local files (`fork_here`) forks its workers from the command's own process instead, while that
+process has one thread: the server's second interpreter start and imports would compete with exiftool's start for
+the machine's cores and lengthen a one-file run by more than they save (measured: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -26,12 +30,30 @@ PRELOAD = ["labelcheck.scale.pool", "jsonschema", "labelcheck.scale.forkserver_e
 M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD = 1 << 20
 STOP_TIMEOUT = 10.0  # seconds the servers are given at exit before they are killed (they take milliseconds)
+SMALL_RUN = 4  # local files at most for a run whose workers are forked from the command's own process
 _stopping_at_exit = False
+_fork_here = False
+
+
+def fork_here() -> None:
+    """Workers of this run are forked from this process (while it has a single thread), with no fork server."""
+    global _fork_here
+    _fork_here = True
+
+
+def _single_threaded() -> bool:
+    """One thread in this process, Python's or not (an SDK's own threads count): forking it is then safe."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # pragma: no cover - no /proc
+        return False
 
 
 def context() -> Any:
-    """The multiprocessing context workers are started from; the servers it starts are stopped at exit."""
+    """The multiprocessing context a worker is started from now; the servers it starts are stopped at exit."""
     global _stopping_at_exit
+    if _fork_here and _single_threaded():
+        return mp.get_context("fork")
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     if not _stopping_at_exit:
