@@ -55,6 +55,9 @@ def main() -> None:
         from .scale import workers
 
         if start == "here":
+            from .extract import prestart
+
+            prestart.start()  # Perl starts now, while this process imports the checker
             workers.fork_here()
         else:
             try:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
+import os
 import signal
 import sys
+import threading
 
 import click
 
@@ -85,6 +88,31 @@ def _terminate(signum: int, frame: object) -> None:
 def entry() -> None:
     """Console-script entry: no Python traceback reaches the user, whatever happens. An interrupted run exits 130
     (Ctrl-C) or 143 (SIGTERM), never 1, which says that an item is non-compliant."""
+    try:
+        _entry()
+    except SystemExit as exc:
+        _leave(exc.code)
+
+
+def _leave(code: int | str | None) -> None:
+    """End the process with `code` as sys.exit would, without the interpreter's teardown when only this thread
+    runs: the exit functions run (workers, servers and tools are stopped and collected), the standard streams are
+    flushed, and the ~30 ms of freeing every object one by one is skipped (a one-file check took 0.24 s)."""
+    if isinstance(code, str):  # sys.exit("message"): printed, exit status 1
+        print(code, file=sys.stderr)
+    status = code if isinstance(code, int) else 0 if code is None else 1
+    if threading.active_count() > 1:  # a thread that must be joined first: the interpreter's own exit does that
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what the interpreter's exit would report as status 120
+            status = status or 120
+    os._exit(status)
+
+
+def _entry() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         code = main(standalone_mode=False)  # click's own mode would turn Ctrl-C into "Aborted!" and exit 1

@@ -19,6 +19,8 @@ from typing import Any
 import exiftool
 
 from ..model import ToolError
+from . import prestart
+from .prestart import CONFIG
 
 # -n: raw values (DigitalSourceType and DataMining stay URIs); -G1: family-1 groups (XMP-iptcExt, PNG, ID3v2_3, ...).
 # -e: no composite tags (derived values, none a label; computing them costs exiftool ~20 % of its time, and
@@ -55,7 +57,6 @@ MAX_OUTPUT = 32 << 20  # bytes of output accepted for one file
 EXIT_GRACE = 0.5  # seconds to collect what a process that exited wrote last
 START_TIMEOUT = 30.0  # seconds for a new process to answer -ver (Perl starts in ~0.1 s)
 MAX_PIPELINE_BYTES = 32 << 10  # stay below the pipe buffer when writing a batch of commands
-CONFIG = str(Path(__file__).with_name("exiftool.config"))  # no JUMBF decoding (c2pa-rs reads the manifests)
 
 
 class ExifToolTimeout(Exception):
@@ -112,6 +113,16 @@ class BoundedExifTool(exiftool.ExifTool):
 
     def run(self) -> None:
         super().run()
+        self._limit()
+
+    def adopt(self, process: Any) -> None:
+        """Use an exiftool started before this object (prestart.take) as run() would have started it."""
+        self._process = process
+        self._running = True
+        self._ver = self._parse_ver()
+        self._limit()
+
+    def _limit(self) -> None:
         try:
             resource.prlimit(self._process.pid, resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
         except (OSError, ValueError):  # pragma: no cover - platform without prlimit
@@ -217,7 +228,11 @@ class ExifToolSession:
                 if not self.available():
                     raise ExifToolMissing(f"{self.executable} not found on PATH")
                 tool = BoundedExifTool(executable=self.executable, common_args=[], config_file=CONFIG)
-                tool.run()
+                waiting = prestart.take(self.executable)  # started first thing by a small run's command line
+                if waiting is not None:
+                    tool.adopt(waiting)
+                else:
+                    tool.run()
                 self._tool = tool
             return self._tool
 

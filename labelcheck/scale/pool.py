@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import resource
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,8 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from ..classify import labels
+from ..extract import prestart
 from ..extract.gather import EvidenceOptions, Scanner, ToolMissing
 from ..inputs.scratch import remove_fetched
 from ..inputs.targets import Target
@@ -37,6 +40,7 @@ def _worker(conn: Connection, options: EvidenceOptions, judge: Judge, memory_lim
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     with Scanner(options) as scanner:
         scanner.start_tools(background=True)  # Perl starts while the first batch's C2PA is read
+        threading.Thread(target=labels.prepare, name="labelcheck-validators", daemon=True).start()
         conn.send(("ready", None))
         while True:
             try:
@@ -90,6 +94,7 @@ class Pool:
         args = (child, self.options, self.judge, self.run_options.memory_limit)
         proc = ctx.Process(target=_worker, args=args, daemon=True)
         proc.start()
+        prestart.handed_over(forked=ctx.get_start_method() == "fork")  # the first worker adopts an early exiftool
         child.close()
         self.started += 1
         return _Slot(proc, parent)
