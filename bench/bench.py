@@ -22,6 +22,7 @@ from pathlib import Path
 
 import label_cost
 import pixels_cost
+import startup_cost
 
 from labelcheck.extract.exiftool import CONFIG as EXIFTOOL_CONFIG  # the configuration labelcheck reads with
 
@@ -333,6 +334,7 @@ def main() -> int:
     stolen = 100 * (steal1 - steal0) / max(1, total1 - total0)
     print(f"CPU time stolen by the hypervisor during these rounds: {stolen:.1f} %  (each figure: best of {ROUNDS})")
 
+    startup_cost.report(LABELCHECK, ROOT, CORPUS, OUT)
     if CORPUS.exists():
         wall = min(corpus_runs)
         print(f"whole ../shared/corpus with {cores} workers, start-up included: {wall:.2f} s  (target < 1.5 s)")
