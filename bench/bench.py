@@ -186,11 +186,10 @@ def build_items() -> list[Path]:
     return items
 
 
-def raw_floor(items: list[Path], config: str | None = None) -> tuple[float, float]:
-    """The floor as the issue defines it; with `config`, its exiftool reads with that configuration file."""
-    code = f"""
+def _floor_code(list_file: Path, config: str | None) -> str:
+    return f"""
 import sys, time, c2pa, exiftool
-paths = [l.rstrip("\\n") for l in open({str(OUT / "items.txt")!r})]
+paths = [l.rstrip("\\n") for l in open({str(list_file)!r})]
 t = time.perf_counter()
 ctx = c2pa.Context.from_dict({{"verify": {{"remote_manifest_fetch": False}}}})
 for p in paths:
@@ -205,10 +204,32 @@ with exiftool.ExifTool(config_file={config!r}) as et:
         et.execute("-j", "-n", "-G1", "-a", "-struct", p)
 print(time.perf_counter() - t)
 """
-    wall, _, proc, cpu = measure([sys.executable, "-c", code])
+
+
+def raw_floor(items: list[Path], config: str | None = None) -> tuple[float, float]:
+    """The floor as the issue defines it; with `config`, its exiftool reads with that configuration file."""
+    wall, _, proc, cpu = measure([sys.executable, "-c", _floor_code(OUT / "items.txt", config)])
     if proc.returncode != 0:
         raise SystemExit(f"raw floor failed: {proc.stderr.decode()[-2000:]}")
     return wall, cpu
+
+
+def raw_floor_split(items: list[Path], parts: int, config: str | None) -> float:
+    """The same floor's work shared by `parts` processes at once (every parts-th item each): what this machine
+    gives for running the bare tools side by side, the ceiling of any speed-up from workers."""
+    cmds = []
+    for k in range(parts):
+        lst = OUT / f"items-part{k}.txt"
+        lst.write_text("".join(f"{p}\n" for p in items[k::parts]))
+        cmds.append([sys.executable, "-c", _floor_code(lst, config)])
+    start = time.perf_counter()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for c in cmds]
+    for proc in procs:
+        if proc.wait() != 0:
+            raise SystemExit(f"raw floor failed: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+    wall = time.perf_counter() - start
+    _reap_all()
+    return wall
 
 
 def labelcheck_run(
@@ -288,13 +309,14 @@ def main() -> int:
     print(f"corpus: {len(items)} items ({sum(p.stat().st_size for p in items) / 1e6:.1f} MB), {cores} cores")
 
     # Interleaved rounds, best of each: drift in the machine's speed (shared cores) hits every measure alike.
-    floors, same_work, ones, manys, corpus_runs = [], [], [], [], []
+    floors, same_work, split, ones, manys, corpus_runs = [], [], [], [], [], []
     corpus_list = OUT / "corpus.txt"
     corpus_list.write_text(str(CORPUS) + "\n")
     steal0, total0 = _cpu_ticks()
     for _ in range(ROUNDS):
         floors.append(raw_floor(items))
         same_work.append(raw_floor(items, EXIFTOOL_CONFIG))
+        split.append(raw_floor_split(items, cores, EXIFTOOL_CONFIG))
         ones.append(labelcheck_run(OUT / "items.txt", 1))
         manys.append(labelcheck_run(OUT / "items.txt", cores))
         if CORPUS.exists():
@@ -327,6 +349,7 @@ def main() -> int:
     for what, num, den in (
         ("1 worker / floor", [o[0] for o in ones], [f[0] for f in floors]),
         (f"1 worker / {cores} workers", [o[0] for o in ones], [m[0] for m in manys]),
+        (f"bare tools, 1 process / {cores} side by side (the ceiling)", [f[0] for f in same_work], split),
     ):
         ratios = sorted(a / b for a, b in zip(num, den, strict=True))
         median = statistics.median(ratios)

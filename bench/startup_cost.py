@@ -6,6 +6,9 @@ each against the floor issue 23 names, measured in interleaved rounds (median an
   start: the floor no Python tool built of these parts can go under.
 - Corpus + fixtures: `labelcheck check CORPUS fixtures/media` with 2 workers, start-up included, against a bare
   c2pa-python loop in one process reading every file's manifest and validation state (no exiftool, no report).
+  Beside it, the same loop followed by one exiftool reading every file as labelcheck does (its configuration and
+  arguments; the structures labelcheck does not give exiftool left out): the tools' own work, in one process and
+  split over 2 processes side by side (what the two cores give the bare tools).
 """
 
 from __future__ import annotations
@@ -51,6 +54,42 @@ for p in paths:
     except Exception:
         pass
 """
+# then exiftool as labelcheck runs it: sys.argv[2] lists "mime\tpath" of the files it gives exiftool
+EXIFTOOL = """
+import exiftool
+from labelcheck.extract.exiftool import CONFIG, FORMAT_ARGS, READ_ARGS
+with exiftool.ExifTool(config_file=CONFIG) as et:
+    for line in open(sys.argv[2], encoding="utf-8"):
+        mime, path = line.rstrip("\\n").split("\\t", 1)
+        et.execute(*READ_ARGS, *FORMAT_ARGS.get(mime, ()), path)
+"""
+
+
+def _same_work_lists(files: list[str], out: Path, parts: int) -> list[tuple[Path, Path]]:
+    """For each of `parts` processes, its share of the files (every parts-th): the c2pa list and the exiftool list
+    (the files labelcheck gives exiftool, with their media types)."""
+    from labelcheck.extract.costly import costly_structure
+    from labelcheck.inputs.items import open_item
+
+    lists = []
+    for k in range(parts):
+        mine = files[k::parts]
+        c2pa_list, tool_list = out / f"same-work-{parts}-{k}.txt", out / f"same-work-{parts}-{k}-exiftool.txt"
+        c2pa_list.write_text("".join(f"{f}\n" for f in mine), encoding="utf-8")
+        typed = [(it.media.mime, f) for f in mine if (it := open_item(Path(f))).readable]
+        tool_list.write_text(
+            "".join(f"{m}\t{f}\n" for m, f in typed if not costly_structure(Path(f), m)), encoding="utf-8"
+        )
+        lists.append((c2pa_list, tool_list))
+    return lists
+
+
+def _side_by_side(cmds: list[list[str]]) -> float:
+    t = time.perf_counter()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in cmds]
+    for p in procs:
+        p.wait()
+    return time.perf_counter() - t
 
 
 def report(labelcheck: list[str], root: Path, corpus: Path, out: Path) -> None:
@@ -80,14 +119,24 @@ def report(labelcheck: list[str], root: Path, corpus: Path, out: Path) -> None:
     files = sorted(str(p) for d in dirs for p in Path(d).rglob("*") if p.is_file() and not p.name.startswith("."))
     listed = out / "c2pa-loop.txt"
     listed.write_text("".join(f"{f}\n" for f in files), encoding="utf-8")
+    (one,) = _same_work_lists(files, out, 1)
+    halves = _same_work_lists(files, out, 2)
+    both = LOOP + EXIFTOOL
     t = _rounds(
         {
             "loop": [*py, LOOP, str(listed)],
             "ours": [*labelcheck, "check", "--format", "jsonl", "-o", "/dev/null", "--workers", "2", *dirs],
+            "same": [*py, both, str(one[0]), str(one[1])],
         },
         rounds=5,
     )
+    t["split"] = [_side_by_side([[*py, both, str(a), str(b)] for a, b in halves]) for _ in range(5)]
     print(
         f"corpus + fixtures ({len(files)} files), 2 workers, start-up included: {min(t['ours']):.2f} s against a bare "
         f"c2pa-python loop in one process {min(t['loop']):.2f} s: {_ratio(t['ours'], t['loop'])}  (target <= 1.5x)"
+    )
+    print(
+        f"  the tools' own work (that loop, then exiftool as labelcheck runs it): one process {min(t['same']):.2f} s "
+        f"({_ratio(t['same'], t['loop'])} of the loop alone), 2 processes side by side {min(t['split']):.2f} s "
+        f"({_ratio(t['split'], t['loop'])}); labelcheck / the latter {_ratio(t['ours'], t['split'])}"
     )

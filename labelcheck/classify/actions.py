@@ -114,6 +114,11 @@ def _table() -> _Table:
     return _Table(terms, actions, aliases, ingredients, {v["name"]: v for v in doc["vendor"]})
 
 
+def prepare() -> None:
+    """Read the table now rather than at the first action judged."""
+    _table()
+
+
 def normalise_relationship(value: str | None) -> str:
     """parentOf | componentOf | inputTo in any case or separator; "none" when absent; an unknown value as given."""
     v = (value or "").strip()

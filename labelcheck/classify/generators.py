@@ -150,6 +150,12 @@ def load() -> tuple[Generator, ...]:
     return parse(resources.read_yaml(REGISTRY), validate=not resources.bundled(REGISTRY))
 
 
+def prepare() -> None:
+    """Read the registry and build its per-carrier index now rather than at the first field matched."""
+    _index()
+    _registry_order()
+
+
 @lru_cache(maxsize=4096)  # asked for every field of every item; files name fields freely, so bounded
 def family(carrier: str) -> frozenset[str]:
     """The carriers (compared without case and spaces) that name the same field as this one."""

@@ -23,10 +23,9 @@ from typing import Any
 from ..inputs.scratch import remove_fetched
 
 EXIT_ORPHANED = 3  # a worker whose labelcheck process is gone
-# jsonschema: label payloads are validated in the workers; forkserver_exit: last, it is the server's own exit. The data
-# tables (generator registry, actions table, phrases) are not preloaded: measured, reading them in the server put
-# ~0.08 s before the first worker of a one-file run, and workers read them in parallel anyway.
-PRELOAD = ["labelcheck.scale.pool", "jsonschema", "labelcheck.scale.forkserver_exit"]
+# warm: the data tables and validators every worker uses, read once (a one-file run, which they delayed by ~0.08 s,
+# has no fork server); forkserver_exit: last, it is the server's own exit.
+PRELOAD = ["labelcheck.scale.pool", "labelcheck.scale.warm", "labelcheck.scale.forkserver_exit"]
 M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD = 1 << 20
 STOP_TIMEOUT = 10.0  # seconds the servers are given at exit before they are killed (they take milliseconds)
