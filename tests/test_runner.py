@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, MEDIA, children, eventually, options, running
+from conftest import CORPUS, MEDIA, children, descendants, eventually, options, running
 
 from labelcheck.inputs.targets import expand
 from labelcheck.policy.judge import Judge
@@ -321,15 +321,6 @@ def test_a_few_files_start_exiftool_first_and_fork_their_worker_from_the_command
     assert mine["ai"]["status"] == "fully_ai" and not mine["errors"]
 
 
-def _tree(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        kids = children(todo.pop())
-        found += kids
-        todo += kids
-    return found
-
-
 @pytest.mark.parametrize("few", [True, False], ids=["a-file", "a-folder"])
 def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path, few):
     """SIGKILL the command line while its worker is stuck (here in an exiftool that never answers): the worker
@@ -341,14 +332,15 @@ def test_workers_die_with_a_killed_labelcheck_instead_of_running_on(tmp_path, fe
     cli = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def worker_waits() -> bool:  # an exiftool has started, and a worker beside it (or the command line ended)
-        tools = [pid for pid, _, _ in _started(seen)]
-        return cli.poll() is not None or bool(tools) and bool(set(_tree(cli.pid)) - set(tools) - set(_servers(cli.pid)))
+        tools = {pid for pid, _, _ in _started(seen)}
+        others = set(descendants(cli.pid)) - tools - set(_servers(cli.pid))
+        return cli.poll() is not None or bool(tools) and bool(others)
 
     left: list[int] = []
     try:
         eventually(worker_waits, 30, "no worker waited for its exiftool")
         assert cli.poll() is None, "the command line ended before its worker started"
-        left = _tree(cli.pid)  # the worker, its exiftool and (a folder) the fork server
+        left = descendants(cli.pid)  # the worker, its exiftool and (a folder) the fork server
         cli.send_signal(signal.SIGKILL)
         cli.wait()
         eventually(lambda: not any(running(p) for p in left), 10, "a worker or exiftool outlived the command line")
