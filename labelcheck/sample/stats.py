@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Literal, get_args
 
 Method = Literal["simple", "stratified"]
 Outcome = Literal[
@@ -37,14 +37,7 @@ Outcome = Literal[
     "no_signal",
     "could_not_check",
 ]
-OUTCOMES: tuple[Outcome, ...] = (
-    "labelled_fully_ai",
-    "labelled_made_with_ai",
-    "ai_without_standard_label",
-    "provenance_broken",
-    "no_signal",
-    "could_not_check",
-)
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)  # in the report's order
 OUTCOME_TEXT: dict[str, str] = {
     "labelled_fully_ai": "a standard label (C2PA, IPTC or TC260) says fully AI-generated",
     "labelled_made_with_ai": "a standard label (C2PA, IPTC or TC260) says made with AI (AI-edited or composited)",
